@@ -497,7 +497,7 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
             raise ValueError(f"decisions: no operationId for {key}")
         info = meta[key]
         if not op.documented:
-            paths.setdefault(op.path, {})[op.method] = inferred_operation(op, info, decisions, book)
+            paths.setdefault(op.path, {})[op.method] = inferred_operation(op, info, decisions)
             continue
         owner = info["id"]
         entry: dict = {
@@ -511,13 +511,7 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
             entry["parameters"] = [_parameter(p, op.path, book, owner) for p in op.parameters]
         if op.request:
             name = _pascal(info["id"]) + "Request"
-            tree = build_tree(op.request.fields, extents)
-            book.nodes[name] = tree
-            book.shapes[name] = [n.field.shape for n in tree]
-            book.required[name] = {n.field.name for n in tree if n.field.required}
-            for n in tree:
-                if n.field.ref:
-                    book.add(n.field.ref, n.children)
+            book.add(name, build_tree(op.request.fields, extents))
             entry["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": {"$ref": SCHEMA_REF + name}}},
@@ -545,12 +539,10 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
     return paths
 
 
-def inferred_operation(op: Operation, info: dict, decisions: dict, book: SchemaBook) -> dict:
-    """An operation listed in the table of contents whose section is missing."""
-    entry = dict(decisions["inferred_operations"][info["id"]])
-    entry = {"tags": [info["tag"]], "summary": op.summary, **entry, "operationId": info["id"], "x-captured": "inferred"}
-    entry["security"] = [{"FyndBearer": []}]
-    return entry
+def inferred_operation(op: Operation, info: dict, decisions: dict) -> dict:
+    """An operation listed in the table of contents whose section is missing (from decisions.yaml)."""
+    return {"tags": [info["tag"]], "summary": op.summary, **decisions["inferred_operations"][info["id"]],
+            "operationId": info["id"], "x-captured": "inferred", "security": [{"FyndBearer": []}]}
 
 
 FYND_PREFIX = "/service/platform/cart"

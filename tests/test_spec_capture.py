@@ -2,7 +2,6 @@
 import re
 import warnings
 
-import pytest
 from openapi_spec_validator import validate
 
 from conftest import ROOT
