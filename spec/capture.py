@@ -5,9 +5,14 @@ committed spec differs from what the texts and ``spec/decisions.yaml`` give.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
+import json
 import re
+import sys
 from pathlib import Path
+
+import yaml
 
 TYPE_RE = re.compile(
     r"^(string|integer|number|boolean|object|array of (?:string|integer|number|boolean|object))"
@@ -390,7 +395,7 @@ class SchemaBook:
         self.required: dict[str, set[str]] = {}
         self.enums = enums
 
-    def property(self, node: Node, owner: str) -> dict:
+    def property(self, node: Node) -> dict:
         f = node.field
         if f.ref:
             self.add(f.ref, node.children)
@@ -441,10 +446,10 @@ class SchemaBook:
             if c.field.ref:
                 self.add(c.field.ref, c.children)
 
-    def object_schema(self, children: list[Node], owner: str, required: set[str]) -> dict:
+    def object_schema(self, children: list[Node], required: set[str]) -> dict:
         schema: dict = {"type": "object", "properties": {}}
         for c in children:
-            schema["properties"][c.field.name] = self.property(c, owner)
+            schema["properties"][c.field.name] = self.property(c)
         req = [c.field.name for c in children if c.field.name in required]
         if req:
             schema["required"] = req
@@ -455,7 +460,7 @@ class SchemaBook:
         done: set[str] = set()
         while len(done) < len(self.nodes):
             for name in sorted(set(self.nodes) - done):
-                out[name] = self.object_schema(self.nodes[name], name, self.required[name])
+                out[name] = self.object_schema(self.nodes[name], self.required[name])
                 done.add(name)
         return dict(sorted(out.items()))
 
@@ -464,9 +469,9 @@ def _pascal(operation_id: str) -> str:
     return operation_id[0].upper() + operation_id[1:]
 
 
-def _parameter(f: Field, path: str, book: SchemaBook, owner: str) -> dict:
+def _parameter(f: Field, path: str, book: SchemaBook) -> dict:
     where = "path" if "{" + f.name + "}" in path else "query"
-    schema = book.property(Node(f, []), owner)
+    schema = book.property(Node(f, []))
     description = schema.pop("description", None)
     param = {"name": f.name, "in": where}
     if description:
@@ -499,7 +504,6 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
         if not op.documented:
             paths.setdefault(op.path, {})[op.method] = inferred_operation(op, info, decisions)
             continue
-        owner = info["id"]
         entry: dict = {
             "tags": [info["tag"]],
             "summary": op.summary,
@@ -508,7 +512,7 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
             "x-captured": "text",
         }
         if op.parameters:
-            entry["parameters"] = [_parameter(p, op.path, book, owner) for p in op.parameters]
+            entry["parameters"] = [_parameter(p, op.path, book) for p in op.parameters]
         if op.request:
             name = _pascal(info["id"]) + "Request"
             book.add(name, build_tree(op.request.fields, extents))
@@ -522,7 +526,7 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
         if op.response:
             tree = build_tree(op.response.fields, extents)
             if op.response.name == "Properties":  # the text's word for an unnamed object
-                body_schema = book.object_schema(tree, owner, set())
+                body_schema = book.object_schema(tree, set())
             else:
                 name = op.response.name
                 book.add(name, tree)
@@ -576,13 +580,11 @@ def _enkash_fields(lines: list[str], start: int, stop: int) -> list[tuple[str, s
 
 
 def _json_after(lines: list[str], start: int):
-    import json
-
     depth, buf = 0, []
     for line in lines[start:]:
         buf.append(line)
         depth += line.count("{") + line.count("[") - line.count("}") - line.count("]")
-        if depth == 0 and buf:
+        if depth == 0:
             break
     return json.loads("\n".join(buf))
 
@@ -712,8 +714,6 @@ DECISIONS = ROOT / "spec" / "decisions.yaml"
 
 
 def load_decisions(path: Path = DECISIONS) -> dict:
-    import yaml
-
     return yaml.safe_load(path.read_text())
 
 
@@ -763,8 +763,6 @@ def build_spec(seeds: Path = SEEDS, decisions: dict | None = None) -> dict:
 
 
 def render(spec: dict) -> str:
-    import yaml
-
     class Dumper(yaml.SafeDumper):
         def ignore_aliases(self, data):  # every schema written out where it stands
             return True
@@ -774,9 +772,6 @@ def render(spec: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import sys
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="fail if spec/openapi.yaml is not what the texts give")
     parser.add_argument("--seeds", type=Path, default=SEEDS)

@@ -18,14 +18,17 @@ def op(capture, *bodies):
     return o
 
 
-PRICE_THEN_A = """
+# A `price` object whose first field is `min`; the texts below go on differently.
+PRICE_OPENING = """
 price
 object (Price)
 Price
 min
 number
 | float
-Nullable
+"""
+
+PRICE_THEN_A = PRICE_OPENING + """Nullable
 Required
 Lowest price
 Default Value : 0
@@ -35,14 +38,7 @@ a
 string
 """
 
-PRICE_THEN_B = """
-price
-object (Price)
-Price
-min
-number
-| float
-Lowest
+PRICE_THEN_B = PRICE_OPENING + """Lowest
 max
 number
 b
