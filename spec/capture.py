@@ -362,6 +362,7 @@ SCHEMA_REF = "#/components/schemas/"
 STATUS_TEXT = {"400": "Bad request: the message names the offending field or value.",
                "401": "Missing or invalid bearer token.",
                "404": "Not found: the message names what was not found.",
+               "413": "Request body too large.",
                "422": "Unprocessable: the message says which value was refused."}
 
 
@@ -535,8 +536,11 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
         if body_schema:
             responses[first]["content"] = {"application/json": {"schema": body_schema}}
         responses.update(_error_responses(rest, "FyndError"))
-        responses.update(_error_responses(["401"], "FyndError"))
-        responses["401"]["x-captured"] = "inferred"
+        inferred = decisions["inferred_statuses"]
+        for code in inferred["every_operation"] + (inferred["with_request_body"] if op.request else []):
+            if str(code) not in responses:
+                responses.update(_error_responses([str(code)], "FyndError"))
+                responses[str(code)]["x-captured"] = "inferred"
         entry["responses"] = dict(sorted(responses.items()))
         entry["security"] = [{"FyndBearer": []}]
         paths.setdefault(op.path, {})[op.method] = entry
