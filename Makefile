@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: test spec check-spec clean
+.PHONY: test serve spec check-spec catalog clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,11 +14,23 @@ $(VENV)/.installed: pyproject.toml
 test: $(VENV)/.installed
 	$(PY) -m pytest
 
+# The sandbox on 127.0.0.1:8080 (default seed); flags and CARTWRIGHT_* variables: `cartwright serve --help`.
+serve: $(VENV)/.installed
+	$(VENV)/bin/cartwright serve $(ARGS)
+
 spec: $(VENV)/.installed
 	$(PY) spec/capture.py
 
-check-spec: $(VENV)/.installed
+check-# The sandbox on 127.0.0.1:8080 (default seed); flags and CARTWRIGHT_* variables: `cartwright serve --help`.
+serve: $(VENV)/.installed
+	$(VENV)/bin/cartwright serve $(ARGS)
+
+spec: $(VENV)/.installed
 	$(PY) spec/capture.py --check
+
+# fixtures/catalog.json from the seeded generator (default seed and size).
+catalog: $(VENV)/.installed
+	$(PY) -m sandbox.fixturegen
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -36,3 +36,42 @@ def fynd_ops(capture):
 @pytest.fixture(scope="session")
 def decisions(capture):
     return capture.load_decisions()
+
+
+# --------------------------------------------------------------------------- sandbox
+FROZEN_NOW = "2026-11-22T10:00:00+00:00"
+AUTH = {"Authorization": "Bearer test-token"}
+BASE = "/service/platform/cart/v1.0/company/1/application/app-1"
+
+
+@pytest.fixture(scope="session")
+def settings():
+    """Sandbox settings for tests: default catalog, pinned clock, responses validated against the spec."""
+    from sandbox import Settings
+
+    return Settings(validate_responses=True, frozen_time=FROZEN_NOW)
+
+
+@pytest.fixture(scope="session")
+def session_app(settings):
+    from sandbox import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture
+def app(session_app):
+    """The session's app with its carts forgotten (building an app takes about a second)."""
+    session_app.sandbox.reset()
+    return session_app
+
+
+@pytest.fixture
+def client(app):
+    with app.test_client(headers=AUTH) as c:
+        yield c
+
+
+@pytest.fixture
+def catalog(app):
+    return app.sandbox.catalog

@@ -1,0 +1,85 @@
+"""``cartwright serve``: run the sandbox under uvicorn. Every flag has a CARTWRIGHT_* variable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import warnings
+
+from ._settings import ENV_PREFIX, Settings, parse_value
+from .domain.errors import SandboxError
+
+FLAGS = {  # setting → help
+    "host": "address to listen on",
+    "port": "port to listen on",
+    "seed": "seed of the generated catalog",
+    "catalog_size": "number of products in the generated catalog",
+    "catalog_file": "serve this catalog file instead of a generated one",
+    "log_level": "uvicorn log level (critical, error, warning, info, debug)",
+    "tokens": "comma-separated bearer tokens to accept (default: any token)",
+    "id_seed": "seed of fresh cart ids and line identifiers",
+    "delivery_rules": "delivery charges as threshold:charge,... (e.g. 499:49); empty = free",
+    "max_body_bytes": "largest request body accepted",
+    "validate_responses": "validate every response against the spec (slower)",
+    "frozen_time": "fixed ISO 8601 'now' for reproducible timestamps",
+}
+
+
+def parser(defaults: Settings) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cartwright", description="Cartwright sandbox for cart APIs.")
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the sandbox")
+    for name, text in FLAGS.items():
+        default = getattr(defaults, name)
+        serve.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper(),
+                           help=f"{text} [{ENV_PREFIX}{name.upper()}; now: {default!s}]")
+    return p
+
+
+def settings_from(argv: list[str] | None) -> Settings:
+    """Defaults, then CARTWRIGHT_* variables, then flags."""
+    base = Settings.from_env()
+    args = parser(base).parse_args(argv)
+    changes = {k: parse_value(k, v) for k, v in vars(args).items() if k in FLAGS and v is not None}
+    return base.replace(**changes)
+
+
+def example_curl(app, settings: Settings) -> str:
+    """One add-to-cart request that works on this catalog: the first article with stock."""
+    catalog = app.sandbox.catalog
+    article = next(a for a in catalog.articles if a.stock > 0)
+    body = {"user_id": "demo-user", "items": [{"item_id": article.item_id, "item_size": article.size,
+                                               "quantity": 1}]}
+    url = (f"http://{settings.host}:{settings.port}/service/platform/cart/v1.0/company/1/application/demo"
+           f"/detail?b=true")
+    return (f"curl -s -X POST {shlex.quote(url)} -H 'Authorization: Bearer any-token'"
+            f" -H 'Content-Type: application/json' -d {shlex.quote(json.dumps(body))}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        settings = settings_from(argv)
+        # Connexion imports starlette's test client, which warns about httpx on import.
+        warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+        from .web.app import create_app
+        app = create_app(settings)
+    except SandboxError as exc:
+        print(f"cartwright: {exc.message}", file=sys.stderr)
+        return 2
+    import uvicorn
+
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Cartwright sandbox on {base}  (catalog: "
+          f"{settings.catalog_file or f'seed {settings.seed}, {settings.catalog_size} products'})")
+    print(f"  Swagger UI:  {base}/ui/")
+    print(f"  Admin:       {base}{settings.admin_prefix}/catalog  (items, sizes, stores to use)")
+    print(f"  Try:         {example_curl(app, settings)}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                access_log=settings.log_level.lower() == "debug")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""Every default of the sandbox in one object; CLI flags and CARTWRIGHT_* variables override it."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Mapping
+
+from .domain.errors import InvalidValue
+from .domain.pricing import DeliveryRule
+
+ENV_PREFIX = "CARTWRIGHT_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one sandbox runs. Build with ``Settings.from_env()`` and override with ``replace``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    seed: int = 2026
+    catalog_size: int = 40
+    catalog_file: Path | None = None
+    log_level: str = "info"
+    # None: any bearer token is accepted; otherwise only these.
+    tokens: frozenset[str] | None = None
+    # Seed of the generator of fresh cart ids and line identifiers.
+    id_seed: int = 0
+    # Cart value below `threshold` pays `charge`; the first matching rule wins.
+    delivery_rules: tuple[DeliveryRule, ...] = (DeliveryRule(threshold=Decimal("499"), charge=Decimal("49")),)
+    max_body_bytes: int = 1_000_000
+    admin_prefix: str = "/_cartwright"
+    # Response validation costs ~650 µs a request; tests turn it on.
+    validate_responses: bool = False
+    # Fixed "now" (ISO 8601) for reproducible timestamps; None = the wall clock.
+    frozen_time: str | None = None
+
+    def replace(self, **changes) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults overridden by CARTWRIGHT_<FIELD> variables (e.g. CARTWRIGHT_PORT=9000)."""
+        environ = os.environ if environ is None else environ
+        changes = {}
+        for f in dataclasses.fields(cls):
+            raw = environ.get(ENV_PREFIX + f.name.upper())
+            if raw is not None:
+                changes[f.name] = parse_value(f.name, raw)
+        return cls(**changes)
+
+
+def parse_value(name: str, raw: str):
+    """One setting from text (an environment variable or a CLI flag)."""
+    try:
+        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes"):
+            return int(raw)
+        if name == "validate_responses":
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes")
+        if name == "catalog_file":
+            return Path(raw) if raw else None
+        if name == "tokens":
+            tokens = frozenset(t.strip() for t in raw.split(",") if t.strip())
+            return tokens or None
+        if name == "delivery_rules":
+            return parse_delivery_rules(raw)
+        if name in ("frozen_time",):
+            return raw or None
+        return raw
+    except (ValueError, ArithmeticError) as exc:
+        raise InvalidValue(f"setting {name}: cannot read {raw!r}", field=name, value=raw) from exc
+
+
+def parse_delivery_rules(raw: str) -> tuple[DeliveryRule, ...]:
+    """``"499:49,999:19"``: below 499 pay 49, below 999 pay 19, free above; ``""`` = always free."""
+    rules = []
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        threshold, charge = part.split(":")
+        rules.append(DeliveryRule(threshold=Decimal(threshold), charge=Decimal(charge)))
+    return tuple(sorted(rules, key=lambda r: r.threshold))

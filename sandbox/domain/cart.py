@@ -1,0 +1,491 @@
+"""Carts and what can be done to them: add, update, remove, move, describe, price.
+
+``CartService`` is the whole cart core. It holds no I/O: the catalog, the
+store, the id source and the clock are given to it. Every operation checks
+all its input before it changes anything, so a refused request leaves the
+cart as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from .catalog import Article, Catalog, PinCode, Product, Store
+from .errors import InvalidValue, NotFound, OutOfStock
+from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
+
+if TYPE_CHECKING:
+    from .runtime import Clock, Ids
+    from .store import CartStore
+
+Scope = tuple[str, str]  # (company_id, application_id)
+
+UPDATE_ITEM = "update_item"
+REMOVE_ITEM = "remove_item"
+OPERATIONS = (UPDATE_ITEM, REMOVE_ITEM)
+SORTABLE = ("created_on", "last_modified")
+GSTIN = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
+PAN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
+META_FIELDS = ("gstin", "pick_up_customer_details", "checkout_mode", "gift_details", "pan_no", "comment",
+               "staff_user_id")
+
+
+@dataclass
+class CartLine:
+    identifier: str
+    article_id: str
+    item_id: int
+    size: str
+    store_uid: int
+    seller_uid: int
+    quantity: int
+    meta: dict = field(default_factory=dict)
+    extra_meta: dict = field(default_factory=dict)
+    custom_json: dict = field(default_factory=dict)
+    parent_item_identifiers: dict = field(default_factory=dict)
+    product_group_tags: list = field(default_factory=list)
+    display: str | None = None
+
+
+@dataclass
+class Cart:
+    id: str
+    cart_id: int
+    scope: Scope
+    user_id: str | None
+    buy_now: bool
+    created_on: datetime
+    last_modified: datetime
+    lines: list[CartLine] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    """One item of an add-to-cart request; ``where`` is its JSON path, for messages."""
+
+    where: str
+    item_id: int | None
+    size: str | None
+    quantity: int = 1
+    store_id: int | None = None
+    seller_id: int | None = None
+    article_id: str | None = None
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LineUpdate:
+    """One item of an update request, addressed by the cart's line identifier."""
+
+    where: str
+    identifier: str
+    quantity: int | None = None
+    size: str | None = None
+    extras: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    item_id: int | None
+    size: str | None
+    store_id: int | None
+    success: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Availability:
+    is_valid: bool
+    out_of_stock: bool
+    deliverable: bool
+    other_store_quantity: int
+    sizes: tuple[str, ...]
+    available_sizes: tuple[tuple[str, bool], ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class PricedLine:
+    line: CartLine
+    article: Article
+    product: Product
+    store: Store
+    price: LinePrice
+    availability: Availability
+
+
+@dataclass(frozen=True)
+class Promise:
+    """Delivery window as instants; the serializer renders the documented three forms."""
+
+    min: datetime
+    max: datetime
+
+
+@dataclass(frozen=True)
+class PricedCart:
+    cart: Cart
+    lines: tuple[PricedLine, ...]
+    breakup: Breakup
+    order_type: str
+    is_valid: bool
+    message: str
+    delivery_charge_rules: tuple[DeliveryRule, ...]
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    priced: PricedCart
+    outcomes: tuple[ItemOutcome, ...]
+    success: bool
+    partial: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Quote:
+    """Items priced without a cart (validate, serviceability)."""
+
+    lines: tuple[PricedLine, ...]
+    problems: tuple[str, ...]
+    breakup: Breakup
+    promise: Promise | None
+    is_valid: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class DeliveryModes:
+    available_modes: tuple[str, ...]
+    pickup_stores: tuple[int, ...]
+
+
+class CartService:
+    """The cart core over one catalog and one store."""
+
+    def __init__(self, catalog: Catalog, store: CartStore, ids: Ids, clock: Clock,
+                 delivery_rules: Sequence[DeliveryRule]) -> None:
+        self.catalog = catalog
+        self.store = store
+        self.ids = ids
+        self.clock = clock
+        self.delivery_rules = tuple(delivery_rules)
+
+    # ------------------------------------------------------------------ finding carts
+    def find(self, scope: Scope, cart_id: str | None, user_id: str | None = None,
+             buy_now: bool = False, create: bool = False) -> Cart:
+        """The cart named by ``cart_id``, else the user's active cart (made on first use)."""
+        if cart_id:
+            cart = self.store.get(scope, cart_id)
+            if cart is None:
+                raise NotFound(f"cart {cart_id} not found", field="id", value=cart_id)
+            return cart
+        if user_id:
+            cart = self.store.active_for_user(scope, user_id, buy_now)
+            return cart if cart is not None else self._new_cart(scope, user_id, buy_now)
+        if create:
+            return self._new_cart(scope, None, buy_now)
+        raise InvalidValue("either id (cart id) or user_id is required", field="id")
+
+    def require(self, scope: Scope, cart_id: str | None, buy_now: bool = False) -> Cart:
+        """The cart named by ``cart_id``, which these operations require."""
+        if not cart_id:
+            raise InvalidValue("id (cart id) is required", field="id")
+        return self.find(scope, cart_id, buy_now=buy_now)
+
+    def _new_cart(self, scope: Scope, user_id: str | None, buy_now: bool) -> Cart:
+        now = self.clock.now()
+        cart = Cart(id=self.ids.object_id(), cart_id=self.ids.cart_number(), scope=scope, user_id=user_id,
+                    buy_now=buy_now, created_on=now, last_modified=now)
+        self.store.save(cart)
+        return cart
+
+    # ------------------------------------------------------------------ reading
+    def priced(self, cart: Cart, order_type: str | None = None) -> PricedCart:
+        order_type = order_type or HOME_DELIVERY
+        lines = tuple(self._priced_line(line, cart.lines) for line in cart.lines)
+        totals = breakup((p.price for p in lines), self.delivery_rules, order_type)
+        invalid = [p for p in lines if not p.availability.is_valid]
+        message = invalid[0].availability.message if invalid else ""
+        return PricedCart(cart, lines, totals, order_type, not invalid, message, self.delivery_rules)
+
+    def _priced_line(self, line: CartLine, lines: Iterable[CartLine]) -> PricedLine:
+        article = self.catalog.article(line.article_id)
+        product = self.catalog.product(line.item_id)
+        return PricedLine(line, article, product, self.catalog.store(article.store_uid),
+                          price_line(article, line.quantity, product.gst_percent),
+                          self._availability(product, article, line.quantity))
+
+    def _availability(self, product: Product, article: Article, quantity: int) -> Availability:
+        others = sum(a.stock for a in self.catalog.articles_for(product.uid, article.size)
+                     if a.article_id != article.article_id)
+        sizes = tuple((size, any(a.stock > 0 for a in self.catalog.articles_for(product.uid, size)))
+                      for size in product.sizes)
+        if article.stock == 0:
+            message = f"item {product.uid} size {article.size} is out of stock"
+        elif quantity > article.stock:
+            message = f"only {article.stock} left of item {product.uid} size {article.size}"
+        else:
+            message = ""
+        return Availability(is_valid=not message, out_of_stock=article.stock == 0, deliverable=True,
+                            other_store_quantity=others, sizes=product.sizes, available_sizes=sizes,
+                            message=message)
+
+    def count(self, cart: Cart) -> int:
+        """Units in the cart: the sum of line quantities."""
+        return sum(line.quantity for line in cart.lines)
+
+    def list_carts(self, scope: Scope, from_date: datetime | None, to_date: datetime | None,
+                   filter_on: str | None) -> list[tuple[Cart, PricedCart]]:
+        """Carts of the application, filtered on and sorted (newest first) by ``filter_on``."""
+        column = filter_on or "created_on"
+        if column not in SORTABLE:
+            raise InvalidValue(f"filter_on must be one of {', '.join(SORTABLE)}, not {column!r}",
+                               field="filter_on", value=column)
+        chosen = [c for c in self.store.carts(scope)
+                  if (from_date is None or getattr(c, column) >= from_date)
+                  and (to_date is None or getattr(c, column) <= to_date)]
+        chosen.sort(key=lambda c: (getattr(c, column), c.cart_id), reverse=True)
+        return [(c, self.priced(c)) for c in chosen]
+
+    # ------------------------------------------------------------------ changing
+    def add_items(self, cart: Cart, items: Sequence[ItemRequest], order_type: str | None = None) -> ChangeResult:
+        """Add each item that can be added; items that cannot are reported, not added.
+
+        When no item can be added, the first item's error is raised and nothing changes.
+        """
+        if not items:
+            raise InvalidValue("items: at least one item is required", field="items")
+        lines = [replace(line) for line in cart.lines]
+        if cart.buy_now:
+            lines = []  # a buy-now cart holds only what is being bought now
+        outcomes, errors = [], []
+        for item in items:
+            try:
+                article = self._add_one(lines, item)
+            except (InvalidValue, NotFound, OutOfStock) as exc:
+                errors.append(exc)
+                outcomes.append(ItemOutcome(item.item_id, item.size, item.store_id, False, exc.message))
+            else:
+                outcomes.append(ItemOutcome(item.item_id, item.size, article.store_uid, True, "Added to cart"))
+        if len(errors) == len(items):
+            raise errors[0]
+        self._commit(cart, lines)
+        partial = bool(errors)
+        message = (f"{len(items) - len(errors)} of {len(items)} items added to cart" if partial
+                   else "Added to cart")
+        return ChangeResult(self.priced(cart, order_type), tuple(outcomes), not partial, partial, message)
+
+    def _add_one(self, lines: list[CartLine], item: ItemRequest) -> Article:
+        """Add ``item`` to ``lines`` from the cheapest store that has the stock; the article used."""
+        if item.quantity < 1:
+            raise InvalidValue(f"{item.where}.quantity must be at least 1, not {item.quantity}",
+                               field=f"{item.where}.quantity", value=item.quantity)
+        product, size = self._product_size(item.where, item.item_id, item.size, "item_size")
+        candidates = self._candidates(item, product, size)
+        if not candidates:
+            raise OutOfStock(f"{item.where}.item_size: item {product.uid} size {size} is sold by no store",
+                             field=f"{item.where}.item_size", value=size)
+        held = {l.article_id: l.quantity for l in lines}
+        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= a.stock]
+        if not fitting:
+            most = max(a.stock - held.get(a.article_id, 0) for a in candidates)
+            raise OutOfStock(
+                f"{item.where}.quantity: only {max(most, 0)} more of item {product.uid} size {size} can be added"
+                f" ({item.quantity} asked for)", field=f"{item.where}.quantity", value=item.quantity)
+        article = min(fitting, key=lambda a: (a.effective, a.store_uid))
+        for line in lines:
+            if line.article_id == article.article_id and line.parent_item_identifiers == item.extras.get(
+                    "parent_item_identifiers", {}):
+                line.quantity += item.quantity
+                line.meta = {**line.meta, **(item.extras.get("meta") or {})}
+                return article
+        lines.append(CartLine(identifier=self.ids.line_identifier(), article_id=article.article_id,
+                              item_id=product.uid, size=size, store_uid=article.store_uid,
+                              seller_uid=article.seller_uid, quantity=item.quantity, **item.extras))
+        return article
+
+    def _product_size(self, where: str, item_id: int | None, size: str | None, size_key: str) -> tuple[Product, str]:
+        product = self.catalog.product(item_id) if item_id is not None else None
+        if product is None:
+            raise NotFound(f"{where}.item_id: no item {item_id} in the catalog", field=f"{where}.item_id",
+                           value=item_id)
+        if size not in product.sizes:
+            raise InvalidValue(f"{where}.{size_key}: item {product.uid} is not sold in size {size!r}"
+                               f" (sizes: {', '.join(product.sizes)})", field=f"{where}.{size_key}", value=size)
+        return product, size
+
+    def _candidates(self, item: ItemRequest, product: Product, size: str) -> list[Article]:
+        articles = self.catalog.articles_for(product.uid, size)
+        if item.article_id is not None:
+            articles = [a for a in articles if a.article_id == item.article_id]
+            if not articles:
+                raise NotFound(f"{item.where}.article_id: no article {item.article_id} of item {product.uid}"
+                               f" size {size}", field=f"{item.where}.article_id", value=item.article_id)
+        if item.store_id is not None:
+            articles = [a for a in articles if a.store_uid == item.store_id]
+            if not articles:
+                raise NotFound(f"{item.where}.store_id: store {item.store_id} does not sell item {product.uid}"
+                               f" size {size}", field=f"{item.where}.store_id", value=item.store_id)
+        if item.seller_id is not None:
+            articles = [a for a in articles if a.seller_uid == item.seller_id]
+            if not articles:
+                raise NotFound(f"{item.where}.seller_id: seller {item.seller_id} does not sell item {product.uid}"
+                               f" size {size}", field=f"{item.where}.seller_id", value=item.seller_id)
+        return articles
+
+    def update_items(self, cart: Cart, operation: str, updates: Sequence[LineUpdate],
+                     order_type: str | None = None) -> ChangeResult:
+        """Change quantities or sizes (``update_item``) or drop lines (``remove_item``); all or nothing."""
+        if operation not in OPERATIONS:
+            raise InvalidValue(f"operation must be one of {', '.join(OPERATIONS)}, not {operation!r}",
+                               field="operation", value=operation)
+        if not updates:
+            raise InvalidValue("items: at least one item is required", field="items")
+        lines = [replace(line) for line in cart.lines]
+        outcomes = []
+        for update in updates:
+            index = next((i for i, l in enumerate(lines) if l.identifier == update.identifier), None)
+            if index is None:
+                raise NotFound(f"{update.where}.identifiers.identifier: no line {update.identifier!r} in cart"
+                               f" {cart.id}", field=f"{update.where}.identifiers.identifier", value=update.identifier)
+            line = lines[index]
+            if operation == REMOVE_ITEM or update.quantity == 0:
+                del lines[index]
+                size, message = line.size, "Item removed from cart"
+            else:
+                lines[index] = self._updated_line(lines, line, update)
+                size, message = lines[index].size, "Item updated in cart"
+            outcomes.append(ItemOutcome(line.item_id, size, line.store_uid, True, message))
+        self._commit(cart, lines)
+        message = "Item removed from cart" if operation == REMOVE_ITEM else "Cart updated"
+        return ChangeResult(self.priced(cart, order_type), tuple(outcomes), True, False, message)
+
+    def _updated_line(self, lines: list[CartLine], line: CartLine, update: LineUpdate) -> CartLine:
+        quantity = line.quantity if update.quantity is None else update.quantity
+        if quantity < 0:
+            raise InvalidValue(f"{update.where}.quantity must be at least 0, not {quantity}",
+                               field=f"{update.where}.quantity", value=quantity)
+        article = self.catalog.article(line.article_id)
+        if update.size is not None and update.size != line.size:
+            product, size = self._product_size(update.where, line.item_id, update.size, "item_size")
+            options = self.catalog.articles_for(product.uid, size)
+            # Same store when it can serve the quantity, else the cheapest store that can.
+            fitting = [a for a in options if a.stock >= quantity]
+            if not fitting:
+                raise OutOfStock(f"{update.where}.quantity: only {max((a.stock for a in options), default=0)}"
+                                 f" of item {product.uid} size {size} in stock ({quantity} asked for)",
+                                 field=f"{update.where}.quantity", value=quantity)
+            article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
+        elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id and l is not line)
+        if quantity + elsewhere > article.stock:
+            raise OutOfStock(f"{update.where}.quantity: only {article.stock - elsewhere} of item {line.item_id}"
+                             f" size {article.size} in stock ({quantity} asked for)",
+                             field=f"{update.where}.quantity", value=quantity)
+        changed = replace(line, quantity=quantity, article_id=article.article_id, size=article.size,
+                          store_uid=article.store_uid, seller_uid=article.seller_uid)
+        for key, value in update.extras.items():
+            setattr(changed, key, value)
+        return changed
+
+    def _commit(self, cart: Cart, lines: list[CartLine]) -> None:
+        cart.lines = lines
+        cart.last_modified = self.clock.now()
+        self.store.save(cart)
+
+    def archive(self, scope: Scope, cart_ids: Sequence[str]) -> int:
+        """Remove the named carts (all of them, or none when one is unknown)."""
+        if not cart_ids:
+            raise InvalidValue("id or cart_id_list is required", field="cart_id_list")
+        carts = [self.find(scope, cart_id) for cart_id in dict.fromkeys(cart_ids)]
+        for cart in carts:
+            self.store.remove(cart)
+        return len(carts)
+
+    def move_to_user(self, cart: Cart, user_id: str) -> Cart:
+        """Give the cart to ``user_id``; it becomes that user's active cart."""
+        if not user_id.strip():
+            raise InvalidValue("user_id must not be empty", field="user_id", value=user_id)
+        cart.user_id = user_id
+        cart.last_modified = self.clock.now()
+        self.store.save(cart)
+        return cart
+
+    def update_meta(self, cart: Cart, meta: dict[str, Any]) -> Cart:
+        """Store the cart's meta fields, checking the GSTIN and PAN formats first."""
+        for key, pattern in (("gstin", GSTIN), ("pan_no", PAN)):
+            value = meta.get(key)
+            if value not in (None, "") and not pattern.match(value):
+                raise InvalidValue(f"{key}: {value!r} is not a valid {key.split('_')[0].upper()}",
+                                   field=key, value=value)
+        cart.meta.update({k: v for k, v in meta.items() if k in META_FIELDS})
+        cart.last_modified = self.clock.now()
+        self.store.save(cart)
+        return cart
+
+    # ------------------------------------------------------------------ quotes without a cart
+    def quote(self, items: Sequence[tuple[str, str, int]], area_code: str | None = None) -> Quote:
+        """Price ``(product_id, size, quantity)`` triples; at ``area_code``, also check delivery."""
+        lines, problems = [], []
+        for i, (product_id, size, quantity) in enumerate(items):
+            where = f"cart_items[{i}]"
+            if not product_id.isdigit():
+                raise InvalidValue(f"{where}.product_id must be a numeric item id, not {product_id!r}",
+                                   field=f"{where}.product_id", value=product_id)
+            if quantity < 1:
+                raise InvalidValue(f"{where}.quantity must be at least 1, not {quantity}",
+                                   field=f"{where}.quantity", value=quantity)
+            try:
+                product, size = self._product_size(where, int(product_id), size, "size")
+            except (NotFound, InvalidValue) as exc:
+                problems.append(exc.message)
+                continue
+            articles = self.catalog.articles_for(product.uid, size)
+            if not articles:
+                problems.append(f"{where}.size: item {product.uid} size {size} is sold by no store")
+                continue
+            article = min(articles, key=lambda a: (a.stock < quantity, a.effective, a.store_uid))
+            line = CartLine(identifier="", article_id=article.article_id, item_id=product.uid, size=size,
+                            store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
+            lines.append(self._priced_line(line, ()))
+        pin = None
+        if area_code is not None:
+            pin = self.catalog.pincode(area_code)
+            if pin is None or not pin.serviceable:
+                problems.append(f"shipping_address.area_code: PIN code {area_code} is not serviceable")
+                lines = [replace(p, availability=replace(p.availability, deliverable=False)) for p in lines]
+        problems.extend(p.availability.message for p in lines if p.availability.message)
+        totals = breakup((p.price for p in lines), self.delivery_rules)
+        promise = self.promise(pin) if pin is not None and pin.serviceable else None
+        return Quote(tuple(lines), tuple(problems), totals, promise, not problems,
+                     problems[0] if problems else "All items are valid")
+
+    def promise(self, pin: PinCode) -> Promise:
+        now = self.clock.now()
+        return Promise(now + timedelta(days=pin.promise_min_days), now + timedelta(days=pin.promise_max_days))
+
+    def delivery_modes(self, area_code: str, cart: Cart | None) -> DeliveryModes:
+        """Home delivery where the PIN code is served; pick-up from stores in its city that stock the cart."""
+        pin = self.catalog.pincode(area_code)
+        if pin is None:
+            return DeliveryModes((), ())
+        wanted = [(l.item_id, l.size, l.quantity) for l in (cart.lines if cart else [])]
+        stores = tuple(
+            s.uid for s in self.catalog.stores
+            if s.city == pin.city and all(
+                any(a.store_uid == s.uid and a.stock >= q for a in self.catalog.articles_for(item, size))
+                for item, size, q in wanted)
+        )
+        modes = ((HOME_DELIVERY,) if pin.serviceable else ()) + ((PICK_AT_STORE,) if stores else ())
+        return DeliveryModes(modes, stores)
+
+    def store_details(self, store_uid: int) -> Store:
+        store = self.catalog.store(store_uid)
+        if store is None:
+            raise NotFound(f"store_uid: no store {store_uid}", field="store_uid", value=store_uid)
+        return store

@@ -1,0 +1,46 @@
+"""Domain errors. Each carries data; ``sandbox.http.errors`` maps them to HTTP.
+
+    SandboxError                 root of everything the sandbox raises on purpose
+    ├── CatalogError             a catalog file or generated catalog is unusable
+    ├── NotFound                 an id names nothing (cart, item, store, ...)
+    └── Refused                  the request is understood but cannot be honoured
+        ├── InvalidValue         a value is out of range or inconsistent
+        ├── OutOfStock           more units asked for than the article has
+        └── Unserviceable        no delivery to that PIN code
+"""
+
+from __future__ import annotations
+
+
+class SandboxError(Exception):
+    """Root of the sandbox's own errors."""
+
+    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.value = value
+
+
+class CatalogError(SandboxError):
+    """The catalog cannot be used; ``field`` is the JSON path of the first problem."""
+
+
+class NotFound(SandboxError):
+    """What ``field`` names (with ``value``) does not exist."""
+
+
+class Refused(SandboxError):
+    """A well-formed request the domain refuses."""
+
+
+class InvalidValue(Refused):
+    """``field`` holds a value the domain cannot accept."""
+
+
+class OutOfStock(Refused):
+    """Asked for more units than the article's stock."""
+
+
+class Unserviceable(Refused):
+    """The PIN code in ``value`` is not served."""

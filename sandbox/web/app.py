@@ -1,0 +1,71 @@
+"""``create_app``: the Connexion AsyncApp serving the captured spec and the admin API."""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+
+import yaml
+from connexion import AsyncApp
+from connexion.middleware import MiddlewarePosition
+from connexion.resolver import Resolver
+from connexion.security import BearerSecurityHandler
+
+from .._sandbox import Sandbox
+from .._settings import Settings
+from ..domain.store import CartStore
+from . import errors
+from .admin_api import AdminApi
+from .cart_api import CartApi
+from .limits import BodyLimit
+from .validation import VALIDATOR_MAP
+
+SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+ADMIN_SPEC = Path(__file__).resolve().parents[1] / "admin.yaml"
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: Path) -> dict:
+    with path.open(encoding="utf-8") as f:
+        return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]:
+    """A bearer check that accepts any token, or only ``tokens`` when given."""
+
+    def token_info(token: str) -> dict | None:
+        return {"sub": token} if tokens is None or token in tokens else None
+
+    class SandboxBearer(BearerSecurityHandler):
+        def _resolve_func(self, security_scheme):
+            return token_info
+
+    return SandboxBearer
+
+
+def resolver(handlers: object) -> Resolver:
+    """operationId → the bound method of that name (Connexion answers 501 where there is none yet)."""
+    return Resolver(function_resolver=lambda operation_id: getattr(handlers, operation_id))
+
+
+def create_app(settings: Settings | None = None, store: CartStore | None = None) -> AsyncApp:
+    """A sandbox app; its state is ``app.sandbox`` and lives exactly as long as the app."""
+    settings = settings or Settings.from_env()
+    sandbox = Sandbox(settings, store)
+    app = AsyncApp(
+        __name__,
+        security_map={"bearer": bearer_handler(settings.tokens)},
+        validator_map=VALIDATOR_MAP,
+    )
+    # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
+    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox)), resolver_error=501,
+                pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
+    app.add_api(copy.deepcopy(_load(ADMIN_SPEC)), base_path=settings.admin_prefix,
+                resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,
+                name="admin", swagger_ui_options=None)
+    for kind, handler in errors.HANDLERS:
+        app.add_error_handler(kind, handler)
+    app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
+    app.sandbox = sandbox
+    return app

@@ -1,0 +1,71 @@
+"""The one place that turns errors into HTTP responses in each API's own error shape.
+
+Fynd: ``{"success": false, "message": ..., "error": ...}``;
+EnKash: ``{"response_code": <non-zero>, "response_message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from connexion.exceptions import ProblemException
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from starlette.exceptions import HTTPException
+
+from ..domain.errors import CatalogError, InvalidValue, NotFound, OutOfStock, Refused, SandboxError, Unserviceable
+
+log = logging.getLogger("cartwright.sandbox")
+
+ENKASH_PREFIX = "/api/"
+STATUS_BY_ERROR: list[tuple[type[SandboxError], int]] = [
+    (NotFound, 404), (OutOfStock, 400), (Unserviceable, 400), (InvalidValue, 400), (Refused, 400),
+    (CatalogError, 400), (SandboxError, 400),
+]
+ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
+               413: "PayloadTooLarge", 415: "UnsupportedMediaType", 500: "InternalServerError",
+               501: "NotImplemented"}
+
+
+def error_body(path: str, status: int, message: str) -> dict:
+    """The error document for ``path``'s API."""
+    if path.startswith(ENKASH_PREFIX):
+        return {"response_code": status, "response_message": message}
+    return {"success": False, "message": message, "error": ERROR_NAMES.get(status, "Error")}
+
+
+def error_bytes(path: str, status: int, message: str) -> bytes:
+    return json.dumps(error_body(path, status, message)).encode()
+
+
+def _response(request: ConnexionRequest, status: int, message: str) -> ConnexionResponse:
+    return ConnexionResponse(status_code=status, mimetype="application/json",
+                             body=error_bytes(request.url.path, status, message))
+
+
+def sandbox_error(request: ConnexionRequest, exc: SandboxError) -> ConnexionResponse:
+    status = next(code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind))
+    return _response(request, status, exc.message)
+
+
+def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+    """Connexion's own problems (validation, auth, routing) in the API's shape."""
+    message = exc.detail or exc.title or ERROR_NAMES.get(exc.status, "Error")
+    if exc.status == 501:
+        message = f"{request.method} {request.url.path} is not implemented by this sandbox yet"
+    return _response(request, exc.status, message)
+
+
+def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+    messages = {404: f"no operation at {request.url.path}",
+                405: f"{request.method} is not allowed on {request.url.path}"}
+    return _response(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+
+
+def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _response(request, 500, f"internal error: {type(exc).__name__}")
+
+
+HANDLERS = [(SandboxError, sandbox_error), (ProblemException, problem), (HTTPException, http_error),
+            (Exception, unexpected)]
