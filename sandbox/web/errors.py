@@ -62,10 +62,15 @@ def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionRespon
     return _response(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
 
 
+def undecodable(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
+    # Connexion decodes JSON bodies with json.loads, which raises this (not JSONDecodeError) on bad UTF-8.
+    return _response(request, 400, f"request body is not UTF-8 JSON (bad byte at {exc.start})")
+
+
 def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return _response(request, 500, f"internal error: {type(exc).__name__}")
 
 
 HANDLERS = [(SandboxError, sandbox_error), (ProblemException, problem), (HTTPException, http_error),
-            (Exception, unexpected)]
+            (UnicodeDecodeError, undecodable), (Exception, unexpected)]

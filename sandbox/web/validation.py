@@ -33,7 +33,7 @@ class CachedParameterValidator(ParameterValidator):
             try:
                 entry[1].validate(value)
             except ValidationError as exception:
-                return str(exception)
+                return f"{parameter_type} parameter '{param['name']}': {exception.message}"
             return None
         if param.get("required"):
             return f"Missing {parameter_type} parameter '{param['name']}'"
