@@ -27,14 +27,23 @@ FLAGS = {  # setting → help
 }
 
 
+def describe(settings: Settings, name: str) -> str:
+    """A setting's value as it would be written on the command line."""
+    value = getattr(settings, name)
+    if name == "delivery_rules":
+        return ",".join(f"{r.threshold}:{r.charge}" for r in value) or "free"
+    if name == "tokens":
+        return ",".join(sorted(value)) if value else "any"
+    return str(value)
+
+
 def parser(defaults: Settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cartwright", description="Cartwright sandbox for cart APIs.")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the sandbox")
     for name, text in FLAGS.items():
-        default = getattr(defaults, name)
         serve.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper(),
-                           help=f"{text} [{ENV_PREFIX}{name.upper()}; now: {default!s}]")
+                           help=f"{text} [{ENV_PREFIX}{name.upper()}; now: {describe(defaults, name)}]")
     return p
 
 

@@ -192,6 +192,13 @@ class CartService:
             return self._new_cart(scope, None, buy_now)
         raise InvalidValue("either id (cart id) or user_id is required", field="id")
 
+    def cart_to_add_to(self, scope: Scope, cart_id: str | None, user_id: str | None, buy_now: bool,
+                       new_cart: bool = False) -> Cart:
+        """The cart an add request fills: the named one, the user's, a new one (``new_cart``) or a user-less one."""
+        if new_cart and not cart_id:
+            return self._new_cart(scope, user_id, buy_now)
+        return self.find(scope, cart_id, user_id, buy_now, create=True)
+
     def require(self, scope: Scope, cart_id: str | None, buy_now: bool = False) -> Cart:
         """The cart named by ``cart_id``, which these operations require."""
         if not cart_id:

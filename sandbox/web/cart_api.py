@@ -54,13 +54,9 @@ class CartApi:
 
     async def platformAddItems(self, company_id, application_id, body, i=True, b=False, buy_now=False,
                                order_type=None, id_=None):
-        s, scope = self.sandbox, (company_id, application_id)
-        if body.get("new_cart") and not id_:
-            cart = s.carts.find(scope, None, None, buy_now, create=True)
-            if body.get("user_id"):
-                cart = s.carts.move_to_user(cart, body["user_id"])
-        else:
-            cart = s.carts.find(scope, id_, body.get("user_id"), buy_now, create=True)
+        s = self.sandbox
+        cart = s.carts.cart_to_add_to((company_id, application_id), id_, body.get("user_id"), buy_now,
+                                      new_cart=body.get("new_cart", False))
         items = [item_request(n, item) for n, item in enumerate(body.get("items", []))]
         result = s.carts.add_items(cart, items, order_type)
         return out.change(result, s.catalog, i, b, with_partial=True), 200
