@@ -21,11 +21,7 @@ serve: $(VENV)/.installed
 spec: $(VENV)/.installed
 	$(PY) spec/capture.py
 
-check-# The sandbox on 127.0.0.1:8080 (default seed); flags and CARTWRIGHT_* variables: `cartwright serve --help`.
-serve: $(VENV)/.installed
-	$(VENV)/bin/cartwright serve $(ARGS)
-
-spec: $(VENV)/.installed
+check-spec: $(VENV)/.installed
 	$(PY) spec/capture.py --check
 
 # fixtures/catalog.json from the seeded generator (default seed and size).
