@@ -56,9 +56,9 @@ def settings_from(argv: list[str] | None) -> Settings:
 
 
 def example_curl(app, settings: Settings) -> str:
-    """One add-to-cart request that works on this catalog: the first article with stock."""
+    """One add-to-cart request that works on this catalog, a few times over: the best-stocked article."""
     catalog = app.sandbox.catalog
-    article = next(a for a in catalog.articles if a.stock > 0)
+    article = max(catalog.articles, key=lambda a: a.stock)
     body = {"user_id": "demo-user", "items": [{"item_id": article.item_id, "item_size": article.size,
                                                "quantity": 1}]}
     url = (f"http://{settings.host}:{settings.port}/service/platform/cart/v1.0/company/1/application/demo"
