@@ -12,10 +12,12 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 from .catalog import Article, Catalog, PinCode, Product, Store
-from .errors import InvalidValue, NotFound, OutOfStock
+from .errors import InvalidValue, NotFound, OutOfStock, Refused
+from .money import ZERO
+from .offers import Offer, OfferOutcome, Unit, apply_offers, evaluate
 from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ class Cart:
     last_modified: datetime
     lines: list[CartLine] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
+    coupon_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +139,8 @@ class PricedCart:
     is_valid: bool
     message: str
     delivery_charge_rules: tuple[DeliveryRule, ...]
+    offers: OfferOutcome
+    coupon: Offer | None = None
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,7 @@ class Quote:
     """Items priced without a cart (validate, serviceability)."""
 
     lines: tuple[PricedLine, ...]
+    offers: OfferOutcome
     problems: tuple[str, ...]
     breakup: Breakup
     promise: Promise | None
@@ -165,16 +171,38 @@ class DeliveryModes:
     pickup_stores: tuple[int, ...]
 
 
+class OfferSource(Protocol):
+    """Where the cart finds the coupons and promotions of its application."""
+
+    def promotions(self, scope: Scope) -> list[Offer]: ...
+    def coupons(self, scope: Scope) -> list[Offer]: ...
+    def coupon(self, scope: Scope, code: str) -> Offer | None: ...
+
+
+class NoOffers:
+    """An application without coupons or promotions."""
+
+    def promotions(self, scope: Scope) -> list[Offer]:
+        return []
+
+    def coupons(self, scope: Scope) -> list[Offer]:
+        return []
+
+    def coupon(self, scope: Scope, code: str) -> Offer | None:
+        return None
+
+
 class CartService:
     """The cart core over one catalog and one store."""
 
     def __init__(self, catalog: Catalog, store: CartStore, ids: Ids, clock: Clock,
-                 delivery_rules: Sequence[DeliveryRule]) -> None:
+                 delivery_rules: Sequence[DeliveryRule], offers: OfferSource | None = None) -> None:
         self.catalog = catalog
         self.store = store
         self.ids = ids
         self.clock = clock
         self.delivery_rules = tuple(delivery_rules)
+        self.offers = offers if offers is not None else NoOffers()
 
     # ------------------------------------------------------------------ finding carts
     def find(self, scope: Scope, cart_id: str | None, user_id: str | None = None,
@@ -214,12 +242,29 @@ class CartService:
 
     # ------------------------------------------------------------------ reading
     def priced(self, cart: Cart, order_type: str | None = None) -> PricedCart:
+        """The cart with prices, promotions, its coupon and totals, as of now."""
         order_type = order_type or HOME_DELIVERY
         lines = tuple(self._priced_line(line, cart.lines) for line in cart.lines)
-        totals = breakup((p.price for p in lines), self.delivery_rules, order_type)
+        coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
+        outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, self.clock.now(),
+                               cart.user_id)
+        totals = self._totals(lines, outcome, order_type)
         invalid = [p for p in lines if not p.availability.is_valid]
         message = invalid[0].availability.message if invalid else ""
-        return PricedCart(cart, lines, totals, order_type, not invalid, message, self.delivery_rules)
+        return PricedCart(cart, lines, totals, order_type, not invalid, message, self.delivery_rules, outcome,
+                          coupon)
+
+    def _totals(self, lines: Sequence[PricedLine], outcome: OfferOutcome, order_type: str = HOME_DELIVERY) -> Breakup:
+        shipping = outcome.shipping.value if outcome.shipping is not None else None
+        return breakup((p.price for p in lines), self.delivery_rules, order_type, coupon=outcome.coupon_total,
+                       promotion=outcome.promotion_total, shipping_cap=shipping)
+
+    def units(self, lines: Iterable[PricedLine]) -> list[Unit]:
+        """Each unit of each line, as offers see it."""
+        return [Unit(line=p.line.identifier, item_id=p.product.uid, size=p.article.size, brand=p.product.brand_uid,
+                     categories=p.product.category_uids, store=p.article.store_uid, article=p.article.article_id,
+                     price=p.article.effective)
+                for p in lines for _ in range(p.line.quantity)]
 
     def _priced_line(self, line: CartLine, lines: Iterable[CartLine]) -> PricedLine:
         article = self.catalog.article(line.article_id)
@@ -436,8 +481,9 @@ class CartService:
         return cart
 
     # ------------------------------------------------------------------ quotes without a cart
-    def quote(self, items: Sequence[tuple[str, str, int]], area_code: str | None = None) -> Quote:
-        """Price ``(product_id, size, quantity)`` triples; at ``area_code``, also check delivery."""
+    def quote(self, scope: Scope, items: Sequence[tuple[str, str, int]], area_code: str | None = None) -> Quote:
+        """Price ``(product_id, size, quantity)`` triples with the application's promotions; at
+        ``area_code``, also check delivery."""
         lines, problems = [], []
         for i, (product_id, size, quantity) in enumerate(items):
             where = f"cart_items[{i}]"
@@ -457,7 +503,7 @@ class CartService:
                 problems.append(f"{where}.size: item {product.uid} size {size} is sold by no store")
                 continue
             article = min(articles, key=lambda a: (a.stock < quantity, a.effective, a.store_uid))
-            line = CartLine(identifier="", article_id=article.article_id, item_id=product.uid, size=size,
+            line = CartLine(identifier=where, article_id=article.article_id, item_id=product.uid, size=size,
                             store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
             lines.append(self._priced_line(line, ()))
         pin = None
@@ -467,9 +513,10 @@ class CartService:
                 problems.append(f"shipping_address.area_code: PIN code {area_code} is not serviceable")
                 lines = [replace(p, availability=replace(p.availability, deliverable=False)) for p in lines]
         problems.extend(p.availability.message for p in lines if p.availability.message)
-        totals = breakup((p.price for p in lines), self.delivery_rules)
+        outcome = apply_offers(self.units(lines), self.offers.promotions(scope), None, self.clock.now())
+        totals = self._totals(lines, outcome)
         promise = self.promise(pin) if pin is not None and pin.serviceable else None
-        return Quote(tuple(lines), tuple(problems), totals, promise, not problems,
+        return Quote(tuple(lines), outcome, tuple(problems), totals, promise, not problems,
                      problems[0] if problems else "All items are valid")
 
     def promise(self, pin: PinCode) -> Promise:

@@ -55,6 +55,8 @@ class Breakup:
     you_saved: Decimal
     # How much more would make delivery cheaper, or None when it is already free.
     free_delivery_gap: Decimal | None
+    # Charges added by price adjustments (the raw breakup has no field of its own for them).
+    adjustment_charge: Decimal = ZERO
 
     def as_raw(self) -> dict[str, Decimal]:
         """The documented ``RawBreakup`` fields, in the documented order."""
@@ -91,24 +93,38 @@ def breakup(
     order_type: str = HOME_DELIVERY,
     coupon: Decimal = ZERO,
     cod_charge: Decimal = ZERO,
+    promotion: Decimal = ZERO,
+    shipping_cap: Decimal | None = None,
+    adjustment_discount: Decimal = ZERO,
+    adjustment_charge: Decimal = ZERO,
 ) -> Breakup:
-    """The cart's totals. An empty cart and store pick-up pay no delivery."""
+    """The cart's totals. Reductions are given as positive amounts and reported negative.
+
+    ``discount`` is the product discount (MRP − selling price) plus promotions and discount
+    adjustments; ``vog`` is what the goods cost after every reduction; delivery is charged on
+    ``vog`` (never on an empty cart or a store pick-up) and capped by a shipping offer;
+    ``total`` adds delivery, COD charges and charge adjustments to ``vog``.
+    """
     lines = list(lines)
     mrp_total = sum((l.marked for l in lines), ZERO)
     subtotal = sum((l.effective for l in lines), ZERO)
     gst = sum((l.gst for l in lines), ZERO)
-    coupon = -abs(money(coupon))
-    vog = subtotal + coupon
+    reductions = money(promotion) + money(adjustment_discount)
+    coupon = money(coupon)
+    vog = subtotal - reductions - coupon
     if not lines or order_type == PICK_AT_STORE:
         charge, gap = ZERO, None
     else:
         charge, gap = delivery_charge(vog, rules)
+        if shipping_cap is not None and shipping_cap < charge:
+            charge, gap = money(shipping_cap), None
     cod_charge = money(cod_charge)
-    total = vog + charge + cod_charge
+    total = vog + charge + cod_charge + money(adjustment_charge)
     return Breakup(
-        mrp_total=mrp_total, subtotal=subtotal, discount=subtotal - mrp_total, coupon=coupon, vog=vog,
-        delivery_charge=charge, cod_charge=cod_charge, convenience_fee=ZERO, gst_charges=gst,
+        mrp_total=mrp_total, subtotal=subtotal, discount=subtotal - mrp_total - reductions, coupon=-coupon,
+        vog=vog, delivery_charge=charge, cod_charge=cod_charge, convenience_fee=ZERO, gst_charges=gst,
         fynd_cash=ZERO, gift_card=ZERO, total=total, you_saved=mrp_total - vog, free_delivery_gap=gap,
+        adjustment_charge=money(adjustment_charge),
     )
 
 

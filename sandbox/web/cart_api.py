@@ -98,11 +98,12 @@ class CartApi:
 
     async def fetchAndValidateCartItems(self, company_id, application_id, body):
         items = [(c["product_id"], c["size"], c.get("quantity", 1)) for c in body["cart_items"]]
-        return out.quote(self.sandbox.carts.quote(items), self.sandbox.catalog, with_promise=False), 200
+        q = self.sandbox.carts.quote((company_id, application_id), items)
+        return out.quote(q, self.sandbox.catalog, with_promise=False), 200
 
     async def checkCartServiceability(self, company_id, application_id, body):
         items = [(c["product_id"], c["size"], c.get("quantity", 1)) for c in body["cart_items"]]
-        q = self.sandbox.carts.quote(items, body["shipping_address"]["area_code"])
+        q = self.sandbox.carts.quote((company_id, application_id), items, body["shipping_address"]["area_code"])
         return out.quote(q, self.sandbox.catalog, with_promise=True), 200
 
     async def getAvailableDeliveryModes(self, company_id, application_id, area_code, id_=None):

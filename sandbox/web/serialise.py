@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..domain.cart import Availability, Cart, ChangeResult, DeliveryModes, PricedCart, PricedLine, Promise, Quote
 from ..domain.catalog import Catalog, Store
+from ..domain.offers import Applied, OfferOutcome
 from ..domain.pricing import Breakup, LinePrice
 
 DISPLAY_LINES = (  # (raw key, label, shown when zero)
@@ -14,6 +15,7 @@ DISPLAY_LINES = (  # (raw key, label, shown when zero)
     ("discount", "Discount", False),
     ("subtotal", "Subtotal", True),
     ("coupon", "Coupon", False),
+    ("price_adjustment", "Price Adjustment", False),
     ("delivery_charge", "Delivery Charges", True),
     ("cod_charge", "COD Charges", False),
     ("total", "Total", True),
@@ -47,9 +49,53 @@ def currency(catalog: Catalog) -> dict:
     return {"code": catalog.currency_code, "symbol": catalog.currency_symbol}
 
 
-def breakup_values(b: Breakup, catalog: Catalog) -> dict:
+def applied_promotion(a: Applied, catalog: Catalog, line_id: str | None = None) -> dict:
+    """``AppliedPromotion``: per line (``amount`` per unit) or for the cart (``amount`` in all)."""
+    doc, rule = a.offer.doc, (a.offer.doc.get("discount_rules") or [{}])[0]
+    return {
+        "promo_id": a.offer.id, "promotion_name": a.offer.title, "promotion_type": a.offer.kind,
+        "promotion_group": a.offer.group_name, "offer_text": a.offer.offer_text, "code": a.offer.code or None,
+        "amount": number(a.unit_amount(line_id) if line_id else a.total),
+        "article_quantity": a.units.get(line_id, 0) if line_id else sum(a.units.values()),
+        "mrp_promotion": a.offer.calculate_on == "mrp", "currency": currency(catalog), "meta": {},
+        "discount_rules": [{"offer": rule.get("offer") or {}, "raw_offer": rule.get("offer") or {},
+                            "item_criteria": rule.get("item_criteria") or {},
+                            "matched_buy_rules": [rule["buy_condition"]] if rule.get("buy_condition") else []}],
+        "buy_rules": [{"cart_conditions": {}, "item_criteria": doc.get("buy_rules") or {}}],
+        "applied_free_articles": [],
+    }
+
+
+def coupon_breakup(priced: PricedCart) -> dict:
+    """``CouponBreakup`` of the cart's coupon (applied, or kept but not applying, with the reason)."""
+    offer, applied = priced.coupon, priced.offers.coupon
+    if offer is None:
+        return {"is_applied": False, "value": 0, "code": "", "message": "", "type": "", "uid": ""}
+    tier = offer.tiers[0]
+    return {
+        "is_applied": applied is not None, "code": offer.code, "uid": offer.id, "title": offer.title,
+        "sub_title": offer.offer_text, "description": offer.description, "type": offer.kind,
+        "coupon_type": offer.kind, "value": number(priced.offers.coupon_total),
+        "coupon_value": number(tier.value), "max_discount_value": number(tier.max_discount or 0),
+        "minimum_cart_value": number(offer.cart_value.low or 0),
+        "message": priced.offers.coupon_message or f"coupon {offer.code} applied",
+    }
+
+
+def cart_coupon(priced: PricedCart) -> dict:
+    """``CartDetailCoupon``: the same facts under the names that object uses."""
+    b = coupon_breakup(priced)
+    return {"coupon_code": b["code"], "coupon_id": b["uid"], "coupon_title": b.get("title", ""),
+            "coupon_subtitle": b.get("sub_title", ""), "coupon_description": b.get("description", ""),
+            "coupon_type": b["type"], "coupon_value": b.get("coupon_value", 0), "discount": b["value"],
+            "is_applied": b["is_applied"], "is_valid": b["is_applied"] or not b["code"],
+            "maximum_discount_value": b.get("max_discount_value", 0),
+            "minimum_cart_value": b.get("minimum_cart_value", 0), "message": b["message"]}
+
+
+def breakup_values(b: Breakup, catalog: Catalog, priced: PricedCart | None = None) -> dict:
     raw = {k: number(v) for k, v in b.as_raw().items()}
-    values = b.as_raw()
+    values = {**b.as_raw(), "price_adjustment": b.adjustment_charge}
     display = [
         {"key": key, "display": label, "value": number(values[key]), "currency_code": catalog.currency_code,
          "currency_symbol": catalog.currency_symbol, "message": []}
@@ -58,7 +104,8 @@ def breakup_values(b: Breakup, catalog: Catalog) -> dict:
     return {
         "raw": raw,
         "display": display,
-        "coupon": {"is_applied": False, "value": 0, "code": "", "message": "", "type": "", "uid": ""},
+        "coupon": coupon_breakup(priced) if priced is not None else {
+            "is_applied": False, "value": 0, "code": "", "message": "", "type": "", "uid": ""},
         "loyalty_points": {"is_applied": False, "total": 0, "applicable": 0, "description": ""},
     }
 
@@ -78,7 +125,8 @@ def availability(a: Availability) -> dict:
     }
 
 
-def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None) -> dict:
+def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None,
+         offers: OfferOutcome | None = None) -> dict:
     product, article, store, ln = p.product, p.article, p.store, p.line
     brand = catalog.brand(product.brand_uid)
     seller = catalog.seller(article.seller_uid)
@@ -112,13 +160,22 @@ def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None) -> d
         "availability": availability(p.availability),
         "message": p.availability.message,
         "parent_item_identifiers": ln.parent_item_identifiers,
-        "promotions_applied": [],
+        "promotions_applied": [applied_promotion(a, catalog, ln.identifier) for a in (offers.promotions if offers else ())
+                               if ln.identifier in a.per_line],
         "coupon_message": "",
         "bulk_offer": {},
         "moq": {},
         "custom_order": {},
         "product_ean_id": article.seller_identifier,
     }
+    coupon = offers.coupon if offers else None
+    if coupon is not None and ln.identifier in coupon.per_line:
+        item["coupon"] = {"code": coupon.offer.code, "discount_single_quantity": number(coupon.unit_amount(ln.identifier)),
+                          "discount_total_quantity": number(coupon.per_line[ln.identifier])}
+        item["coupon_message"] = f"coupon {coupon.offer.code} applied"
+    if item["promotions_applied"]:
+        item["promo_meta"] = {"message": "; ".join(x["offer_text"] or x["promotion_name"]
+                                                   for x in item["promotions_applied"])}
     if with_promise:
         item["delivery_promise"] = with_promise
     return item
@@ -140,7 +197,10 @@ def cart(priced: PricedCart, catalog: Catalog, items: bool = True, breakup: bool
             "enabled": bool(priced.delivery_charge_rules),
             "charges": [{"threshold": number(r.threshold), "charges": number(r.charge)}
                         for r in priced.delivery_charge_rules]}},
-        "restrict_checkout": not priced.is_valid, "coupon_text": "", "applied_promo_details": [],
+        "restrict_checkout": not priced.is_valid,
+        "coupon_text": priced.coupon.offer_text if priced.coupon else "",
+        "coupon": cart_coupon(priced),
+        "applied_promo_details": [applied_promotion(a, catalog) for a in priced.offers.promotions],
         "checkout_mode": c.meta.get("checkout_mode", ""), "gstin": c.meta.get("gstin", ""),
         "pan_no": c.meta.get("pan_no", ""), "comment": c.meta.get("comment", ""),
         "staff_user_id": c.meta.get("staff_user_id", ""), "custom_cart_meta": {}, "pan_config": {},
@@ -148,9 +208,9 @@ def cart(priced: PricedCart, catalog: Catalog, items: bool = True, breakup: bool
         "payment_selection_lock": {"enabled": False, "default_options": "", "payment_identifier": ""},
     }
     if items:
-        body["items"] = [line(p, catalog) for p in priced.lines]
+        body["items"] = [line(p, catalog, offers=priced.offers) for p in priced.lines]
     if breakup:
-        body["breakup_values"] = breakup_values(priced.breakup, catalog)
+        body["breakup_values"] = breakup_values(priced.breakup, catalog, priced)
     return body
 
 
@@ -177,7 +237,8 @@ def cart_list_entry(c: Cart, priced: PricedCart, catalog: Catalog, count: int) -
 def quote(q: Quote, catalog: Catalog, with_promise: bool) -> dict:
     """``OpenapiCartDetailsResult`` / ``OpenApiCartServiceabilityResult``."""
     p = promise(q.promise) if with_promise else None
-    body = {"is_valid": q.is_valid, "message": q.message, "items": [line(l, catalog, p) for l in q.lines],
+    body = {"is_valid": q.is_valid, "message": q.message,
+            "items": [line(l, catalog, p, offers=q.offers) for l in q.lines],
             "breakup_values": breakup_values(q.breakup, catalog)}
     if p:
         body["delivery_promise"] = p

@@ -1,0 +1,207 @@
+"""Offers as a cart sees them: apply and remove a coupon, list coupons and offers, check a payment mode."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from .cart import Cart, CartLine, CartService, PricedCart, Scope
+from .errors import InvalidValue, NotFound, Refused
+from .money import ZERO
+from .offers import Applied, Offer, Unit, coupon_from_doc, evaluate, promotion_from_doc
+
+
+@dataclass(frozen=True)
+class CouponChoice:
+    """A coupon as offered on a cart: whether it applies now and what it would take off."""
+
+    offer: Offer
+    is_applied: bool
+    is_applicable: bool
+    discount: Decimal
+    message: str
+
+
+@dataclass(frozen=True)
+class PromotionChoice:
+    offer: Offer
+    saving: Decimal          # for one set of the product (or on the cart), at today's prices
+
+
+@dataclass(frozen=True)
+class PaymentCheck:
+    valid: bool
+    code: str
+    title: str
+    discount: Decimal
+    message: str
+
+
+class OfferIndex:
+    """The offers of an ``OfferBook`` parsed once per document version (an ``OfferSource``)."""
+
+    def __init__(self, book) -> None:
+        self.book = book
+        self._parsed: dict[tuple[str, str], tuple[dict, Offer]] = {}
+
+    def _offer(self, source: str, doc: dict) -> Offer:
+        key = (source, doc.get("_id", ""))
+        hit = self._parsed.get(key)
+        if hit is None or hit[0] is not doc:
+            hit = (doc, (coupon_from_doc if source == "coupon" else promotion_from_doc)(doc))
+            self._parsed[key] = hit
+        return hit[1]
+
+    def promotions(self, scope: Scope) -> list[Offer]:
+        return [self._offer("promotion", d) for d in self.book.promotions(scope)]
+
+    def coupons(self, scope: Scope) -> list[Offer]:
+        return [self._offer("coupon", d) for d in self.book.coupons(scope)]
+
+    def coupon(self, scope: Scope, code: str) -> Offer | None:
+        doc = self.book.coupon_by_code(scope, code)
+        return self._offer("coupon", doc) if doc is not None else None
+
+
+class CartOffers:
+    """Coupon and offer operations on carts, over a ``CartService`` and its offer source."""
+
+    def __init__(self, carts: CartService) -> None:
+        self.carts = carts
+
+    @property
+    def now(self) -> datetime:
+        return self.carts.clock.now()
+
+    def apply_coupon(self, cart: Cart, code: str) -> PricedCart:
+        """Put coupon ``code`` on the cart when it gives a discount on it now; refuse it with the reason otherwise."""
+        offer = self.carts.offers.coupon(cart.scope, code.strip())
+        if offer is None:
+            raise NotFound(f"coupon_code: no coupon {code!r}", field="coupon_code", value=code)
+        reason = offer.why_not_live(self.now)
+        if reason is None and offer.users and cart.user_id not in offer.users:
+            reason = f"coupon {offer.code} is not for this customer"
+        if reason is None and offer.max_uses is not None and _remaining_uses(offer) == 0:
+            reason = f"coupon {offer.code} has been used up"
+        if reason is None:
+            trial = self.carts.priced(_with_coupon(cart, offer.code))
+            if trial.offers.coupon is None:
+                reason = trial.offers.coupon_message or f"coupon {offer.code} gives no discount on this cart"
+        if reason is not None:
+            raise Refused(f"coupon_code: {reason}", field="coupon_code", value=code)
+        cart.coupon_code = offer.code
+        cart.last_modified = self.now
+        self.carts.store.save(cart)
+        return self.carts.priced(cart)
+
+    def remove_coupon(self, cart: Cart) -> PricedCart:
+        """Take the coupon off (a cart without one stays as it is)."""
+        cart.coupon_code = None
+        cart.last_modified = self.now
+        self.carts.store.save(cart)
+        return self.carts.priced(cart)
+
+    def available_coupons(self, cart: Cart, slug: str | None = None, store_id: int | None = None) -> list[CouponChoice]:
+        """Displayed, live coupons with what each would take off this cart (or, with ``slug``, the product's)."""
+        priced = self.carts.priced(cart)
+        units = self._units_after_promotions(priced)
+        if slug is not None:
+            units = self._product_units(slug, store_id)
+        value = sum((u.price for u in units), ZERO)
+        choices = []
+        for offer in self.carts.offers.coupons(cart.scope):
+            if not offer.live_at(self.now) or not (offer.doc.get("state") or {}).get("is_display", True):
+                continue
+            if offer.users and cart.user_id not in offer.users:
+                continue
+            result, why = evaluate(offer, units, value, len(units))
+            applied = cart.coupon_code == offer.code
+            discount = result.total if result is not None else ZERO
+            choices.append(CouponChoice(offer, applied, result is not None, discount,
+                                        "" if result is not None else f"coupon {offer.code} {why}"))
+        return choices
+
+    def _units_after_promotions(self, priced: PricedCart) -> list[Unit]:
+        units = self.carts.units(priced.lines)
+        taken: dict[str, Decimal] = {}
+        for applied in priced.offers.promotions:
+            for line, amount in applied.per_line.items():
+                taken[line] = taken.get(line, ZERO) + amount
+        counts: dict[str, int] = {}
+        for u in units:
+            counts[u.line] = counts.get(u.line, 0) + 1
+        from dataclasses import replace
+        return [replace(u, price=u.price - taken.get(u.line, ZERO) / counts[u.line]) for u in units]
+
+    def _product_units(self, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
+        product = next((p for p in self.carts.catalog.products if p.slug == slug), None)
+        if product is None:
+            raise NotFound(f"slug: no product {slug!r}", field="slug", value=slug)
+        articles = [a for size in product.sizes for a in self.carts.catalog.articles_for(product.uid, size)
+                    if store_id is None or a.store_uid == store_id]
+        if not articles:
+            raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)
+        article = min(articles, key=lambda a: (a.stock == 0, a.effective, a.store_uid))
+        line = CartLine(identifier=slug, article_id=article.article_id, item_id=product.uid, size=article.size,
+                        store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
+        return self.carts.units([self.carts._priced_line(line, ())])
+
+    def promotion_offers(self, scope: Scope, slug: str | None, store_id: int | None, group: str | None,
+                         page_size: int | None) -> list[PromotionChoice]:
+        """Live promotions that reach the product (``slug``), with what one full set of it would save."""
+        if page_size is not None and page_size < 1:
+            raise InvalidValue(f"page_size must be at least 1, not {page_size}", field="page_size", value=page_size)
+        found = []
+        for offer in self.carts.offers.promotions(scope):
+            if not offer.live_at(self.now) or (group and offer.group_name != group):
+                continue
+            saving = ZERO
+            if slug is not None:
+                one = self._product_units(slug, store_id)
+                if not offer.criteria.matches(one[0]):
+                    continue
+                units = self._product_units(slug, store_id, quantity=max(t.group for t in offer.tiers))
+                result, _ = evaluate(offer, units, sum((u.price for u in units), ZERO), len(units))
+                saving = result.total if result is not None else ZERO
+            found.append(PromotionChoice(offer, saving))
+        return found[:page_size] if page_size else found
+
+    def payment_offers(self, cart: Cart) -> list[PromotionChoice]:
+        """Live promotions tied to payment modes that this cart qualifies for, with their saving."""
+        priced = self.carts.priced(cart)
+        units = self.carts.units(priced.lines)
+        value = sum((u.price for u in units), ZERO)
+        found = []
+        for offer in self.carts.offers.promotions(cart.scope):
+            if not offer.payment_codes or not offer.live_at(self.now):
+                continue
+            result, _ = evaluate(offer, units, value, len(units))
+            if result is not None:
+                found.append(PromotionChoice(offer, result.total))
+        return found
+
+    def validate_for_payment(self, cart: Cart, payment_mode: str | None, *identifiers: str | None) -> PaymentCheck:
+        """Whether the cart's coupon holds for this payment mode (a cart without a coupon always does)."""
+        priced = self.carts.priced(cart)
+        coupon = priced.coupon
+        if coupon is None:
+            return PaymentCheck(True, "", "", ZERO, "no coupon is applied")
+        applied = priced.offers.coupon
+        if applied is None:
+            return PaymentCheck(False, coupon.code, coupon.title, ZERO, priced.offers.coupon_message)
+        offered = {str(x).upper() for x in (payment_mode, *identifiers) if x}
+        if coupon.payment_codes and not coupon.payment_codes & offered:
+            return PaymentCheck(False, coupon.code, coupon.title, ZERO,
+                                f"coupon {coupon.code} is valid only with {', '.join(sorted(coupon.payment_codes))}")
+        return PaymentCheck(True, coupon.code, coupon.title, applied.total, f"coupon {coupon.code} is valid")
+
+
+def _with_coupon(cart: Cart, code: str) -> Cart:
+    from dataclasses import replace
+    return replace(cart, coupon_code=code)
+
+
+def _remaining_uses(offer: Offer) -> int | None:
+    remaining = (((offer.doc.get("restrictions") or {}).get("uses") or {}).get("remaining") or {}).get("total")
+    return remaining
