@@ -24,6 +24,7 @@ FLAGS = {  # setting → help
     "max_body_bytes": "largest request body accepted",
     "validate_responses": "validate every response against the spec (slower)",
     "frozen_time": "fixed ISO 8601 'now' for reproducible timestamps",
+    "default_offers": "start with the seeded coupons and promotions (true/false)",
 }
 
 

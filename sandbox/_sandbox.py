@@ -1,10 +1,13 @@
-"""One running sandbox's state: settings, catalog, store and the cart service. No HTTP here."""
+"""One running sandbox's state: settings, catalog, offers, store and the services over them. No HTTP here."""
 
 from __future__ import annotations
 
-from .catalog_file import catalog_from_seed, load_catalog_file
+from .catalog_file import generated_catalog, read_catalog_file
+from .domain.adjustments import Adjustments
 from .domain.cart import CartService
+from .domain.cart_offers import CartOffers, OfferIndex
 from .domain.catalog import Catalog
+from .domain.offer_book import OfferBook
 from .domain.runtime import Clock, Ids
 from .domain.store import CartStore, MemoryStore
 from ._settings import Settings
@@ -17,22 +20,33 @@ class Sandbox:
         self.settings = settings
         self.store = store if store is not None else MemoryStore()
         self.clock = Clock(settings.frozen_time)
-        self.catalog = self._load_catalog(settings.seed, settings.catalog_size)
+        self._load_catalog(settings.seed, settings.catalog_size)
         self.reset()
 
-    def _load_catalog(self, seed: int, size: int) -> Catalog:
+    def _load_catalog(self, seed: int, size: int) -> None:
         if self.settings.catalog_file is not None:
-            return load_catalog_file(self.settings.catalog_file)
-        return catalog_from_seed(seed, size)
+            data = read_catalog_file(self.settings.catalog_file)
+        else:
+            data = generated_catalog(seed, size)
+        from .fixturegen.offers import offers_from_seed  # the default offers are made for the catalog
+
+        self.catalog = Catalog.from_dict(data)
+        self.default_offers = (offers_from_seed(data, seed) if self.settings.default_offers
+                               else {"coupons": [], "promotions": []})
 
     def reset(self) -> None:
-        """Forget every cart; fresh ids start again from the id seed."""
+        """Forget every cart and every change to coupons and promotions; fresh ids start again."""
         self.store.clear()
         self.ids = Ids(self.settings.id_seed)
-        self.carts = CartService(self.catalog, self.store, self.ids, self.clock, self.settings.delivery_rules)
+        self.offers = OfferBook(self.clock, self.ids, self.default_offers["coupons"],
+                                self.default_offers["promotions"])
+        self.carts = CartService(self.catalog, self.store, self.ids, self.clock, self.settings.delivery_rules,
+                                 OfferIndex(self.offers))
+        self.cart_offers = CartOffers(self.carts)
+        self.adjustments = Adjustments(self.carts)
 
     def reseed(self, seed: int, size: int) -> None:
-        """A new generated catalog (and no carts, since their articles may be gone)."""
+        """A new generated catalog and its offers (and no carts, since their articles may be gone)."""
         self.settings = self.settings.replace(seed=seed, catalog_size=size, catalog_file=None)
-        self.catalog = self._load_catalog(seed, size)
+        self._load_catalog(seed, size)
         self.reset()

@@ -37,6 +37,8 @@ class Settings:
     validate_responses: bool = False
     # Fixed "now" (ISO 8601) for reproducible timestamps; None = the wall clock.
     frozen_time: str | None = None
+    # Start every application with the seeded coupons and promotions (fixtures/offers.json).
+    default_offers: bool = True
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -58,7 +60,7 @@ def parse_value(name: str, raw: str):
     try:
         if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes"):
             return int(raw)
-        if name == "validate_responses":
+        if name in ("validate_responses", "default_offers"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError(raw)
             return raw.lower() in ("1", "true", "yes")

@@ -190,7 +190,12 @@ def _reject_constant(name: str) -> None:
 
 
 def load_catalog_file(path: str | Path) -> Catalog:
-    """Read, validate and build the catalog in the JSON file at ``path``.
+    """Read, validate and build the catalog in the JSON file at ``path``."""
+    return Catalog.from_dict(read_catalog_file(path))
+
+
+def read_catalog_file(path: str | Path) -> dict:
+    """Read and validate the catalog in the JSON file at ``path`` (the file format, as a dict).
 
     Unreadable files and invalid JSON raise ``CatalogError`` with ``field`` None
     and ``value`` the path; the message names the file (and line:column).
@@ -212,11 +217,16 @@ def load_catalog_file(path: str | Path) -> Catalog:
     except ValueError as e:
         raise CatalogError(f"catalog: {path}: invalid JSON: {e}", value=str(path)) from None
     validate_catalog(data, source=str(path))
-    return Catalog.from_dict(data)
+    return data
 
 
 def catalog_from_seed(seed: int | None = None, size: int | None = None) -> Catalog:
     """The generator's catalog for ``seed`` and ``size`` (None: its defaults), validated."""
+    return Catalog.from_dict(generated_catalog(seed, size))
+
+
+def generated_catalog(seed: int | None = None, size: int | None = None) -> dict:
+    """The generator's catalog data for ``seed`` and ``size`` (None: its defaults), validated."""
     from sandbox import fixturegen  # lazy: Faker is heavy and only the generator needs it
 
     data = fixturegen.generate_catalog(
@@ -224,4 +234,4 @@ def catalog_from_seed(seed: int | None = None, size: int | None = None) -> Catal
         fixturegen.DEFAULT_SIZE if size is None else size,
     )
     validate_catalog(data, source=f"seed {data['seed']}, size {data['size']}")
-    return Catalog.from_dict(data)
+    return data

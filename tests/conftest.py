@@ -59,6 +59,14 @@ def session_app(settings):
     return create_app(settings)
 
 
+@pytest.fixture(scope="session")
+def plain_app(settings):
+    """An app whose applications start without coupons or promotions, for exact cart arithmetic."""
+    from sandbox import create_app
+
+    return create_app(settings.replace(default_offers=False))
+
+
 @pytest.fixture
 def app(session_app):
     """The session's app with its carts forgotten (building an app takes about a second)."""

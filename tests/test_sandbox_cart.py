@@ -1,8 +1,17 @@
 """The cart operations through the whole Connexion stack, responses validated against the spec."""
 from decimal import Decimal
 
+import pytest
+
 from cartkit import add, article, articles, assert_fynd_error, cheapest, expected_raw, get_cart, money, raw_of
 from conftest import BASE
+
+
+@pytest.fixture
+def app(plain_app):
+    """Carts here are priced without promotions, so the expected totals are plain sums."""
+    plain_app.sandbox.reset()
+    return plain_app
 
 
 def line_ids(body):
@@ -178,7 +187,7 @@ def test_delivery_rules_are_a_setting(settings, catalog):
     from sandbox import create_app
     from sandbox._settings import parse_delivery_rules
 
-    app = create_app(settings.replace(delivery_rules=parse_delivery_rules("100000:99")))
+    app = create_app(settings.replace(delivery_rules=parse_delivery_rules("100000:99"), default_offers=False))
     with app.test_client(headers={"Authorization": "Bearer t"}) as c:
         a = max(articles(catalog), key=lambda a: a.effective)
         raw = raw_of(add(c, [(a, 1)]).json()["cart"])

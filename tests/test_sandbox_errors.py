@@ -77,7 +77,7 @@ def test_required_tokens_setting(settings):
 
 def test_operations_of_later_issues_answer_501(client):
     """Operations the sandbox does not implement yet say so with 501, in the Fynd shape."""
-    assert_fynd_error(client.get(f"{BASE}/coupon"), 501, "not implemented")
+    assert_fynd_error(client.get(f"{BASE}/address"), 501, "not implemented")
 
 
 @pytest.mark.parametrize("body", [[], "text", 42, None, {"items": "nope"}, {"items": [None]}])

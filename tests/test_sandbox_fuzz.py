@@ -11,10 +11,15 @@ from schemathesis.checks import not_a_server_error
 from conftest import AUTH, FROZEN_NOW
 from sandbox import Settings, create_app
 
-# The operations the sandbox implements so far (the sandbox core issue).
+# The operations the sandbox implements so far: the cart core, then coupons, promotions, offers, adjustments.
 IMPLEMENTED = ["getCart", "platformAddItems", "platformUpdateCart", "getItemCount", "deleteCart", "getCartList",
                "updateCartUser", "updateCartMeta", "fetchAndValidateCartItems", "checkCartServiceability",
-               "getAvailableDeliveryModes", "getStoreAddressByUid"]
+               "getAvailableDeliveryModes", "getStoreAddressByUid",
+               "getCoupons", "createCoupon", "getCouponById", "updateCoupon", "deleteCoupon", "getCouponCodeExists",
+               "getAppCoupons", "applyCoupon", "removeCoupon", "validateCouponForPayment",
+               "getPromotions", "createPromotion", "getPromotionById", "updatePromotion", "deletePromotion",
+               "getPromosCouponConfig", "getPromotionCodeExists", "getPromotionOffers", "getPromotionPaymentOffers",
+               "addPriceAdjustment", "getPriceAdjustments", "updatePriceAdjustment", "removePriceAdjustment"]
 APP = create_app(Settings(validate_responses=True, frozen_time=FROZEN_NOW))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(operation_id=IMPLEMENTED)
 

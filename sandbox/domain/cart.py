@@ -65,6 +65,7 @@ class Cart:
     lines: list[CartLine] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     coupon_code: str | None = None
+    adjustments: list = field(default_factory=list)   # of adjustments.Adjustment
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,18 @@ class CartService:
             return self._new_cart(scope, user_id, buy_now)
         return self.find(scope, cart_id, user_id, buy_now, create=True)
 
+    def find_by_number(self, scope: Scope, number: int) -> Cart:
+        """The cart whose small integer id (``cart_id``/``uid``) is ``number``."""
+        cart = next((c for c in self.store.carts(scope) if c.cart_id == number), None)
+        if cart is None:
+            raise NotFound(f"uid: no cart {number}", field="uid", value=number)
+        return cart
+
+    def transient(self, scope: Scope) -> Cart:
+        """An empty cart that is never stored, for questions asked without a cart."""
+        now = self.clock.now()
+        return Cart(id="", cart_id=0, scope=scope, user_id=None, buy_now=False, created_on=now, last_modified=now)
+
     def require(self, scope: Scope, cart_id: str | None, buy_now: bool = False) -> Cart:
         """The cart named by ``cart_id``, which these operations require."""
         if not cart_id:
@@ -241,23 +254,31 @@ class CartService:
         return cart
 
     # ------------------------------------------------------------------ reading
-    def priced(self, cart: Cart, order_type: str | None = None) -> PricedCart:
-        """The cart with prices, promotions, its coupon and totals, as of now."""
+    def priced(self, cart: Cart, order_type: str | None = None, adjustments: list | None = None) -> PricedCart:
+        """The cart with prices, promotions, its coupon, its price adjustments and totals, as of now."""
         order_type = order_type or HOME_DELIVERY
         lines = tuple(self._priced_line(line, cart.lines) for line in cart.lines)
         coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
-        outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, self.clock.now(),
-                               cart.user_id)
-        totals = self._totals(lines, outcome, order_type)
+        now = self.clock.now()
+        outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, now, cart.user_id)
+        live = [a for a in (cart.adjustments if adjustments is None else adjustments) if a.active_at(now)]
+        totals = self._totals(lines, outcome, order_type,
+                              sum((a.value for a in live if a.type == "discount"), ZERO),
+                              sum((a.value for a in live if a.type == "charge"), ZERO))
         invalid = [p for p in lines if not p.availability.is_valid]
         message = invalid[0].availability.message if invalid else ""
         return PricedCart(cart, lines, totals, order_type, not invalid, message, self.delivery_rules, outcome,
                           coupon)
 
-    def _totals(self, lines: Sequence[PricedLine], outcome: OfferOutcome, order_type: str = HOME_DELIVERY) -> Breakup:
+    def _totals(self, lines: Sequence[PricedLine], outcome: OfferOutcome, order_type: str = HOME_DELIVERY,
+                adjustment_discount=ZERO, adjustment_charge=ZERO) -> Breakup:
         shipping = outcome.shipping.value if outcome.shipping is not None else None
+        # A discount adjustment never takes the goods below zero (it was checked when added; prices may change).
+        room = sum((p.price.effective for p in lines), ZERO) - outcome.promotion_total - outcome.coupon_total
         return breakup((p.price for p in lines), self.delivery_rules, order_type, coupon=outcome.coupon_total,
-                       promotion=outcome.promotion_total, shipping_cap=shipping)
+                       promotion=outcome.promotion_total, shipping_cap=shipping,
+                       adjustment_discount=min(adjustment_discount, max(room, ZERO)),
+                       adjustment_charge=adjustment_charge)
 
     def units(self, lines: Iterable[PricedLine]) -> list[Unit]:
         """Each unit of each line, as offers see it."""

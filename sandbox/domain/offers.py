@@ -123,6 +123,7 @@ class Offer:
     criteria: Criteria
     cart_value: Range = Range()
     cart_quantity: Range = Range()
+    buy: Criteria | None = None        # promotions: the cart must hold a unit matching this
     start: datetime | None = None
     end: datetime | None = None
     status: str = "draft"
@@ -274,6 +275,8 @@ def apportion(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
 def evaluate(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_units: int) -> tuple[Applied | None, str]:
     """What ``offer`` takes off ``units`` (those it may touch), or None and why not."""
     eligible = [u for u in units if offer.criteria.matches(u)]
+    if offer.buy is not None and not any(offer.buy.matches(u) for u in units):
+        return None, "needs an item the promotion's buy rules name"
     if not offer.cart_value.holds(cart_value):
         return None, f"needs a cart value {offer.cart_value.describe('')}".replace("  ", " ").strip()
     if not offer.cart_quantity.holds(Decimal(cart_units)):
@@ -461,7 +464,7 @@ def _schedule_window(doc: dict, where: str) -> tuple[datetime | None, datetime |
 def coupon_from_doc(doc: dict) -> Offer:
     """An Offer from a coupon document (``CouponAdd``); InvalidValue names what cannot be used."""
     rule_definition = doc.get("rule_definition") or {}
-    coupon_type = rule_definition.get("type")
+    coupon_type = rule_definition.get("type") or doc.get("type_slug")
     if coupon_type not in COUPON_KIND:
         raise InvalidValue(f"rule_definition.type {coupon_type!r} is not supported; supported: "
                            f"{', '.join(COUPON_TYPES)}", field="rule_definition.type", value=coupon_type)
@@ -504,8 +507,8 @@ def coupon_from_doc(doc: dict) -> Offer:
         criteria=Criteria(items=_ints(ids.get("item_id")), brands=_ints(ids.get("brand_id")),
                           categories=_ints(ids.get("category_id")), stores=_ints(ids.get("store_id")),
                           articles=_ints(ids.get("article_id")), exclude_brands=_ints(ids.get("exclude_brand_id"))),
-        cart_value=Range(_decimal(price_range.get("min"), "restrictions.price_range.min"),
-                         _decimal(price_range.get("max"), "restrictions.price_range.max")),
+        cart_value=Range(_bound(price_range.get("min"), "restrictions.price_range.min"),
+                         _bound(price_range.get("max"), "restrictions.price_range.max")),
         start=start, end=end, status=(doc.get("_schedule") or {}).get("status") or "draft",
         archived=bool(state.get("is_archived")), calculate_on=rule_definition.get("calculate_on") or "esp",
         payment_codes=frozenset(_payment_codes(payments)), users=_ints(ids.get("user_id")),
@@ -514,8 +517,15 @@ def coupon_from_doc(doc: dict) -> Offer:
 
 
 def _payment_codes(payments: dict) -> list[str]:
-    """Payment modes a coupon is limited to (``restrictions.payments``: mode → {...}), upper-cased."""
-    return [str(mode).upper() for mode in payments]
+    """Payment modes an offer is limited to (``PaymentModes.codes`` and ``types``), upper-cased."""
+    return [str(mode).upper() for mode in (payments.get("codes") or []) + (payments.get("types") or [])]
+
+
+def _bound(value: Any, where: str) -> Decimal | None:
+    """A price bound; the documents default it to -1, meaning none."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return None
+    return _decimal(value, where)
 
 
 def promotion_from_doc(doc: dict) -> Offer:
@@ -567,11 +577,13 @@ def promotion_from_doc(doc: dict) -> Offer:
         offer_text=display.get("offer_text") or "", tiers=(tier,), criteria=criteria,
         cart_value=_compare(buy.get("cart_total"), "buy_rules.cart_total"),
         cart_quantity=_compare(buy.get("cart_quantity"), "buy_rules.cart_quantity"),
+        buy=_item_criteria(buy) if set(buy) - {"cart_total", "cart_quantity", "cart_unique_item_quantity",
+                                                "cart_unique_item_amount", "buy_rules", "available_zones"} else None,
         start=start, end=end, status=schedule.get("status") or "draft",
         archived=schedule.get("published") is False, priority=int(doc.get("apply_priority") or 0),
         stackable=doc.get("stackable", True) is not False, exclusive=exclusive,
         calculate_on=doc.get("calculate_on") or "esp",
-        payment_codes=frozenset(str(c).upper() for c in ((restrictions.get("payments") or {}).get("codes") or ())),
+        payment_codes=frozenset(_payment_codes(restrictions.get("payments") or {})),
         users=_ints(restrictions.get("user_id")),
         max_uses=(((restrictions.get("uses") or {}).get("maximum") or {}).get("total")),
         group_name=doc.get("promo_group") or "", doc=doc,

@@ -1,19 +1,44 @@
-"""``python -m sandbox.fixturegen [--seed N] [--size N] [--out PATH] [--check]``.
+"""``python -m sandbox.fixturegen [--seed N] [--size N] [--out PATH] [--offers-out PATH] [--check]``.
 
 Writes the seeded catalog (default: fixtures/catalog.json at the repository
-root); ``--check`` instead compares that file with what the generator makes
-and exits 1 when they differ. ``--out -`` writes to standard output.
+root) and its default offers (fixtures/offers.json when writing the default
+catalog file; elsewhere only when --offers-out names a file); ``--check``
+instead compares those files with what the generator makes and exits 1 when
+one differs. ``--out -`` writes the catalog alone to standard output.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
 from . import DEFAULT_SEED, DEFAULT_SIZE, dump_catalog, generate_catalog
+from .offers import dump_offers, generate_offers
 
-DEFAULT_OUT = Path(__file__).resolve().parents[2] / "fixtures" / "catalog.json"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
+DEFAULT_OUT = FIXTURES / "catalog.json"
+DEFAULT_OFFERS_OUT = FIXTURES / "offers.json"
+
+
+def _check(out: Path, text: str, fix: str, what: str) -> bool:
+    try:
+        current = out.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        print(f"{out}: missing; {fix}", file=sys.stderr)
+        return False
+    if current != text:
+        print(f"{out}: differs from the generator's output for {what}; {fix}", file=sys.stderr)
+        return False
+    print(f"{out}: up to date")
+    return True
+
+
+def _write(out: Path, text: str, what: str) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(text.encode("utf-8"))
+    print(f"wrote {out} ({what}, {len(text.encode('utf-8'))} bytes)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,12 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE,
                         help=f"number of products (default {DEFAULT_SIZE})")
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output file, or - for stdout")
-    parser.add_argument("--check", action="store_true", help="exit 1 if the file differs from the generator's output")
+    parser.add_argument("--offers-out", default=None,
+                        help="offers file (default: fixtures/offers.json with the default --out, else none)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a file differs from the generator's output")
     args = parser.parse_args(argv)
     if args.size < 1:
         parser.error("--size must be at least 1")
 
-    text = dump_catalog(generate_catalog(args.seed, args.size))
+    catalog = generate_catalog(args.seed, args.size)
+    text = dump_catalog(catalog)
     if (args.seed, args.size) == (DEFAULT_SEED, DEFAULT_SIZE) and Path(args.out).resolve() == DEFAULT_OUT:
         fix = "run `make catalog`"
     else:
@@ -39,22 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     out = Path(args.out)
+    offers_out = Path(args.offers_out) if args.offers_out else (
+        DEFAULT_OFFERS_OUT if out.resolve() == DEFAULT_OUT else None)
+    if offers_out is not None and args.offers_out:
+        fix = fix[:-1] + f" --offers-out {args.offers_out}`"
+    # The offers are built from the catalog as written, so a file-based catalog gets the same offers.
+    offers_text = dump_offers(generate_offers(json.loads(text), args.seed)) if offers_out is not None else None
+    what = f"seed {args.seed}, size {args.size}"
     if args.check:
-        try:
-            current = out.read_bytes().decode("utf-8")
-        except FileNotFoundError:
-            print(f"{out}: missing; {fix}", file=sys.stderr)
-            return 1
-        if current != text:
-            print(f"{out}: differs from the generator's output for seed {args.seed}, size {args.size};"
-                  f" {fix}", file=sys.stderr)
-            return 1
-        print(f"{out}: up to date")
-        return 0
+        ok = _check(out, text, fix, what)
+        if offers_out is not None:
+            ok = _check(offers_out, offers_text, fix, what) and ok
+        return 0 if ok else 1
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(text.encode("utf-8"))
-    print(f"wrote {out} (seed {args.seed}, size {args.size}, {len(text.encode('utf-8'))} bytes)")
+    _write(out, text, what)
+    if offers_out is not None:
+        _write(offers_out, offers_text, f"offers for {what}")
     return 0
 
 

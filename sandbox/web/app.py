@@ -18,6 +18,8 @@ from ..domain.store import CartStore
 from . import errors
 from .admin_api import AdminApi
 from .cart_api import CartApi
+from .cart_offers_api import CartOffersApi
+from .offers_api import OffersApi
 from .limits import BodyLimit
 from .validation import VALIDATOR_MAP
 
@@ -44,9 +46,16 @@ def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]
     return SandboxBearer
 
 
-def resolver(handlers: object) -> Resolver:
-    """operationId → the bound method of that name (Connexion answers 501 where there is none yet)."""
-    return Resolver(function_resolver=lambda operation_id: getattr(handlers, operation_id))
+def resolver(*handlers: object) -> Resolver:
+    """operationId → the first handler object's method of that name (Connexion answers 501 where none has it)."""
+
+    def find(operation_id: str):
+        for h in handlers:
+            if hasattr(h, operation_id):
+                return getattr(h, operation_id)
+        raise AttributeError(operation_id)
+
+    return Resolver(function_resolver=find)
 
 
 def create_app(settings: Settings | None = None, store: CartStore | None = None) -> AsyncApp:
@@ -59,7 +68,7 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None)
         validator_map=VALIDATOR_MAP,
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
-    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox)), resolver_error=501,
+    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox), OffersApi(sandbox), CartOffersApi(sandbox)), resolver_error=501,
                 pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
     app.add_api(copy.deepcopy(_load(ADMIN_SPEC)), base_path=settings.admin_prefix,
                 resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from ..domain.cart import Availability, Cart, ChangeResult, DeliveryModes, PricedCart, PricedLine, Promise, Quote
 from ..domain.catalog import Catalog, Store
+from ..domain.money import ZERO
 from ..domain.offers import Applied, OfferOutcome
 from ..domain.pricing import Breakup, LinePrice
 
@@ -22,8 +23,9 @@ DISPLAY_LINES = (  # (raw key, label, shown when zero)
 )
 
 
-def number(value: Decimal) -> float | int:
+def number(value: Decimal | int) -> float | int:
     """JSON number for a money amount (whole rupees stay integers)."""
+    value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
 
 
@@ -76,8 +78,8 @@ def coupon_breakup(priced: PricedCart) -> dict:
         "is_applied": applied is not None, "code": offer.code, "uid": offer.id, "title": offer.title,
         "sub_title": offer.offer_text, "description": offer.description, "type": offer.kind,
         "coupon_type": offer.kind, "value": number(priced.offers.coupon_total),
-        "coupon_value": number(tier.value), "max_discount_value": number(tier.max_discount or 0),
-        "minimum_cart_value": number(offer.cart_value.low or 0),
+        "coupon_value": number(tier.value), "max_discount_value": number(tier.max_discount or ZERO),
+        "minimum_cart_value": number(offer.cart_value.low or ZERO),
         "message": priced.offers.coupon_message or f"coupon {offer.code} applied",
     }
 
@@ -255,3 +257,61 @@ def store(s: Store) -> dict:
             "area": s.area, "landmark": s.landmark, "city": s.city, "state": s.state, "country": s.country,
             "pincode": int(s.pincode), "area_code": s.pincode, "area_code_slug": "pincode",
             "address_type": "store", "phone": s.phone, "email": s.email, "store_manager_name": s.manager_name}
+
+
+def coupon_list(choices) -> dict:
+    """``GetCouponResult``."""
+    items = []
+    for c in choices:
+        o, tier = c.offer, c.offer.tiers[0]
+        items.append({
+            "coupon_code": o.code, "title": o.title, "sub_title": o.offer_text, "description": o.description,
+            "coupon_type": o.kind, "coupon_value": number(tier.value),
+            "max_discount_value": number(tier.max_discount or ZERO), "minimum_cart_value": number(o.cart_value.low or 0),
+            "is_applied": c.is_applied, "is_applicable": c.is_applicable,
+            "message": c.message or f"you save {number(c.discount)}",
+            "coupon_applicable_message": c.message or f"coupon {o.code} applies: you save {number(c.discount)}",
+            "expires_on": o.end.date().isoformat() if o.end else "",
+            **({"start_date": iso(o.start)} if o.start else {}), **({"end_date": iso(o.end)} if o.end else {}),
+        })
+    return {"available_coupon_list": items,
+            "page": {"current": 1, "total": 1, "total_item_count": len(items), "has_next": False,
+                     "has_previous": False}}
+
+
+def payment_check(check) -> dict:
+    """``PaymentCouponValidate``."""
+    return {"success": True, "message": check.message, "coupon_validity": {
+        "valid": check.valid, "code": check.code, "title": check.title, "discount": number(check.discount),
+        "display_message_en": check.message if check.valid else "", "error_en": "" if check.valid else check.message,
+        "next_validation_required": False}}
+
+
+def _rules_with_saving(choice) -> list[dict]:
+    # The documents give discount_rules as free-form objects; each carries what it saves here.
+    return [{**rule, "you_save": number(choice.saving)} for rule in choice.offer.doc.get("discount_rules") or []]
+
+
+def promotion_offer(choice) -> dict:
+    """``PromotionOffer``."""
+    o = choice.offer
+    body = {"id": o.id, "promotion_name": o.title, "promotion_type": o.kind, "promotion_group": o.group_name,
+            "offer_text": o.offer_text, "description": o.description, "buy_rules": o.doc.get("buy_rules") or {},
+            "discount_rules": _rules_with_saving(choice), "free_gift_items": []}
+    if o.end:
+        body["valid_till"] = iso(o.end)
+    return body
+
+
+def payment_offer(choice, application_id: str) -> dict:
+    """``PromotionPaymentOffer``."""
+    o = choice.offer
+    return {"id": o.id, "promotion_name": o.title, "promotion_type": o.kind, "promotion_group": o.group_name,
+            "offer_text": o.offer_text, "description": o.description, "calculate_on": o.calculate_on,
+            "application_id": application_id, "buy_rules": [o.doc.get("buy_rules") or {}],
+            "discount_rules": _rules_with_saving(choice)}
+
+
+def adjustments(c: Cart) -> dict:
+    """``GetPriceAdjustmentResult``: the cart's adjustments as they were given, with ids."""
+    return {"data": [{**a.doc, "id": a.id, "cart_id": c.id} for a in c.adjustments]}

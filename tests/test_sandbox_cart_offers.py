@@ -1,0 +1,260 @@
+"""Coupons, promotions and price adjustments acting on carts, through the whole stack."""
+from decimal import Decimal
+
+from cartkit import add, assert_fynd_error, cheapest, get_cart, money, raw_of
+from conftest import BASE
+
+PCT = Decimal(100)
+
+
+def promotion(app, code):
+    return next(p for p in app.sandbox.default_offers["promotions"] if p["code"] == code)
+
+
+def coupon_doc(app, code):
+    return next(c for c in app.sandbox.default_offers["coupons"] if c["code"] == code)
+
+
+def in_stock(catalog, match, minimum=1):
+    """The cheapest-store article of the first product size matching ``match`` with ``minimum`` units."""
+    for p in catalog.products:
+        if not match(p):
+            continue
+        for size in p.sizes:
+            if any(a.stock for a in catalog.articles_for(p.uid, size)):
+                a = cheapest(catalog, p.uid, size)
+                if a.stock >= minimum:
+                    return a
+    raise LookupError("no such article")
+
+
+def is_untouched(app, catalog, a):
+    """No default promotion reaches article ``a``, and adding its product and size picks it."""
+    rules = [promotion(app, c)["discount_rules"][0]["item_criteria"] for c in ("DECCAN15", "BUY2GET1", "PAIR2")]
+    p = catalog.product(a.item_id)
+    return (a.stock > 0 and p.brand_uid not in rules[0]["item_brand"]
+            and not set(p.category_uids) & set(rules[1]["item_category"]) and p.uid not in rules[2]["item_id"]
+            and cheapest(catalog, p.uid, a.size) == a)
+
+
+def untouched(app, catalog, minimum=1, below=None):
+    """An article no default promotion reaches (and, with ``below``, cheaper than that)."""
+    return next(a for a in catalog.articles if is_untouched(app, catalog, a) and a.stock >= minimum
+                and (below is None or a.effective < below))
+
+
+def apply(client, cart_id, code):
+    return client.post(f"{BASE}/platform-pos-coupon?id={cart_id}&b=true", json={"coupon_code": code})
+
+
+def test_fresh_cart_picks_up_a_default_promotion(client, app, catalog):
+    """A demo cart gets the seeded brand promotion automatically, with its amount in items, details and totals."""
+    promo = promotion(app, "DECCAN15")
+    offer = promo["discount_rules"][0]["offer"]
+    a = in_stock(catalog, lambda p: p.brand_uid in promo["discount_rules"][0]["item_criteria"]["item_brand"])
+    body = add(client, [(a, 1)]).json()["cart"]
+    expected = min(a.effective * Decimal(offer["discount_percentage"]) / PCT, Decimal(offer["max_discount_amount"]))
+    [item] = body["items"]
+    [applied] = item["promotions_applied"]
+    assert applied["promo_id"] == promo["_id"] and money(applied["amount"]) == money(expected)
+    assert [d["promo_id"] for d in body["applied_promo_details"]] == [promo["_id"]]
+    raw = raw_of(body)
+    assert raw["discount"] == money(a.effective - a.marked - expected)
+    assert raw["total"] == money(a.effective - expected) + raw["delivery_charge"]
+    assert raw["you_saved"] == money(a.marked - a.effective + expected)
+
+
+def test_buy_two_get_one_frees_the_cheapest_of_each_set(client, app, catalog):
+    """With three qualifying units, the cheapest is free; with two, nothing is."""
+    promo = promotion(app, "BUY2GET1")
+    category = promo["discount_rules"][0]["item_criteria"]["item_category"]
+    a = in_stock(catalog, lambda p: set(p.category_uids) & set(category), minimum=3)
+    two = add(client, [(a, 2)], user_id="two").json()["cart"]
+    assert two["items"][0]["promotions_applied"] == []
+    three = add(client, [(a, 3)], user_id="three").json()["cart"]
+    [applied] = three["items"][0]["promotions_applied"]
+    assert (money(applied["amount"]), applied["article_quantity"]) == (a.effective, 1)
+    assert raw_of(three)["vog"] == a.effective * 2
+
+
+def test_bundle_sells_a_pair_for_its_price(client, app, catalog):
+    """Two units of the bundled product cost the bundle price together."""
+    promo = promotion(app, "PAIR2")
+    offer = promo["discount_rules"][0]["offer"]
+    a = in_stock(catalog, lambda p: p.uid in promo["discount_rules"][0]["item_criteria"]["item_id"], minimum=2)
+    raw = raw_of(add(client, [(a, 2)]).json()["cart"])
+    assert raw["vog"] == Decimal(offer["discount_price"])
+
+
+def test_coupon_applies_and_removal_restores_totals(client, app, catalog):
+    """WELCOME10 takes 10% (at most its cap) off a qualifying cart; removing it gives back the same totals."""
+    doc = coupon_doc(app, "WELCOME10")
+    [rule] = doc["rule"]
+    a = untouched(app, catalog)
+    cart = add(client, [(a, 1)]).json()["cart"]
+    before = get_cart(client, f"id={cart['id']}&b=true").json()
+    r = apply(client, cart["id"], "WELCOME10")
+    assert r.status_code == 201, r.text
+    body = r.json()
+    expected = money(min(a.effective * Decimal(rule["value"]) / PCT, Decimal(rule["max"])))
+    assert raw_of(body)["coupon"] == -expected
+    assert body["breakup_values"]["coupon"]["is_applied"] is True and body["coupon"]["coupon_code"] == "WELCOME10"
+    assert money(body["items"][0]["coupon"]["discount_total_quantity"]) == expected
+    assert raw_of(body)["total"] == raw_of(before)["total"] - expected + (
+        raw_of(body)["delivery_charge"] - raw_of(before)["delivery_charge"])
+    r = client.delete(f"{BASE}/platform-pos-coupon?uid={cart['id']}")
+    assert r.status_code == 200
+    assert get_cart(client, f"id={cart['id']}&b=true").json() == before
+
+
+def test_coupon_refusals_say_why(client, app, catalog):
+    """An unknown code is 404; a cart under the minimum value is refused naming the minimum."""
+    cheap = untouched(app, catalog, below=499)
+    cart_id = add(client, [(cheap, 1)]).json()["cart"]["id"]
+    assert_fynd_error(apply(client, cart_id, "NOPE"), 404, "coupon_code", "NOPE")
+    assert_fynd_error(apply(client, cart_id, "WELCOME10"), 400, "coupon_code", "499")
+    assert raw_of(get_cart(client, f"id={cart_id}&b=true").json())["coupon"] == 0
+
+
+def create_coupon(client, code, **changes):
+    doc = {"code": code, "type_slug": "absolute", "rule_definition": {"type": "absolute"}, "rule": [{"key": 1, "value": 50}],
+           "display_meta": {"title": code}, "_schedule": {"status": "approved", "start": "2026-01-01T00:00:00Z",
+                                                          "end": "2030-01-01T00:00:00Z"},
+           "ownership": {"payable_category": "seller"}, **changes}
+    r = client.post(f"{BASE}/coupon", json=doc)
+    assert r.status_code == 201, r.text
+    return r.json()["_id"]
+
+
+def test_expired_and_draft_coupons_are_refused(client, app, catalog):
+    """A coupon past its end date, or not yet approved, cannot be applied; the message says which."""
+    create_coupon(client, "OLD50", _schedule={"status": "approved", "start": "2025-01-01T00:00:00Z",
+                                             "end": "2025-12-31T00:00:00Z"})
+    create_coupon(client, "SOON50", _schedule={"status": "draft"})
+    cart_id = add(client, [(untouched(app, catalog), 1)]).json()["cart"]["id"]
+    assert_fynd_error(apply(client, cart_id, "OLD50"), 400, "expired")
+    assert_fynd_error(apply(client, cart_id, "SOON50"), 400, "draft")
+
+
+def test_unsupported_kinds_are_refused_at_creation(client):
+    """A coupon or promotion of a kind the sandbox cannot compute is refused, naming the field."""
+    r = client.post(f"{BASE}/coupon", json={"code": "LADDER", "type_slug": "ladder_price", "rule_definition": {"type": "ladder_price"},
+                                            "rule": [{"key": 1, "value": 5}],
+                                            "ownership": {"payable_category": "seller"}})
+    assert_fynd_error(r, 400, "rule_definition.type", "ladder_price")
+
+
+def test_coupon_that_stops_qualifying_stays_but_gives_nothing(client, app, catalog):
+    """When the cart drops under the coupon's minimum, the coupon shows as not applied, with the reason."""
+    b = next(x for x in catalog.articles if x.effective >= 499 and is_untouched(app, catalog, x))
+    cart = add(client, [(b, 1)]).json()["cart"]
+    assert apply(client, cart["id"], "WELCOME10").status_code == 201
+    ident = cart["items"][0]["identifiers"]["identifier"]
+    client.put(f"{BASE}/detail?id={cart['id']}", json={"operation": "remove_item",
+                                                      "items": [{"identifiers": {"identifier": ident}}]})
+    body = get_cart(client, f"id={cart['id']}&b=true").json()
+    assert body["breakup_values"]["coupon"]["is_applied"] is False
+    assert "WELCOME10" in body["breakup_values"]["coupon"]["message"]
+    assert raw_of(body)["coupon"] == 0
+
+
+def test_free_shipping_coupon_removes_the_delivery_charge(client, app, catalog):
+    """FREESHIP brings the delivery charge of a small cart to zero."""
+    cheap = untouched(app, catalog, below=499)
+    cart_id = add(client, [(cheap, 1)]).json()["cart"]["id"]
+    assert raw_of(get_cart(client, f"id={cart_id}&b=true").json())["delivery_charge"] > 0
+    r = apply(client, cart_id, "FREESHIP")
+    assert r.status_code == 201, r.text
+    assert raw_of(r.json())["delivery_charge"] == 0
+
+
+def test_coupon_list_says_which_apply(client, app, catalog):
+    """The POS coupon list shows each displayed coupon with whether it applies to the cart and why not."""
+    cheap = untouched(app, catalog, below=499)
+    cart_id = add(client, [(cheap, 1)]).json()["cart"]["id"]
+    r = client.get(f"{BASE}/platform-pos-coupon?id={cart_id}")
+    assert r.status_code == 200, r.text
+    listed = {c["coupon_code"]: c for c in r.json()["available_coupon_list"]}
+    assert listed["FREESHIP"]["is_applicable"] is True
+    assert listed["FLAT150"]["is_applicable"] is False and "999" in listed["FLAT150"]["message"]
+
+
+def test_payment_validation_of_a_restricted_coupon(client, app, catalog):
+    """A coupon limited to a payment mode is valid for that mode only; a cart without coupon is always valid."""
+    create_coupon(client, "CARD50", restrictions={"payments": {"codes": ["CARD"]},
+                                                  "price_range": {"min": -1, "max": -1}})
+    cart_id = add(client, [(untouched(app, catalog), 1)]).json()["cart"]["id"]
+    r = client.get(f"{BASE}/payment/validate/?id={cart_id}&payment_mode=COD")
+    assert r.status_code == 200 and r.json()["coupon_validity"]["valid"] is True
+    assert apply(client, cart_id, "CARD50").status_code == 201
+    cod = client.get(f"{BASE}/payment/validate/?id={cart_id}&payment_mode=COD").json()["coupon_validity"]
+    card = client.get(f"{BASE}/payment/validate/?id={cart_id}&payment_mode=CARD").json()["coupon_validity"]
+    assert (cod["valid"], card["valid"]) == (False, True)
+    assert "CARD" in cod["error_en"] and money(card["discount"]) == Decimal("50.00")
+
+
+def test_available_promotions_for_a_product(client, app, catalog):
+    """available-promotions lists the live promotions that reach a product, with what a set of it saves."""
+    promo = promotion(app, "PAIR2")
+    product = catalog.product(promo["discount_rules"][0]["item_criteria"]["item_id"][0])
+    r = client.get(f"{BASE}/available-promotions?slug={product.slug}")
+    assert r.status_code == 200, r.text
+    offers = {o["id"]: o for o in r.json()["available_promotions"]}
+    assert promo["_id"] in offers
+    assert offers[promo["_id"]]["discount_rules"][0]["you_save"] > 0
+    other = untouched(app, catalog)
+    r = client.get(f"{BASE}/available-promotions?slug={catalog.product(other.item_id).slug}")
+    assert promo["_id"] not in {o["id"] for o in r.json()["available_promotions"]}
+
+
+def test_price_adjustments_enter_the_totals(client, app, catalog):
+    """A discount adjustment lowers the total, a charge raises it; changing and removing them follows."""
+    a = untouched(app, catalog)
+    cart = add(client, [(a, 1)]).json()["cart"]
+    base = raw_of(get_cart(client, f"id={cart['id']}&b=true").json())
+    doc = {"cart_id": cart["id"], "type": "discount", "value": 100, "message": "goodwill",
+           "article_level_distribution": False, "is_authenticated": True,
+           "collection": {"refund_by": "seller", "collected_by": "seller"},
+           "article_ids": [{"article_id": a.article_id}]}
+    r = client.post(f"{BASE}/price-adjustment", json=doc)
+    assert r.status_code == 201, r.text
+    [adj] = r.json()["data"]
+    raw = raw_of(get_cart(client, f"id={cart['id']}&b=true").json())
+    assert raw["total"] == base["total"] - 100 + (raw["delivery_charge"] - base["delivery_charge"])
+    r = client.put(f"{BASE}/price-adjustment/{adj['id']}", json={**doc, "type": "charge", "value": 40})
+    assert r.status_code == 200, r.text
+    body = get_cart(client, f"id={cart['id']}&b=true").json()
+    assert raw_of(body)["total"] == base["total"] + 40
+    assert "price_adjustment" in [d["key"] for d in body["breakup_values"]["display"]]
+    assert client.get(f"{BASE}/price-adjustment?cart_id={cart['id']}").json()["data"][0]["value"] == 40
+    assert client.delete(f"{BASE}/price-adjustment/{adj['id']}").status_code == 200
+    assert raw_of(get_cart(client, f"id={cart['id']}&b=true").json()) == base
+
+
+def test_price_adjustment_refusals(client, app, catalog):
+    """Unknown cart or article, an unknown type and a discount above the cart's value are refused by field."""
+    a = untouched(app, catalog)
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    doc = {"cart_id": cart_id, "type": "discount", "value": 10, "message": "m", "article_level_distribution": False,
+           "is_authenticated": True, "collection": {"refund_by": "seller", "collected_by": "seller"},
+           "article_ids": [{"article_id": a.article_id}]}
+    assert_fynd_error(client.post(f"{BASE}/price-adjustment", json={**doc, "cart_id": "nope"}), 404, "cart_id")
+    assert_fynd_error(client.post(f"{BASE}/price-adjustment", json={
+        **doc, "article_ids": [{"article_id": "zz"}]}), 404, "article_ids[0].article_id")
+    assert_fynd_error(client.post(f"{BASE}/price-adjustment", json={**doc, "type": "bribe"}), 400, "type")
+    assert_fynd_error(client.post(f"{BASE}/price-adjustment", json={**doc, "value": 10 ** 7}), 400, "value")
+    assert_fynd_error(client.delete(f"{BASE}/price-adjustment/nope"), 404, "nope")
+    assert client.get(f"{BASE}/price-adjustment?cart_id={cart_id}").json()["data"] == []
+
+
+def test_expired_adjustment_stops_counting(client, app, catalog):
+    """An adjustment whose apply_expiry has passed no longer changes the totals."""
+    a = untouched(app, catalog)
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    base = raw_of(get_cart(client, f"id={cart_id}&b=true").json())
+    r = client.post(f"{BASE}/price-adjustment", json={
+        "cart_id": cart_id, "type": "charge", "value": 25, "message": "gift wrap", "apply_expiry": "2026-01-01T00:00:00Z",
+        "article_level_distribution": False, "is_authenticated": True,
+        "collection": {"refund_by": "seller", "collected_by": "seller"}, "article_ids": []})
+    assert r.status_code == 201, r.text
+    assert raw_of(get_cart(client, f"id={cart_id}&b=true").json()) == base
