@@ -258,3 +258,20 @@ def test_expired_adjustment_stops_counting(client, app, catalog):
         "collection": {"refund_by": "seller", "collected_by": "seller"}, "article_ids": []})
     assert r.status_code == 201, r.text
     assert raw_of(get_cart(client, f"id={cart_id}&b=true").json()) == base
+
+
+def test_demo_cart_shows_a_promotion_and_an_applicable_coupon(session_app):
+    """The start-up curl's cart, on the default seed, carries a promotion and can take at least one coupon."""
+    import json
+    import shlex
+
+    from sandbox._cli import example_curl
+
+    session_app.sandbox.reset()
+    words = shlex.split(example_curl(session_app, session_app.sandbox.settings))
+    path = words[words.index("-X") + 2].split("8080", 1)[1]
+    with session_app.test_client(headers={"Authorization": "Bearer demo"}) as c:
+        cart = c.post(path, json=json.loads(words[words.index("-d") + 1])).json()["cart"]
+        assert cart["applied_promo_details"], "no promotion on the demo cart"
+        listed = c.get(f"{path.split('/detail')[0]}/platform-pos-coupon?id={cart['id']}").json()
+        assert any(x["is_applicable"] for x in listed["available_coupon_list"])
