@@ -3,7 +3,7 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 
-.PHONY: test serve spec check-spec catalog clean
+.PHONY: test serve bench spec check-spec catalog clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ test: $(VENV)/.installed
 # The sandbox on 127.0.0.1:8080 (default seed); flags and CARTWRIGHT_* variables: `cartwright serve --help`.
 serve: $(VENV)/.installed
 	$(VENV)/bin/cartwright serve $(ARGS)
+
+# The sandbox against Prism's static mock (installs Prism into bench/ and wrk); writes bench/results.md.
+bench: $(VENV)/.installed
+	bench/run.sh
 
 spec: $(VENV)/.installed
 	$(PY) spec/capture.py

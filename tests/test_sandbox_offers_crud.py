@@ -315,12 +315,12 @@ def book():
 
 
 def test_book_defaults_are_deep_copies_per_scope():
-    """Changing a default list, a returned document or another scope leaves a scope's offers as they were."""
+    """Changing a default list, a document read by id or another scope leaves a scope's offers as they were."""
     defaults = json.loads(OFFERS_FILE.read_text(encoding="utf-8"))
     book = OfferBook(Clock(), Ids(0), defaults["coupons"], defaults["promotions"])
     defaults["coupons"][0]["code"] = "MUTATED"
     first = book.coupons(SCOPE)
-    first[0]["code"] = "ALSO-MUTATED"
+    book.coupon(SCOPE, first[0]["_id"])["code"] = "ALSO-MUTATED"
     book.update_coupon(("1", "other"), first[0]["_id"], coupon_body("ELSEWHERE"))
     assert {c["code"] for c in book.coupons(SCOPE)} >= DEFAULT_COUPONS
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -102,8 +102,14 @@ class CartOffers:
         self.carts.store.save(cart)
         return self.carts.priced(cart)
 
-    def available_coupons(self, cart: Cart, slug: str | None = None, store_id: int | None = None) -> list[CouponChoice]:
+    def available_coupons(self, cart: Cart, slug: str | None = None,
+                          store_id: int | str | None = None) -> list[CouponChoice]:
         """Displayed, live coupons with what each would take off this cart (or, with ``slug``, the product's)."""
+        if isinstance(store_id, str):  # the documents type this store id as a string
+            if not store_id.isdigit():
+                raise InvalidValue(f"store_id must be a numeric store id, not {store_id!r}", field="store_id",
+                                   value=store_id)
+            store_id = int(store_id)
         priced = self.carts.priced(cart)
         units = self._units_after_promotions(priced)
         if slug is not None:
@@ -131,7 +137,6 @@ class CartOffers:
         counts: dict[str, int] = {}
         for u in units:
             counts[u.line] = counts.get(u.line, 0) + 1
-        from dataclasses import replace
         return [replace(u, price=u.price - taken.get(u.line, ZERO) / counts[u.line]) for u in units]
 
     def _product_units(self, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
@@ -198,7 +203,6 @@ class CartOffers:
 
 
 def _with_coupon(cart: Cart, code: str) -> Cart:
-    from dataclasses import replace
     return replace(cart, coupon_code=code)
 
 

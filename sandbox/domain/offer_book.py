@@ -246,11 +246,13 @@ class OfferBook:
         return self._code_count(COUPON, scope, code)
 
     def coupons(self, scope: Scope) -> list[dict]:
-        return [copy.deepcopy(d) for d in self._book(COUPON, scope).values()]
+        """The stored documents themselves, read-only: the book replaces a document when it changes and
+        never edits one in place, so readers (the offer index, on every priced cart) need no copies."""
+        return list(self._book(COUPON, scope).values())
 
     def coupon_by_code(self, scope: Scope, code: str) -> dict | None:
-        """The scope's coupon with ``code`` (ignoring case) that is not archived, if any."""
-        return next((copy.deepcopy(d) for d in self._book(COUPON, scope).values()
+        """The scope's coupon with ``code`` (ignoring case) that is not archived, if any (read-only)."""
+        return next((d for d in self._book(COUPON, scope).values()
                      if COUPON.holds_code(d) and _same_code(d.get("code"), code)), None)
 
     def list_coupons(self, scope: Scope, *, page_no: int = 0, page_size: int = 10, is_archived: bool = False,
@@ -293,7 +295,8 @@ class OfferBook:
         return self._code_count(PROMOTION, scope, code)
 
     def promotions(self, scope: Scope) -> list[dict]:
-        return [copy.deepcopy(d) for d in self._book(PROMOTION, scope).values()]
+        """The stored documents themselves, read-only (see ``coupons``)."""
+        return list(self._book(PROMOTION, scope).values())
 
     def list_promotions(self, scope: Scope, *, page_no: int = 0, page_size: int = 10, q: str | None = None,
                         is_active: bool | None = None, promo_group: str | None = None,

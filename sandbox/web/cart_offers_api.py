@@ -14,7 +14,7 @@ class CartOffersApi:
         s = self.sandbox
         scope = (company_id, application_id)
         cart = s.carts.find(scope, id_, buy_now=buy_now) if id_ else s.carts.transient(scope)
-        choices = s.cart_offers.available_coupons(cart, slug, int(store_id) if store_id else None)
+        choices = s.cart_offers.available_coupons(cart, slug, store_id)
         return out.coupon_list(choices), 200
 
     async def applyCoupon(self, company_id, application_id, body, i=True, b=True, p=False, id_=None, buy_now=False):

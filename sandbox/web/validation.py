@@ -1,55 +1,160 @@
-"""Connexion's request validators, with schemas compiled once instead of on every request.
+"""Connexion's request validators, with the per-request work done once per operation instead.
 
-Connexion's ``ParameterValidator`` deep-copies each parameter and builds a new
-jsonschema validator for it on every request; its JSON body validator builds
-its validator on every request too. These subclasses cache them.
+Connexion (3.x) builds its request validators on every request. ``ParameterValidator`` deep-copies
+each parameter and compiles a jsonschema validator for it; the URI parser it is given recomputes
+its table of parameter schemas for every query parameter it resolves; the JSON body validator
+compiles its validator too. Here, per operation and once, the parameters are grouped by location
+with their compiled ``Draft4Validator``, the URI parser is replaced by a copy whose parameter
+schemas are computed once, and the body validator is compiled once. The checks are Connexion's;
+only parameter messages differ: they name the parameter.
 """
 
 from __future__ import annotations
 
+import typing as t
+
+from connexion.exceptions import BadRequestProblem, ExtraParameterProblem
+from connexion.lifecycle import ConnexionRequest
+from connexion.uri_parsing import OpenAPIURIParser
+from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, ValidationError
 
-from connexion.utils import is_null, is_nullable
-
 _FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+
+class _Cache:
+    """Values derived from a spec object, keyed by its identity (the object is kept, so the id stays its own)."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[object, object]] = {}
+
+    def get(self, key: object, make: t.Callable[[], t.Any]):
+        entry = self._entries.get(id(key))
+        if entry is None or entry[0] is not key:
+            entry = self._entries[id(key)] = (key, make())
+        return entry[1]
+
+
+class _CachedSchemasURIParser(OpenAPIURIParser):
+    """Connexion's OpenAPI URI parser, with its parameter schemas computed once rather than on every use."""
+
+    @property
+    def param_schemas(self):
+        return self._param_schemas
+
+    @classmethod
+    def copy_of(cls, parser: OpenAPIURIParser) -> _CachedSchemasURIParser:
+        new = cls.__new__(cls)
+        new.__dict__.update(parser.__dict__)
+        new._param_schemas = OpenAPIURIParser.param_schemas.fget(parser)
+        return new
+
+
+class _Param(t.NamedTuple):
+    spec: dict
+    name: str
+    key: str  # where the value is looked up (path parameters: "-" → "_")
+    nullable: bool
+    required: bool
+    validator: Draft4Validator
+
+
+class _Plan:
+    """An operation's parameters, grouped by location and compiled."""
+
+    def __init__(self, parameters: list[dict]) -> None:
+        grouped: dict[str, list[dict]] = {}
+        for p in parameters:
+            grouped.setdefault(p["in"], []).append(p)
+        self.grouped = grouped
+        self.compiled = {where: tuple(self._param(where, p) for p in ps) for where, ps in grouped.items()}
+        self._parser: tuple[object, OpenAPIURIParser] | None = None
+
+    def parser(self, given: OpenAPIURIParser) -> OpenAPIURIParser:
+        """``given`` with its schemas cached: one copy per operation (whose body schema it keeps)."""
+        body = given._body_schema
+        if self._parser is None or not (self._parser[0] is body or (not body and not self._parser[0])):
+            self._parser = (body, _CachedSchemasURIParser.copy_of(given))
+        return self._parser[1]
+
+    @staticmethod
+    def _param(where: str, p: dict) -> _Param:
+        schema = p.get("schema", p)
+        return _Param(p, p["name"], p["name"].replace("-", "_") if where == "path" else p["name"], bool(is_nullable(p)),
+                      bool(p.get("required")), Draft4Validator(schema, format_checker=_FORMAT_CHECKER))
 
 
 class CachedParameterValidator(ParameterValidator):
-    _compiled: dict[int, tuple[dict, Draft4Validator]] = {}
+    """Connexion's ``ParameterValidator``, same answers and messages, with the work per operation done once."""
+
+    _plans = _Cache()
+
+    def __init__(self, parameters, uri_parser, strict_validation=False, security_query_params=None):
+        plan = self._plans.get(parameters, lambda: _Plan(parameters))
+        self._plan = plan
+        self.parameters = plan.grouped
+        if type(uri_parser) is OpenAPIURIParser:
+            uri_parser = plan.parser(uri_parser)
+        self.uri_parser = uri_parser
+        self.strict_validation = strict_validation
+        self.security_query_params = set(security_query_params or [])
 
     @staticmethod
     def validate_parameter(parameter_type, value, param, param_name=None):
-        if is_nullable(param) and is_null(value):
+        """Connexion's check of one parameter, for callers that use it directly."""
+        return CachedParameterValidator._check(parameter_type, value, _Plan._param(parameter_type, param))
+
+    @staticmethod
+    def _check(parameter_type: str, value, p: _Param) -> str | None:
+        if p.nullable and is_null(value):
             return None
         if value is not None:
-            # Keyed by the parameter dict's identity; the dict itself is kept so the id stays unique.
-            entry = CachedParameterValidator._compiled.get(id(param))
-            if entry is None or entry[0] is not param:
-                entry = (param, Draft4Validator(param.get("schema", param), format_checker=_FORMAT_CHECKER))
-                CachedParameterValidator._compiled[id(param)] = entry
             try:
-                entry[1].validate(value)
+                p.validator.validate(value)
             except ValidationError as exception:
-                return f"{parameter_type} parameter '{param['name']}': {exception.message}"
+                return f"{parameter_type} parameter '{p.name}': {exception.message}"
             return None
-        if param.get("required"):
-            return f"Missing {parameter_type} parameter '{param['name']}'"
+        if p.required:
+            return f"Missing {parameter_type} parameter '{p.name}'"
         return None
+
+    def validate_request(self, request):
+        if self.strict_validation:
+            query_errors = self.validate_query_parameter_list(request, security_params=self.security_query_params)
+            if query_errors:
+                raise ExtraParameterProblem(param_type="query", extra_params=query_errors)
+        compiled = self._plan.compiled
+        for where in ("query", "path", "header", "cookie"):
+            params = compiled.get(where)
+            if not params:
+                continue
+            if where == "query":
+                values = request.query_params
+            elif where == "path":
+                values = request.path_params
+            elif where == "header":
+                values = request.headers
+            else:
+                values = request.cookies
+            for p in params:
+                error = self._check(where, values.get(p.key), p)
+                if error:
+                    raise BadRequestProblem(detail=error)
+
+    def validate(self, scope):
+        self.validate_request(ConnexionRequest(scope, uri_parser=self.uri_parser))
 
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):
-    _compiled: dict[int, tuple[dict, object]] = {}
+    """Connexion's JSON body validator, compiled once per body schema."""
+
+    _validators = _Cache()
 
     @property
     def _validator(self):
-        entry = CachedJSONBodyValidator._compiled.get(id(self._schema))
-        if entry is None or entry[0] is not self._schema:
-            entry = (self._schema, JSONRequestBodyValidator._validator.fget(self))
-            CachedJSONBodyValidator._compiled[id(self._schema)] = entry
-        return entry[1]
+        return self._validators.get(self._schema, lambda: JSONRequestBodyValidator._validator.fget(self))
 
 
 VALIDATOR_MAP = {
