@@ -275,3 +275,27 @@ def test_demo_cart_shows_a_promotion_and_an_applicable_coupon(session_app):
         assert cart["applied_promo_details"], "no promotion on the demo cart"
         listed = c.get(f"{path.split('/detail')[0]}/platform-pos-coupon?id={cart['id']}").json()
         assert any(x["is_applicable"] for x in listed["available_coupon_list"])
+
+
+def test_payment_mode_promotion_waits_for_its_mode(client, app, catalog):
+    """A promotion limited to a payment mode does not apply to a cart without that mode, but is offered for it."""
+    a = untouched(app, catalog)
+    doc = {"code": "UPI5", "promo_group": "payment", "mode": "promotion", "promotion_type": "percentage",
+           "application_id": "*", "discount_rules": [{"discount_type": "percentage", "buy_condition": "( rule#1 )",
+                                                      "item_criteria": {"all_items": True},
+                                                      "offer": {"discount_percentage": 5}}],
+           "restrictions": {"payments": {"codes": ["UPI"]}},
+           "_schedule": {"status": "approved", "start": "2026-01-01T00:00:00Z"}}
+    assert client.post(f"{BASE}/promotion", json=doc).status_code == 201
+    cart = add(client, [(a, 1)]).json()["cart"]
+    assert cart["applied_promo_details"] == []
+    offers = client.get(f"{BASE}/available-payment-offers?id={cart['id']}").json()["promotions"]
+    assert [o["promotion_name"] for o in offers if o["id"]] and any(
+        o["discount_rules"][0]["you_save"] == float(money(a.effective * 5 / 100)) for o in offers)
+
+
+def test_used_up_coupon_is_refused(client, app, catalog):
+    """A coupon with no uses remaining cannot be applied."""
+    create_coupon(client, "ONCE50", restrictions={"uses": {"maximum": {"total": 1}, "remaining": {"total": 0}}})
+    cart_id = add(client, [(untouched(app, catalog), 1)]).json()["cart"]["id"]
+    assert_fynd_error(apply(client, cart_id, "ONCE50"), 400, "used up")

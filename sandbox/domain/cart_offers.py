@@ -82,7 +82,7 @@ class CartOffers:
         reason = offer.why_not_live(self.now)
         if reason is None and offer.users and cart.user_id not in offer.users:
             reason = f"coupon {offer.code} is not for this customer"
-        if reason is None and offer.max_uses is not None and _remaining_uses(offer) == 0:
+        if reason is None and offer.used_up:
             reason = f"coupon {offer.code} has been used up"
         if reason is None:
             trial = self.carts.priced(_with_coupon(cart, offer.code))
@@ -205,7 +205,3 @@ class CartOffers:
 def _with_coupon(cart: Cart, code: str) -> Cart:
     return replace(cart, coupon_code=code)
 
-
-def _remaining_uses(offer: Offer) -> int | None:
-    remaining = (((offer.doc.get("restrictions") or {}).get("uses") or {}).get("remaining") or {}).get("total")
-    return remaining

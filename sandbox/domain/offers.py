@@ -155,6 +155,12 @@ class Offer:
             return f"{self.source} {self.code or self.id} expired on {self.end.date().isoformat()}"
         return None
 
+    @property
+    def used_up(self) -> bool:
+        """No uses left (``restrictions.uses.remaining.total`` is 0)."""
+        remaining = (((self.doc.get("restrictions") or {}).get("uses") or {}).get("remaining") or {}).get("total")
+        return remaining == 0
+
     def tier_for(self, units: int) -> Tier | None:
         """The slab for this many eligible units: the highest threshold reached."""
         reached = [t for t in self.tiers if t.threshold <= units]
@@ -333,8 +339,12 @@ class OfferOutcome:
 
 
 def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Offer | None, now: datetime,
-                 user_id: str | None = None) -> OfferOutcome:
-    """Promotions by priority on what earlier ones left, then the coupon, as the module docstring says."""
+                 user_id: str | None = None, payment_mode: str | None = None) -> OfferOutcome:
+    """Promotions by priority on what earlier ones left, then the coupon, as the module docstring says.
+
+    A promotion limited to payment modes applies only once the cart's ``payment_mode`` is one of them;
+    one whose uses have run out (``restrictions.uses.remaining.total`` 0) does not apply.
+    """
     units = list(units)
     cart_units = len(units)
     touched: set[int] = set()     # unit positions discounted by some promotion
@@ -342,7 +352,9 @@ def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Off
     applied: list[Applied] = []
     shipping: Tier | None = None
     for offer in sorted(promotions, key=lambda o: (o.priority, o.id)):
-        if not offer.live_at(now) or (offer.users and user_id not in offer.users):
+        if not offer.live_at(now) or (offer.users and user_id not in offer.users) or offer.used_up:
+            continue
+        if offer.payment_codes and (payment_mode or "").upper() not in offer.payment_codes:
             continue
         open_positions = [i for i in range(len(units)) if i not in closed
                           and (offer.stackable or i not in touched)]
