@@ -104,5 +104,6 @@ class Adjustments:
         return adjustment
 
     def _save(self, cart: Cart) -> None:
+        self.carts.writable(cart)
         cart.last_modified = self.carts.clock.now()
         self.carts.store.save(cart)

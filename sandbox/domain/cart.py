@@ -66,6 +66,13 @@ class Cart:
     meta: dict = field(default_factory=dict)
     coupon_code: str | None = None
     adjustments: list = field(default_factory=list)   # of adjustments.Adjustment
+    order_type: str | None = None          # HomeDelivery / PickAtStore, as chosen for the shipments
+    pickup_store_id: int | None = None
+    address_id: str | None = None          # the shipping address selected for the cart
+    billing_address_id: str | None = None
+    payment: dict | None = None            # the selected payment mode and its identifiers
+    order_id: str | None = None            # set by checkout: the cart is closed
+    checked_out_on: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -256,11 +263,12 @@ class CartService:
     # ------------------------------------------------------------------ reading
     def priced(self, cart: Cart, order_type: str | None = None, adjustments: list | None = None) -> PricedCart:
         """The cart with prices, promotions, its coupon, its price adjustments and totals, as of now."""
-        order_type = order_type or HOME_DELIVERY
+        order_type = order_type or cart.order_type or HOME_DELIVERY
         lines = tuple(self._priced_line(line, cart.lines) for line in cart.lines)
         coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
         now = self.clock.now()
-        outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, now, cart.user_id)
+        outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, now, cart.user_id,
+                               (cart.payment or {}).get("mode"))
         live = [a for a in (cart.adjustments if adjustments is None else adjustments) if a.active_at(now)]
         totals = self._totals(lines, outcome, order_type,
                               sum((a.value for a in live if a.type == "discount"), ZERO),
@@ -295,19 +303,24 @@ class CartService:
                           self._availability(product, article, line.quantity))
 
     def _availability(self, product: Product, article: Article, quantity: int) -> Availability:
-        others = sum(a.stock for a in self.catalog.articles_for(product.uid, article.size)
+        others = sum(self.stock_of(a) for a in self.catalog.articles_for(product.uid, article.size)
                      if a.article_id != article.article_id)
-        sizes = tuple((size, any(a.stock > 0 for a in self.catalog.articles_for(product.uid, size)))
+        sizes = tuple((size, any(self.stock_of(a) > 0 for a in self.catalog.articles_for(product.uid, size)))
                       for size in product.sizes)
-        if article.stock == 0:
+        stock = self.stock_of(article)
+        if stock == 0:
             message = f"item {product.uid} size {article.size} is out of stock"
-        elif quantity > article.stock:
-            message = f"only {article.stock} left of item {product.uid} size {article.size}"
+        elif quantity > stock:
+            message = f"only {stock} left of item {product.uid} size {article.size}"
         else:
             message = ""
-        return Availability(is_valid=not message, out_of_stock=article.stock == 0, deliverable=True,
+        return Availability(is_valid=not message, out_of_stock=stock == 0, deliverable=True,
                             other_store_quantity=others, sizes=product.sizes, available_sizes=sizes,
                             message=message)
+
+    def stock_of(self, article: Article) -> int:
+        """Units of ``article`` still for sale: the catalog's stock less what checkouts took."""
+        return article.stock - self.store.taken(article.article_id)
 
     def count(self, cart: Cart) -> int:
         """Units in the cart: the sum of line quantities."""
@@ -365,9 +378,9 @@ class CartService:
             raise OutOfStock(f"{item.where}.item_size: item {product.uid} size {size} is sold by no store",
                              field=f"{item.where}.item_size", value=size)
         held = {l.article_id: l.quantity for l in lines}
-        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= a.stock]
+        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= self.stock_of(a)]
         if not fitting:
-            most = max(a.stock - held.get(a.article_id, 0) for a in candidates)
+            most = max(self.stock_of(a) - held.get(a.article_id, 0) for a in candidates)
             raise OutOfStock(
                 f"{item.where}.quantity: only {max(most, 0)} more of item {product.uid} size {size} can be added"
                 f" ({item.quantity} asked for)", field=f"{item.where}.quantity", value=item.quantity)
@@ -449,15 +462,15 @@ class CartService:
             product, size = self._product_size(update.where, line.item_id, update.size, "item_size")
             options = self.catalog.articles_for(product.uid, size)
             # Same store when it can serve the quantity, else the cheapest store that can.
-            fitting = [a for a in options if a.stock >= quantity]
+            fitting = [a for a in options if self.stock_of(a) >= quantity]
             if not fitting:
-                raise OutOfStock(f"{update.where}.quantity: only {max((a.stock for a in options), default=0)}"
+                raise OutOfStock(f"{update.where}.quantity: only {max((self.stock_of(a) for a in options), default=0)}"
                                  f" of item {product.uid} size {size} in stock ({quantity} asked for)",
                                  field=f"{update.where}.quantity", value=quantity)
             article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
         elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id and l is not line)
-        if quantity + elsewhere > article.stock:
-            raise OutOfStock(f"{update.where}.quantity: only {article.stock - elsewhere} of item {line.item_id}"
+        if quantity + elsewhere > self.stock_of(article):
+            raise OutOfStock(f"{update.where}.quantity: only {self.stock_of(article) - elsewhere} of item {line.item_id}"
                              f" size {article.size} in stock ({quantity} asked for)",
                              field=f"{update.where}.quantity", value=quantity)
         changed = replace(line, quantity=quantity, article_id=article.article_id, size=article.size,
@@ -466,7 +479,15 @@ class CartService:
             setattr(changed, key, value)
         return changed
 
+    def writable(self, cart: Cart) -> Cart:
+        """``cart``, unless checkout closed it (then Refused: a new cart starts on the next add)."""
+        if cart.order_id is not None:
+            raise Refused(f"cart {cart.id} is checked out (order {cart.order_id}); add items to start a new cart",
+                          field="id", value=cart.id)
+        return cart
+
     def _commit(self, cart: Cart, lines: list[CartLine]) -> None:
+        self.writable(cart)
         cart.lines = lines
         cart.last_modified = self.clock.now()
         self.store.save(cart)
@@ -484,6 +505,7 @@ class CartService:
         """Give the cart to ``user_id``; it becomes that user's active cart."""
         if not user_id.strip():
             raise InvalidValue("user_id must not be empty", field="user_id", value=user_id)
+        self.writable(cart)
         cart.user_id = user_id
         cart.last_modified = self.clock.now()
         self.store.save(cart)
@@ -496,6 +518,7 @@ class CartService:
             if value not in (None, "") and not pattern.match(value):
                 raise InvalidValue(f"{key}: {value!r} is not a valid {key.split('_')[0].upper()}",
                                    field=key, value=value)
+        self.writable(cart)
         cart.meta.update({k: v for k, v in meta.items() if k in META_FIELDS})
         cart.last_modified = self.clock.now()
         self.store.save(cart)
@@ -523,7 +546,7 @@ class CartService:
             if not articles:
                 problems.append(f"{where}.size: item {product.uid} size {size} is sold by no store")
                 continue
-            article = min(articles, key=lambda a: (a.stock < quantity, a.effective, a.store_uid))
+            article = min(articles, key=lambda a: (self.stock_of(a) < quantity, a.effective, a.store_uid))
             line = CartLine(identifier=where, article_id=article.article_id, item_id=product.uid, size=size,
                             store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
             lines.append(self._priced_line(line, ()))
@@ -553,7 +576,7 @@ class CartService:
         stores = tuple(
             s.uid for s in self.catalog.stores
             if s.city == pin.city and all(
-                any(a.store_uid == s.uid and a.stock >= q for a in self.catalog.articles_for(item, size))
+                any(a.store_uid == s.uid and self.stock_of(a) >= q for a in self.catalog.articles_for(item, size))
                 for item, size, q in wanted)
         )
         modes = ((HOME_DELIVERY,) if pin.serviceable else ()) + ((PICK_AT_STORE,) if stores else ())

@@ -76,6 +76,7 @@ class CartOffers:
 
     def apply_coupon(self, cart: Cart, code: str) -> PricedCart:
         """Put coupon ``code`` on the cart when it gives a discount on it now; refuse it with the reason otherwise."""
+        self.carts.writable(cart)
         offer = self.carts.offers.coupon(cart.scope, code.strip())
         if offer is None:
             raise NotFound(f"coupon_code: no coupon {code!r}", field="coupon_code", value=code)
@@ -97,6 +98,7 @@ class CartOffers:
 
     def remove_coupon(self, cart: Cart) -> PricedCart:
         """Take the coupon off (a cart without one stays as it is)."""
+        self.carts.writable(cart)
         cart.coupon_code = None
         cart.last_modified = self.now
         self.carts.store.save(cart)
@@ -147,7 +149,7 @@ class CartOffers:
                     if store_id is None or a.store_uid == store_id]
         if not articles:
             raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)
-        article = min(articles, key=lambda a: (a.stock == 0, a.effective, a.store_uid))
+        article = min(articles, key=lambda a: (self.carts.stock_of(a) == 0, a.effective, a.store_uid))
         line = CartLine(identifier=slug, article_id=article.article_id, item_id=product.uid, size=article.size,
                         store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
         return self.carts.units([self.carts._priced_line(line, ())])

@@ -18,6 +18,9 @@ class CartStore(Protocol):
     def carts(self, scope: Scope) -> Iterator[Cart]: ...
     def scopes(self) -> list[Scope]: ...
     def clear(self) -> None: ...
+    def taken(self, article_id: str) -> int: ...
+    def take(self, article_id: str, quantity: int) -> None: ...
+    def release(self, cart: Cart) -> None: ...
 
 
 class MemoryStore:
@@ -26,6 +29,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._carts: dict[Scope, dict[str, Cart]] = {}
         self._active: dict[tuple[Scope, str, bool], str] = {}
+        self._taken: dict[str, int] = {}   # units of each article sold by checkouts
 
     def get(self, scope: Scope, cart_id: str) -> Cart | None:
         return self._carts.get(scope, {}).get(cart_id)
@@ -55,3 +59,16 @@ class MemoryStore:
     def clear(self) -> None:
         self._carts.clear()
         self._active.clear()
+        self._taken.clear()
+
+    def taken(self, article_id: str) -> int:
+        return self._taken.get(article_id, 0)
+
+    def take(self, article_id: str, quantity: int) -> None:
+        self._taken[article_id] = self._taken.get(article_id, 0) + quantity
+
+    def release(self, cart: Cart) -> None:
+        """The cart stops being its user's active cart (it stays readable by id)."""
+        key = (cart.scope, cart.user_id, cart.buy_now)
+        if self._active.get(key) == cart.id:
+            del self._active[key]
