@@ -25,6 +25,8 @@ FLAGS = {  # setting → help
     "validate_responses": "validate every response against the spec (slower)",
     "frozen_time": "fixed ISO 8601 'now' for reproducible timestamps",
     "default_offers": "start with the seeded coupons and promotions (true/false)",
+    "payment_modes": "comma-separated payment modes carts may select",
+    "cod_charge": "charge for cash on delivery",
 }
 
 
@@ -35,6 +37,8 @@ def describe(settings: Settings, name: str) -> str:
         return ",".join(f"{r.threshold}:{r.charge}" for r in value) or "free"
     if name == "tokens":
         return ",".join(sorted(value)) if value else "any"
+    if name == "payment_modes":
+        return ",".join(value)
     return str(value)
 
 

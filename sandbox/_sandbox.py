@@ -6,6 +6,7 @@ from .catalog_file import generated_catalog, read_catalog_file
 from .domain.adjustments import Adjustments
 from .domain.cart import CartService
 from .domain.cart_offers import CartOffers, OfferIndex
+from .domain.checkout import Checkout
 from .domain.catalog import Catalog
 from .domain.offer_book import OfferBook
 from .domain.runtime import Clock, Ids
@@ -44,6 +45,8 @@ class Sandbox:
                                  OfferIndex(self.offers))
         self.cart_offers = CartOffers(self.carts)
         self.adjustments = Adjustments(self.carts)
+        self.carts.cod_charge = self.settings.cod_charge
+        self.checkout = Checkout(self.carts, self.settings.payment_modes)
 
     def reseed(self, seed: int, size: int) -> None:
         """A new generated catalog and its offers (and no carts, since their articles may be gone)."""

@@ -32,6 +32,9 @@ class Settings:
     # Cart value below `threshold` pays `charge`; the first matching rule wins.
     delivery_rules: tuple[DeliveryRule, ...] = (DeliveryRule(threshold=Decimal("499"), charge=Decimal("49")),)
     max_body_bytes: int = 1_000_000
+    # Payment modes a cart may select, and the charge for cash on delivery.
+    payment_modes: tuple[str, ...] = ("COD", "CARD", "NB", "UPI", "WL")
+    cod_charge: Decimal = Decimal("49")
     admin_prefix: str = "/_cartwright"
     # Response validation costs ~650 µs a request; tests turn it on.
     validate_responses: bool = False
@@ -71,6 +74,10 @@ def parse_value(name: str, raw: str):
             return tokens or None
         if name == "delivery_rules":
             return parse_delivery_rules(raw)
+        if name == "payment_modes":
+            return tuple(m.strip().upper() for m in raw.split(",") if m.strip())
+        if name == "cod_charge":
+            return Decimal(raw)
         if name in ("frozen_time",):
             return raw or None
         return raw

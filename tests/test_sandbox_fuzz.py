@@ -19,7 +19,8 @@ IMPLEMENTED = ["getCart", "platformAddItems", "platformUpdateCart", "getItemCoun
                "getAppCoupons", "applyCoupon", "removeCoupon", "validateCouponForPayment",
                "getPromotions", "createPromotion", "getPromotionById", "updatePromotion", "deletePromotion",
                "getPromosCouponConfig", "getPromotionCodeExists", "getPromotionOffers", "getPromotionPaymentOffers",
-               "addPriceAdjustment", "getPriceAdjustments", "updatePriceAdjustment", "removePriceAdjustment"]
+               "addPriceAdjustment", "getPriceAdjustments", "updatePriceAdjustment", "removePriceAdjustment",
+               "selectPaymentMode", "selectPaymentModeV2", "checkoutCart", "overrideCart", "platformCheckoutCartV2"]
 APP = create_app(Settings(validate_responses=True, frozen_time=FROZEN_NOW))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(operation_id=IMPLEMENTED)
 

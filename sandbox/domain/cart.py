@@ -211,6 +211,7 @@ class CartService:
         self.clock = clock
         self.delivery_rules = tuple(delivery_rules)
         self.offers = offers if offers is not None else NoOffers()
+        self.cod_charge = ZERO   # added to carts whose payment mode is COD (Settings.cod_charge)
 
     # ------------------------------------------------------------------ finding carts
     def find(self, scope: Scope, cart_id: str | None, user_id: str | None = None,
@@ -270,23 +271,24 @@ class CartService:
         outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, now, cart.user_id,
                                (cart.payment or {}).get("mode"))
         live = [a for a in (cart.adjustments if adjustments is None else adjustments) if a.active_at(now)]
+        cod = self.cod_charge if lines and (cart.payment or {}).get("mode") == "COD" else ZERO
         totals = self._totals(lines, outcome, order_type,
                               sum((a.value for a in live if a.type == "discount"), ZERO),
-                              sum((a.value for a in live if a.type == "charge"), ZERO))
+                              sum((a.value for a in live if a.type == "charge"), ZERO), cod)
         invalid = [p for p in lines if not p.availability.is_valid]
         message = invalid[0].availability.message if invalid else ""
         return PricedCart(cart, lines, totals, order_type, not invalid, message, self.delivery_rules, outcome,
                           coupon)
 
     def _totals(self, lines: Sequence[PricedLine], outcome: OfferOutcome, order_type: str = HOME_DELIVERY,
-                adjustment_discount=ZERO, adjustment_charge=ZERO) -> Breakup:
+                adjustment_discount=ZERO, adjustment_charge=ZERO, cod_charge=ZERO) -> Breakup:
         shipping = outcome.shipping.value if outcome.shipping is not None else None
         # A discount adjustment never takes the goods below zero (it was checked when added; prices may change).
         room = sum((p.price.effective for p in lines), ZERO) - outcome.promotion_total - outcome.coupon_total
         return breakup((p.price for p in lines), self.delivery_rules, order_type, coupon=outcome.coupon_total,
                        promotion=outcome.promotion_total, shipping_cap=shipping,
                        adjustment_discount=min(adjustment_discount, max(room, ZERO)),
-                       adjustment_charge=adjustment_charge)
+                       adjustment_charge=adjustment_charge, cod_charge=cod_charge)
 
     def units(self, lines: Iterable[PricedLine]) -> list[Unit]:
         """Each unit of each line, as offers see it."""

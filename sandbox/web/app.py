@@ -22,6 +22,7 @@ from . import errors
 from .admin_api import AdminApi
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
+from .checkout_api import CheckoutApi
 from .offers_api import OffersApi
 from .jsonify import JSONIFIER
 from .limits import BodyLimit
@@ -107,7 +108,7 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None)
         jsonifier=JSONIFIER,
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
-    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox), OffersApi(sandbox), CartOffersApi(sandbox)), resolver_error=501,
+    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox), OffersApi(sandbox), CartOffersApi(sandbox), CheckoutApi(sandbox)), resolver_error=501,
                 pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
     app.add_api(copy.deepcopy(_load(ADMIN_SPEC)), base_path=settings.admin_prefix,
                 resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,

@@ -1,0 +1,235 @@
+"""Payment modes and checkout: the cart becomes an order, stock is taken, the cart closes.
+
+Checkout is idempotent per cart: a cart that already has an order answers with that
+order again and takes nothing twice. The open-API checkout (no cart, items in the body)
+is idempotent per identical request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Protocol, Sequence
+
+from .cart import Cart, CartService, PricedCart, Scope
+from .catalog import PinCode
+from .errors import InvalidValue, NotFound, OutOfStock, Refused, Unserviceable
+from .money import ZERO, money
+from .pricing import PICK_AT_STORE
+
+
+class AddressSource(Protocol):
+    def pincode(self, scope: Scope, address_id: str) -> str:
+        """The PIN code of a saved address (NotFound when there is none)."""
+
+
+@dataclass(frozen=True)
+class Order:
+    order_id: str
+    cart: Cart | None
+    priced: PricedCart | None
+    value: Decimal
+    repeated: bool            # an earlier checkout's order, answered again
+
+
+class Checkout:
+    """Selecting payment modes and checking carts out, over a ``CartService``."""
+
+    def __init__(self, carts: CartService, modes: Sequence[str], addresses: AddressSource | None = None,
+                 checkout_problems: Callable[[Cart, PricedCart], list[str]] | None = None) -> None:
+        self.carts = carts
+        self.modes = tuple(m.upper() for m in modes)
+        self.addresses = addresses
+        self.checkout_problems = checkout_problems
+        self._open_orders: dict[str, str] = {}      # request digest → order id (open-API checkout)
+
+    # ------------------------------------------------------------------ payment
+    def select_payment(self, cart: Cart, mode: str | None, identifiers: dict[str, Any],
+                       methods: list[dict] | None = None, address_id: str | None = None) -> PricedCart:
+        """Set the cart's payment mode (v1), or several modes with amounts (v2, ``methods``)."""
+        self.carts.writable(cart)
+        methods = methods or []
+        modes = [self._mode(m.get("mode"), f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
+        if mode is not None or not modes:
+            modes.insert(0, self._mode(mode, "payment_mode"))
+        if address_id:
+            self._pin(cart.scope, address_id, "address_id")
+        pin = self._cart_pin(cart, address_id)
+        if "COD" in modes and pin is not None and not pin.cod:
+            raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
+                          field="payment_mode", value="COD")
+        amounts = [m.get("amount") for m in methods if m.get("amount") is not None]
+        if amounts:
+            paid = money(sum((Decimal(str(a)) for a in amounts), ZERO))
+            total = self.carts.priced(cart).breakup.total
+            if paid != total:
+                raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not the cart's total {total}",
+                                   field="payment_methods", value=str(paid))
+        cart.payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
+                        "methods": methods}
+        if address_id:
+            cart.address_id = address_id
+        cart.last_modified = self.carts.clock.now()
+        self.carts.store.save(cart)
+        return self.carts.priced(cart)
+
+    def _mode(self, mode: str | None, where: str) -> str:
+        if not mode:
+            raise InvalidValue(f"{where} is required", field=where)
+        if mode.upper() not in self.modes:
+            raise InvalidValue(f"{where} {mode!r} is not a payment mode here; modes: {', '.join(self.modes)}",
+                               field=where, value=mode)
+        return mode.upper()
+
+    def _pin(self, scope: Scope, address_id: str, where: str) -> PinCode:
+        if self.addresses is None:
+            raise NotFound(f"{where}: no address {address_id}", field=where, value=address_id)
+        code = self.addresses.pincode(scope, address_id)
+        pin = self.carts.catalog.pincode(code)
+        if pin is None or not pin.serviceable:
+            raise Unserviceable(f"{where}: PIN code {code} of address {address_id} is not serviceable",
+                                field=where, value=code)
+        return pin
+
+    def cod_pin(self, cart: Cart) -> PinCode | None:
+        """The PIN code of the cart's address, for COD availability (None without an address)."""
+        return self._cart_pin(cart) if cart.address_id else None
+
+    def _cart_pin(self, cart: Cart, address_id: str | None = None) -> PinCode | None:
+        chosen = address_id or cart.address_id
+        return self._pin(cart.scope, chosen, "address_id") if chosen else None
+
+    # ------------------------------------------------------------------ checkout of a cart
+    def checkout(self, cart: Cart, user_id: str | None, order_type: str | None, address_id: str | None,
+                 payment_mode: str | None, methods: list[dict] | None = None,
+                 billing_address_id: str | None = None, pick_at_store_uid: int | None = None) -> Order:
+        """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order."""
+        if cart.order_id is not None:
+            return Order(cart.order_id, cart, self.carts.priced(cart), self.carts.priced(cart).breakup.total, True)
+        if user_id and cart.user_id and user_id != cart.user_id:
+            raise InvalidValue(f"user_id: cart {cart.id} belongs to another user", field="user_id", value=user_id)
+        if not cart.lines:
+            raise Refused(f"id: cart {cart.id} has no items", field="id", value=cart.id)
+        if order_type is not None:
+            cart.order_type = order_type
+        if pick_at_store_uid is not None:
+            cart.pickup_store_id = pick_at_store_uid
+        address_id = address_id or cart.address_id
+        pick_up = (cart.order_type or "") == PICK_AT_STORE
+        if not address_id and not pick_up:
+            raise Refused("address_id: select a delivery address before checkout", field="address_id")
+        pin = self._pin(cart.scope, address_id, "address_id") if address_id else None
+        mode = payment_mode or (methods[0].get("mode") if methods else None) or (cart.payment or {}).get("mode")
+        mode = self._mode(mode, "payment_mode")
+        if mode == "COD" and pin is not None and not pin.cod:
+            raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
+                          field="payment_mode", value=mode)
+        priced = self.carts.priced(cart)
+        for p in priced.lines:
+            if not p.availability.is_valid:
+                raise OutOfStock(f"items: {p.availability.message}", field="items", value=p.product.uid)
+        if self.checkout_problems is not None:
+            problems = self.checkout_problems(cart, priced)
+            if problems:
+                raise Refused(problems[0], field="cart")
+        # Everything checked: take the stock and close the cart, all at once.
+        for p in priced.lines:
+            self.carts.store.take(p.article.article_id, p.line.quantity)
+        cart.payment = {**(cart.payment or {}), "mode": mode}
+        cart.address_id = address_id
+        if billing_address_id:
+            cart.billing_address_id = billing_address_id
+        cart.order_id = self._order_id()
+        cart.checked_out_on = cart.last_modified = self.carts.clock.now()
+        self.carts.store.save(cart)
+        self.carts.store.release(cart)
+        priced = self.carts.priced(cart)
+        return Order(cart.order_id, cart, priced, priced.breakup.total, False)
+
+    def _order_id(self) -> str:
+        # Fynd order ids look like FY followed by digits and letters.
+        return "FY" + self.carts.ids.object_id()[:16].upper()
+
+    # ------------------------------------------------------------------ override checkout
+    def override(self, cart: Cart, items: list[dict], order_type: str, payment_mode: str,
+                 ordering_store: int | None = None) -> Order:
+        """Check the cart out with the given items and prices instead of its own (as documented)."""
+        if cart.order_id is not None:
+            return Order(cart.order_id, cart, None, self._override_value(cart), True)
+        mode = self._mode(payment_mode, "payment_mode")
+        if not items:
+            raise InvalidValue("cart_items: at least one item is required", field="cart_items")
+        takes = []
+        for i, item in enumerate(items):
+            where = f"cart_items[{i}]"
+            product = self.carts.catalog.product(item["item_id"])
+            if product is None:
+                raise NotFound(f"{where}.item_id: no item {item['item_id']}", field=f"{where}.item_id",
+                               value=item["item_id"])
+            if item["size"] not in product.sizes:
+                raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item['size']!r}",
+                                   field=f"{where}.size", value=item["size"])
+            quantity = item.get("quantity", 1)
+            if quantity < 1:
+                raise InvalidValue(f"{where}.quantity must be at least 1", field=f"{where}.quantity", value=quantity)
+            for key in ("price_marked", "price_effective", "amount_paid", "discount"):
+                if item[key] < 0:
+                    raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}",
+                                       value=item[key])
+            articles = [a for a in self.carts.catalog.articles_for(product.uid, item["size"])
+                        if (ordering_store is None or a.store_uid == ordering_store)
+                        and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
+            fitting = [a for a in articles if self.carts.stock_of(a) >= quantity]
+            if not fitting:
+                raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
+                                 f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
+                                 field=f"{where}.quantity", value=quantity)
+            takes.append((min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity))
+        for article, quantity in takes:
+            self.carts.store.take(article.article_id, quantity)
+        cart.payment = {**(cart.payment or {}), "mode": mode}
+        cart.order_type = order_type
+        cart.meta["override_items"] = items
+        cart.order_id = self._order_id()
+        cart.checked_out_on = cart.last_modified = self.carts.clock.now()
+        self.carts.store.save(cart)
+        self.carts.store.release(cart)
+        return Order(cart.order_id, cart, None, self._override_value(cart), False)
+
+    @staticmethod
+    def _override_value(cart: Cart) -> Decimal:
+        return money(sum((Decimal(str(i["amount_paid"])) for i in cart.meta.get("override_items", [])), ZERO))
+
+    # ------------------------------------------------------------------ open-API checkout (no cart)
+    def checkout_items(self, scope: Scope, body: dict) -> Order:
+        """Order the items in the body at the shipping address: the prices must be today's, the value the total."""
+        digest = hashlib.sha256(json.dumps([scope, body], sort_keys=True, default=str).encode()).hexdigest()
+        if digest in self._open_orders:
+            return Order(self._open_orders[digest], None, None, Decimal(str(body["cart_value"])), True)
+        area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
+        triples = [(str(i["product_id"]), i["size"], i.get("quantity", 1)) for i in body["cart_items"]]
+        quote = self.carts.quote(scope, triples, area)
+        if not quote.is_valid:
+            raise Refused(quote.message, field="cart_items")
+        for i, (item, line) in enumerate(zip(body["cart_items"], quote.lines)):
+            if money(Decimal(str(item["price_effective"]))) != line.price.effective_unit:
+                raise InvalidValue(f"cart_items[{i}].price_effective: {item['price_effective']} is not today's "
+                                   f"price {line.price.effective_unit}", field=f"cart_items[{i}].price_effective",
+                                   value=item["price_effective"])
+        value = money(Decimal(str(body["cart_value"])))
+        if value != quote.breakup.total:
+            raise InvalidValue(f"cart_value: {value} is not the items' total {quote.breakup.total}",
+                               field="cart_value", value=str(value))
+        paid = money(sum((Decimal(str(m["amount"])) for m in body["payment_methods"]), ZERO))
+        if paid != value:
+            raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not cart_value {value}",
+                               field="payment_methods", value=str(paid))
+        for m in body["payment_methods"]:
+            self._mode(m["mode"], "payment_methods.mode")
+        for line in quote.lines:
+            self.carts.store.take(line.article.article_id, line.line.quantity)
+        order_id = self._order_id()
+        self._open_orders[digest] = order_id
+        return Order(order_id, None, None, value, False)

@@ -1,0 +1,125 @@
+"""Payment modes and checkout through the whole stack."""
+import pytest
+
+from cartkit import add, articles, assert_fynd_error, get_cart, money, raw_of
+from conftest import BASE
+
+
+@pytest.fixture
+def app(plain_app):
+    """Checkout arithmetic here is checked without the default promotions."""
+    plain_app.sandbox.reset()
+    return plain_app
+
+
+def v2(client, cart_id, **body):
+    payload = {"id": cart_id, "user_id": "user-1", "order_type": "PickAtStore",
+               "payment_methods": [{"mode": "CARD", "payment_meta": {}}], **body}
+    return client.post(f"{BASE.replace('v1.0', 'v2.0')}/checkout?id={cart_id}", json=payload)
+
+
+def test_pick_up_checkout_places_an_order_takes_stock_and_closes_the_cart(client, catalog):
+    """A pick-up cart checks out: an order id, the stock goes down, the cart refuses writes, a new cart starts."""
+    a = articles(catalog, min_stock=3)[0]
+    cart = add(client, [(a, 2)]).json()["cart"]
+    r = v2(client, cart["id"])
+    assert r.status_code == 200, r.text
+    order_id = r.json()["order_id"]
+    assert order_id and r.json()["cart"]["order_id"] == order_id
+    most = a.stock - 2
+    assert_fynd_error(add(client, [(a, most + 1)], user_id="other"), 400, "only")
+    assert add(client, [(a, most)], user_id="other2").status_code == 200
+    r = add(client, [(articles(catalog)[1], 1)], user_id=None, query=f"id={cart['id']}")
+    assert_fynd_error(r, 400, "checked out")
+    fresh = get_cart(client).json()
+    assert fresh["id"] != cart["id"] and fresh["items"] == []
+
+
+def test_repeated_checkout_gives_the_same_order(client, catalog):
+    """Checking the same cart out twice answers the first order and takes no more stock."""
+    a = articles(catalog, min_stock=2)[0]
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    first = v2(client, cart_id).json()["order_id"]
+    again = v2(client, cart_id)
+    assert again.status_code == 200 and again.json()["order_id"] == first
+    assert add(client, [(a, a.stock - 1)], user_id="other").status_code == 200
+
+
+def test_checkout_refusals(client, catalog):
+    """An empty cart, home delivery without an address, and an unknown payment mode are refused by field."""
+    empty = get_cart(client, "user_id=nobody").json()["id"]
+    assert_fynd_error(v2(client, empty, user_id="nobody"), 400, "no items")
+    cart_id = add(client, [(articles(catalog)[0], 1)]).json()["cart"]["id"]
+    assert_fynd_error(v2(client, cart_id, order_type="HomeDelivery"), 400, "address_id")
+    assert_fynd_error(v2(client, cart_id, payment_methods=[{"mode": "BARTER", "payment_meta": {}}]), 400,
+                      "payment_mode", "BARTER")
+    assert_fynd_error(v2(client, cart_id, user_id="someone-else"), 400, "user_id")
+    assert get_cart(client, f"id={cart_id}").json()["items"]
+
+
+def test_cod_adds_its_charge(client, catalog):
+    """Selecting cash on delivery adds the COD charge to the breakup; another mode removes it."""
+    a = articles(catalog)[0]
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    before = raw_of(get_cart(client, f"id={cart_id}&b=true").json())
+    r = client.put(f"{BASE}/payment?id={cart_id}", json={"payment_mode": "COD"})
+    assert r.status_code == 200, r.text
+    assert raw_of(r.json())["cod_charge"] == money(49) and raw_of(r.json())["total"] == before["total"] + 49
+    r = client.put(f"{BASE.replace('v1.0', 'v2.0')}/payment?id={cart_id}",
+                   json={"payment_methods": [{"mode": "UPI", "payment_meta": {}}]})
+    assert r.status_code == 200, r.text
+    assert raw_of(r.json()) == before
+    assert_fynd_error(client.put(f"{BASE}/payment?id={cart_id}", json={"payment_mode": "GOLD"}), 400, "GOLD")
+
+
+def test_v2_payment_amounts_must_cover_the_total(client, catalog):
+    """Several payment methods with amounts must add up to the cart total."""
+    a = articles(catalog)[0]
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    total = raw_of(get_cart(client, f"id={cart_id}&b=true").json())["total"]
+    url = f"{BASE.replace('v1.0', 'v2.0')}/payment?id={cart_id}"
+    bad = [{"mode": "UPI", "amount": 1, "payment_meta": {}}]
+    assert_fynd_error(client.put(url, json={"payment_methods": bad}), 400, "payment_methods")
+    good = [{"mode": "UPI", "amount": float(total - 1), "payment_meta": {}},
+            {"mode": "WL", "amount": 1, "payment_meta": {}}]
+    assert client.put(url, json={"payment_methods": good}).status_code == 200
+
+
+def test_open_api_checkout_orders_the_given_items(client, catalog):
+    """The v1 checkout orders items given in the body at today's prices, once per identical request."""
+    a = articles(catalog, min_stock=2)[0]
+    pin = next(p for p in catalog.pincodes if p.serviceable)
+    quote = client.post(f"{BASE}/cart/serviceability", json={
+        "cart_items": [{"product_id": str(a.item_id), "size": a.size, "quantity": 1}],
+        "shipping_address": {"area_code": pin.pincode}}).json()
+    total = quote["breakup_values"]["raw"]["total"]
+    address = {"area_code": pin.pincode}
+    body = {"cart_value": total, "cashback_applied": 0, "billing_address": address, "shipping_address": address,
+            "coupon_code": "", "coupon_value": 0, "delivery_charges": 0, "cod_charges": 0,
+            "payment_methods": [{"mode": "CARD", "amount": total}],
+            "cart_items": [{"product_id": a.item_id, "size": a.size, "quantity": 1, "price_effective": float(a.effective),
+                            "price_marked": float(a.marked), "amount_paid": total, "discount": 0, "cod_charges": 0,
+                            "delivery_charges": 0, "cashback_applied": 0, "coupon_effective_discount": 0,
+                            "payment_methods": [{"mode": "CARD", "amount": total}]}]}
+    r = client.post(f"{BASE}/cart/checkout", json=body)
+    assert r.status_code == 200, r.text
+    again = client.post(f"{BASE}/cart/checkout", json=body)
+    assert again.json()["order_id"] == r.json()["order_id"]
+    assert_fynd_error(client.post(f"{BASE}/cart/checkout", json={**body, "cart_value": total + 1}), 400, "cart_value")
+
+
+def test_override_checkout_uses_the_given_items(client, catalog):
+    """Override checkout orders the items and prices it is given and closes the cart."""
+    a, b = articles(catalog, min_stock=2)[:2]
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    body = {"cart_id": cart_id, "payment_mode": "CARD", "merchant_code": "M", "payment_identifier": "P",
+            "currency_code": "INR", "aggregator": "A", "order_type": "HomeDelivery",
+            "cart_items": [{"item_id": b.item_id, "size": b.size, "quantity": 2, "price_marked": 100,
+                            "price_effective": 90, "amount_paid": 90, "discount": 10}]}
+    r = client.post(f"{BASE}/checkout/over-ride", json=body)
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["order_value"] == 90
+    assert_fynd_error(add(client, [(a, 1)], user_id=None, query=f"id={cart_id}"), 400, "checked out")
+    assert_fynd_error(client.post(f"{BASE}/checkout/over-ride", json={
+        **body, "cart_id": add(client, [(a, 1)], user_id="x").json()["cart"]["id"],
+        "cart_items": [{**body["cart_items"][0], "item_id": 1}]}), 404, "cart_items[0].item_id")
