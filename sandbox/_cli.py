@@ -25,6 +25,7 @@ FLAGS = {  # setting → help
     "validate_responses": "validate every response against the spec (slower)",
     "frozen_time": "fixed ISO 8601 'now' for reproducible timestamps",
     "default_offers": "start with the seeded coupons and promotions (true/false)",
+    "abandoned_after_minutes": "minutes untouched after which a cart with items is abandoned",
     "payment_modes": "comma-separated payment modes carts may select",
     "cod_charge": "charge for cash on delivery",
 }

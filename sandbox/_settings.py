@@ -42,6 +42,8 @@ class Settings:
     frozen_time: str | None = None
     # Start every application with the seeded coupons and promotions (fixtures/offers.json).
     default_offers: bool = True
+    # A cart with items, not checked out and untouched this long is abandoned (abandoned-cart list).
+    abandoned_after_minutes: int = 1440
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -61,7 +63,7 @@ class Settings:
 def parse_value(name: str, raw: str):
     """One setting from text (an environment variable or a CLI flag)."""
     try:
-        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes"):
+        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes"):
             return int(raw)
         if name in ("validate_responses", "default_offers"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):

@@ -6,6 +6,7 @@ committed spec differs from what the texts and ``spec/decisions.yaml`` give.
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
 import json
 import re
@@ -536,20 +537,28 @@ def fynd_paths(ops: list[Operation], decisions: dict, book: SchemaBook) -> dict:
         if body_schema:
             responses[first]["content"] = {"application/json": {"schema": body_schema}}
         responses.update(_error_responses(rest, "FyndError"))
-        inferred = decisions["inferred_statuses"]
-        for code in inferred["every_operation"] + (inferred["with_request_body"] if op.request else []):
-            if str(code) not in responses:
-                responses.update(_error_responses([str(code)], "FyndError"))
-                responses[str(code)]["x-captured"] = "inferred"
+        _add_inferred_statuses(responses, decisions, bool(op.request))
         entry["responses"] = dict(sorted(responses.items()))
         entry["security"] = [{"FyndBearer": []}]
         paths.setdefault(op.path, {})[op.method] = entry
     return paths
 
 
+def _add_inferred_statuses(responses: dict, decisions: dict, takes_body: bool) -> None:
+    """The error statuses every Fynd operation has (decisions.yaml ``inferred_statuses``) where not documented."""
+    inferred = decisions["inferred_statuses"]
+    for code in inferred["every_operation"] + (inferred["with_request_body"] if takes_body else []):
+        if str(code) not in responses:
+            responses.update(_error_responses([str(code)], "FyndError"))
+            responses[str(code)]["x-captured"] = "inferred"
+
+
 def inferred_operation(op: Operation, info: dict, decisions: dict) -> dict:
     """An operation listed in the table of contents whose section is missing (from decisions.yaml)."""
-    return {"tags": [info["tag"]], "summary": op.summary, **decisions["inferred_operations"][info["id"]],
+    entry = copy.deepcopy(decisions["inferred_operations"][info["id"]])
+    responses = entry.pop("responses")
+    _add_inferred_statuses(responses, decisions, "requestBody" in entry)
+    return {"tags": [info["tag"]], "summary": op.summary, **entry, "responses": dict(sorted(responses.items())),
             "operationId": info["id"], "x-captured": "inferred", "security": [{"FyndBearer": []}]}
 
 

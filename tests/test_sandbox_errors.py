@@ -75,11 +75,6 @@ def test_required_tokens_setting(settings):
         assert c.get(f"{BASE}/detail?user_id=u", headers={"Authorization": "Bearer sesame"}).status_code == 200
 
 
-def test_operations_of_later_issues_answer_501(client):
-    """Operations the sandbox does not implement yet say so with 501, in the Fynd shape."""
-    assert_fynd_error(client.get(f"{BASE}/address"), 501, "not implemented")
-
-
 @pytest.mark.parametrize("body", [[], "text", 42, None, {"items": "nope"}, {"items": [None]}])
 def test_odd_bodies_are_400(client, body):
     """Bodies of the wrong JSON type are refused with 400, never 500."""

@@ -20,7 +20,13 @@ IMPLEMENTED = ["getCart", "platformAddItems", "platformUpdateCart", "getItemCoun
                "getPromotions", "createPromotion", "getPromotionById", "updatePromotion", "deletePromotion",
                "getPromosCouponConfig", "getPromotionCodeExists", "getPromotionOffers", "getPromotionPaymentOffers",
                "addPriceAdjustment", "getPriceAdjustments", "updatePriceAdjustment", "removePriceAdjustment",
-               "selectPaymentMode", "selectPaymentModeV2", "checkoutCart", "overrideCart", "platformCheckoutCartV2"]
+               "selectPaymentMode", "selectPaymentModeV2", "checkoutCart", "overrideCart", "platformCheckoutCartV2",
+               "addVoucherToCart",
+               "getAddresses", "addAddress", "getAddressById", "updateAddress", "removeAddress", "selectAddress",
+               "getShipments", "updateShipments",
+               "getCartShareLink", "getCartSharedItems", "updateCartWithSharedItems", "getAbandonedCart",
+               "getAbandonedCartDetails", "addItems", "updateCart", "fetchCartMetaConfig", "createCartMetaConfig",
+               "updateCartMetaConfig"]
 APP = create_app(Settings(validate_responses=True, frozen_time=FROZEN_NOW))
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP).include(operation_id=IMPLEMENTED)
 

@@ -211,6 +211,7 @@ class CartService:
         self.clock = clock
         self.delivery_rules = tuple(delivery_rules)
         self.offers = offers if offers is not None else NoOffers()
+        self.limits = None   # cart_config.CartConfigs: per-application limits and delivery rules (see rules_for)
         self.cod_charge = ZERO   # added to carts whose payment mode is COD (Settings.cod_charge)
 
     # ------------------------------------------------------------------ finding carts
@@ -274,18 +275,20 @@ class CartService:
         cod = self.cod_charge if lines and (cart.payment or {}).get("mode") == "COD" else ZERO
         totals = self._totals(lines, outcome, order_type,
                               sum((a.value for a in live if a.type == "discount"), ZERO),
-                              sum((a.value for a in live if a.type == "charge"), ZERO), cod)
+                              sum((a.value for a in live if a.type == "charge"), ZERO), cod,
+                              self.rules_for(cart.scope))
         invalid = [p for p in lines if not p.availability.is_valid]
         message = invalid[0].availability.message if invalid else ""
-        return PricedCart(cart, lines, totals, order_type, not invalid, message, self.delivery_rules, outcome,
+        return PricedCart(cart, lines, totals, order_type, not invalid, message, self.rules_for(cart.scope), outcome,
                           coupon)
 
     def _totals(self, lines: Sequence[PricedLine], outcome: OfferOutcome, order_type: str = HOME_DELIVERY,
-                adjustment_discount=ZERO, adjustment_charge=ZERO, cod_charge=ZERO) -> Breakup:
+                adjustment_discount=ZERO, adjustment_charge=ZERO, cod_charge=ZERO, rules=None) -> Breakup:
         shipping = outcome.shipping.value if outcome.shipping is not None else None
         # A discount adjustment never takes the goods below zero (it was checked when added; prices may change).
         room = sum((p.price.effective for p in lines), ZERO) - outcome.promotion_total - outcome.coupon_total
-        return breakup((p.price for p in lines), self.delivery_rules, order_type, coupon=outcome.coupon_total,
+        return breakup((p.price for p in lines), self.delivery_rules if rules is None else rules, order_type,
+                       coupon=outcome.coupon_total,
                        promotion=outcome.promotion_total, shipping_cap=shipping,
                        adjustment_discount=min(adjustment_discount, max(room, ZERO)),
                        adjustment_charge=adjustment_charge, cod_charge=cod_charge)
@@ -363,6 +366,7 @@ class CartService:
                 outcomes.append(ItemOutcome(item.item_id, item.size, article.store_uid, True, "Added to cart"))
         if len(errors) == len(items):
             raise errors[0]
+        self._check_limits(cart, lines)
         self._commit(cart, lines)
         partial = bool(errors)
         message = (f"{len(items) - len(errors)} of {len(items)} items added to cart" if partial
@@ -450,6 +454,7 @@ class CartService:
                 lines[index] = self._updated_line(lines, line, update)
                 size, message = lines[index].size, "Item updated in cart"
             outcomes.append(ItemOutcome(line.item_id, size, line.store_uid, True, message))
+        self._check_limits(cart, lines)
         self._commit(cart, lines)
         message = "Item removed from cart" if operation == REMOVE_ITEM else "Cart updated"
         return ChangeResult(self.priced(cart, order_type), tuple(outcomes), True, False, message)
@@ -487,6 +492,17 @@ class CartService:
             raise Refused(f"cart {cart.id} is checked out (order {cart.order_id}); add items to start a new cart",
                           field="id", value=cart.id)
         return cart
+
+    # ------------------------------------------------------------------ cart configuration hook (cart_config.py)
+    def rules_for(self, scope: Scope) -> tuple[DeliveryRule, ...]:
+        """The application's delivery rules: its cart configuration's, else the ``delivery_rules`` setting."""
+        rules = self.limits.delivery_rules(scope) if self.limits is not None else None
+        return self.delivery_rules if rules is None else rules
+
+    def _check_limits(self, cart: Cart, lines: list[CartLine]) -> None:
+        """Refuse (before anything changes) a change taking the cart over its application's configured limits."""
+        if self.limits is not None:
+            self.limits.check(cart, replace(cart, lines=lines))
 
     def _commit(self, cart: Cart, lines: list[CartLine]) -> None:
         self.writable(cart)
@@ -560,7 +576,7 @@ class CartService:
                 lines = [replace(p, availability=replace(p.availability, deliverable=False)) for p in lines]
         problems.extend(p.availability.message for p in lines if p.availability.message)
         outcome = apply_offers(self.units(lines), self.offers.promotions(scope), None, self.clock.now())
-        totals = self._totals(lines, outcome)
+        totals = self._totals(lines, outcome, rules=self.rules_for(scope))
         promise = self.promise(pin) if pin is not None and pin.serviceable else None
         return Quote(tuple(lines), outcome, tuple(problems), totals, promise, not problems,
                      problems[0] if problems else "All items are valid")

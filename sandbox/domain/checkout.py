@@ -38,7 +38,7 @@ class Checkout:
     """Selecting payment modes and checking carts out, over a ``CartService``."""
 
     def __init__(self, carts: CartService, modes: Sequence[str], addresses: AddressSource | None = None,
-                 checkout_problems: Callable[[Cart, PricedCart], list[str]] | None = None) -> None:
+                 checkout_problems: Callable[[Cart], list[Refused]] | None = None) -> None:
         self.carts = carts
         self.modes = tuple(m.upper() for m in modes)
         self.addresses = addresses
@@ -131,9 +131,9 @@ class Checkout:
             if not p.availability.is_valid:
                 raise OutOfStock(f"items: {p.availability.message}", field="items", value=p.product.uid)
         if self.checkout_problems is not None:
-            problems = self.checkout_problems(cart, priced)
+            problems = self.checkout_problems(cart)   # the application's cart configuration
             if problems:
-                raise Refused(problems[0], field="cart")
+                raise problems[0]
         # Everything checked: take the stock and close the cart, all at once.
         for p in priced.lines:
             self.carts.store.take(p.article.article_id, p.line.quantity)

@@ -2,7 +2,8 @@
 
 Writes the seeded catalog (default: fixtures/catalog.json at the repository
 root) and its default offers (fixtures/offers.json when writing the default
-catalog file; elsewhere only when --offers-out names a file); ``--check``
+catalog file; elsewhere only when --offers-out names a file), and with the default
+file the EnKash voucher catalog (fixtures/vouchers.json); ``--check``
 instead compares those files with what the generator makes and exits 1 when
 one differs. ``--out -`` writes the catalog alone to standard output.
 """
@@ -16,10 +17,12 @@ from pathlib import Path
 
 from . import DEFAULT_SEED, DEFAULT_SIZE, dump_catalog, generate_catalog
 from .offers import dump_offers, generate_offers
+from .vouchers import dump_vouchers, generate_vouchers
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEFAULT_OUT = FIXTURES / "catalog.json"
 DEFAULT_OFFERS_OUT = FIXTURES / "offers.json"
+DEFAULT_VOUCHERS_OUT = FIXTURES / "vouchers.json"
 
 
 def _check(out: Path, text: str, fix: str, what: str) -> bool:
@@ -74,15 +77,22 @@ def main(argv: list[str] | None = None) -> int:
     # The offers are built from the catalog as written, so a file-based catalog gets the same offers.
     offers_text = dump_offers(generate_offers(json.loads(text), args.seed)) if offers_out is not None else None
     what = f"seed {args.seed}, size {args.size}"
+    # The EnKash voucher catalog goes with the default catalog file (it depends on the seed only).
+    vouchers_out = DEFAULT_VOUCHERS_OUT if out.resolve() == DEFAULT_OUT else None
+    vouchers_text = dump_vouchers(generate_vouchers(args.seed)) if vouchers_out is not None else None
     if args.check:
         ok = _check(out, text, fix, what)
         if offers_out is not None:
             ok = _check(offers_out, offers_text, fix, what) and ok
+        if vouchers_out is not None:
+            ok = _check(vouchers_out, vouchers_text, fix, what) and ok
         return 0 if ok else 1
 
     _write(out, text, what)
     if offers_out is not None:
         _write(offers_out, offers_text, f"offers for {what}")
+    if vouchers_out is not None:
+        _write(vouchers_out, vouchers_text, f"vouchers for seed {args.seed}")
     return 0
 
 

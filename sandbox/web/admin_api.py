@@ -49,4 +49,10 @@ class AdminApi:
         return self._health(), 200
 
     async def catalog(self):
-        return catalog_listing(self.sandbox.catalog), 200
+        listing = catalog_listing(self.sandbox.catalog)
+        listing["vouchers"] = [
+            {"productCatalogId": e.id, "name": e.name,
+             "productConfigs": [{"productConfigId": c.id, "mrp": c.mrp, "sellRate": c.sell_rate,
+                                 "maxQuantity": c.max_quantity} for c in e.configs]}
+            for e in self.sandbox.voucher_catalog.values()]
+        return listing, 200

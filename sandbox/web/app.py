@@ -19,10 +19,13 @@ from .._sandbox import Sandbox
 from .._settings import Settings
 from ..domain.store import CartStore
 from . import errors
+from .address_api import AddressApi
 from .admin_api import AdminApi
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
+from .journey_api import JourneyApi
 from .checkout_api import CheckoutApi
+from .voucher_api import VoucherApi
 from .offers_api import OffersApi
 from .jsonify import JSONIFIER
 from .limits import BodyLimit
@@ -108,7 +111,7 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None)
         jsonifier=JSONIFIER,
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
-    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox), OffersApi(sandbox), CartOffersApi(sandbox), CheckoutApi(sandbox)), resolver_error=501,
+    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox), OffersApi(sandbox), CartOffersApi(sandbox), CheckoutApi(sandbox), VoucherApi(sandbox), AddressApi(sandbox), JourneyApi(sandbox)), resolver_error=501,
                 pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
     app.add_api(copy.deepcopy(_load(ADMIN_SPEC)), base_path=settings.admin_prefix,
                 resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,

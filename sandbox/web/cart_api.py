@@ -50,7 +50,10 @@ class CartApi:
                       assign_card_id=None, buy_now=False):
         s = self.sandbox
         cart = s.carts.find((company_id, application_id), id_, user_id, buy_now)
-        return out.cart(s.carts.priced(cart, order_type), s.catalog, items=i, breakup=b), 200
+        body = out.cart(s.carts.priced(cart, order_type), s.catalog, items=i, breakup=b)
+        if cart.address_id:  # the selected address's delivery promise
+            body["delivery_promise"] = out.promise(s.cart_addresses.destination(cart).promise)
+        return out.without_none(body), 200
 
     async def platformAddItems(self, company_id, application_id, body, i=True, b=False, buy_now=False,
                                order_type=None, id_=None):

@@ -45,6 +45,8 @@ def _response(request: ConnexionRequest, status: int, message: str) -> Connexion
 
 def sandbox_error(request: ConnexionRequest, exc: SandboxError) -> ConnexionResponse:
     status = next(code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind))
+    if request.url.path.startswith(ENKASH_PREFIX) and status == 404:
+        status = 400  # EnKash documents no 404: an unknown id is a refused value there
     return _response(request, status, exc.message)
 
 

@@ -14,7 +14,11 @@ class _OrjsonModule:
     @staticmethod
     def dumps(data, **_ignored) -> str:
         # Connexion passes its JSONEncoder class; the sandbox answers only with plain JSON types.
-        return orjson.dumps(data).decode()
+        try:
+            return orjson.dumps(data).decode()
+        except orjson.JSONEncodeError:
+            # orjson stops at 64-bit integers; JSON does not, and a client may echo bigger ones back.
+            return json.dumps(data, ensure_ascii=False)
 
     loads = staticmethod(json.loads)
 

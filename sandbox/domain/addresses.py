@@ -1,0 +1,376 @@
+"""Customer addresses, selecting one for a cart, and the cart's shipments.
+
+``AddressBook`` keeps each application's addresses (per ``(company_id, application_id)``), each
+belonging to one user, as the documented ``PlatformAddress`` document plus ``id``.
+``CartAddresses`` works on carts through the ``CartService``: selecting a shipping address checks
+every line can be delivered to its PIN code; shipments group the cart's lines by fulfilling store
+with their delivery promise; updating shipments changes quantities, the delivery mode and the
+pick-up store. Every operation checks all its input before it changes anything.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .cart import Cart, CartLine, CartService, PricedCart, Promise, Scope
+from .catalog import Article, PinCode
+from .errors import InvalidValue, NotFound
+from .pricing import HOME_DELIVERY, PICK_AT_STORE
+
+if TYPE_CHECKING:
+    from .runtime import Ids
+
+ADDRESS_MAX_LIMIT = 50            # addresses one user may keep (``validation_config.address_max_limit``)
+CHECKOUT_MODES = ("self", "others")
+SHIPMENT_TYPES = ("single_shipment", "multiple_shipment")
+ORDER_TYPES = (HOME_DELIVERY, PICK_AT_STORE)
+PIN = re.compile(r"^[1-9][0-9]{5}$")
+PHONE = re.compile(r"^[0-9]{10}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FIELDS = ("phone", "area_code_slug", "country_code", "geo_location", "country", "state", "is_default_address",
+          "tags", "created_by_user_id", "landmark", "email", "area_code", "checkout_mode", "meta", "is_active",
+          "name", "google_map_point", "cart_id", "city", "sector", "state_code", "area", "user_id",
+          "address_type", "address", "country_phone_code", "country_iso_code", "_custom_json")
+
+
+@dataclass(frozen=True)
+class AddressFilter:
+    """The list filters of ``GET …/address`` (``None``: not asked)."""
+
+    mobile_no: str | None = None
+    checkout_mode: str = "self"
+    tags: str | None = None
+    is_default: bool | None = None
+
+
+class AddressBook:
+    """Addresses by application and id; each stored document carries its ``id`` and ``user_id``."""
+
+    def __init__(self, ids: Ids) -> None:
+        self.ids = ids
+        self._addresses: dict[Scope, dict[str, dict]] = {}
+
+    # ------------------------------------------------------------------ reading
+    def of_user(self, scope: Scope, user_id: str) -> list[dict]:
+        """The user's addresses, oldest first."""
+        return [a for a in self._addresses.get(scope, {}).values() if a["user_id"] == user_id]
+
+    def get(self, scope: Scope, address_id: str, user_id: str | None = None, field: str = "id") -> dict:
+        """The address ``address_id`` (of ``user_id`` when given); another user's is not found."""
+        address = self._addresses.get(scope, {}).get(address_id)
+        if address is None or (user_id is not None and address["user_id"] != user_id):
+            owner = f" of user {user_id}" if user_id is not None else ""
+            raise NotFound(f"{field}: no address {address_id}{owner}", field=field, value=address_id)
+        return address
+
+    def lookup(self, scope: Scope, address_id: str) -> dict | None:
+        """The address ``address_id``, or None (it may have been deleted)."""
+        return self._addresses.get(scope, {}).get(address_id)
+
+    def pincode(self, scope: Scope, address_id: str) -> str:
+        """The PIN code of a saved address (NotFound naming ``address_id``): checkout's ``AddressSource``."""
+        return self.get(scope, address_id, field="address_id")["area_code"]
+
+    def default_of(self, scope: Scope, user_id: str | None) -> dict | None:
+        return next((a for a in self.of_user(scope, user_id) if a.get("is_default_address")), None) \
+            if user_id else None
+
+    def find(self, scope: Scope, user_id: str, f: AddressFilter) -> list[dict]:
+        """The user's addresses that pass every filter asked for."""
+        if f.checkout_mode not in CHECKOUT_MODES:
+            raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {f.checkout_mode!r}",
+                               field="checkout_mode", value=f.checkout_mode)
+        tag = f.tags.strip().lower() if f.tags is not None else None
+        return [a for a in self.of_user(scope, user_id)
+                if (f.mobile_no is None or a.get("phone") == f.mobile_no)
+                and a.get("checkout_mode", "self") == f.checkout_mode
+                and (tag is None or tag in (t.lower() for t in a.get("tags") or ()))
+                and (not f.is_default or a.get("is_default_address"))]
+
+    # ------------------------------------------------------------------ changing
+    def add(self, scope: Scope, body: dict[str, Any]) -> dict:
+        """Store a new address for ``body['user_id']``; the user's first address becomes the default."""
+        doc = self._checked(body)
+        mine = self.of_user(scope, doc["user_id"])
+        if len(mine) >= ADDRESS_MAX_LIMIT:
+            raise InvalidValue(f"user_id: user {doc['user_id']} already has {ADDRESS_MAX_LIMIT} addresses,"
+                               f" the most one user may keep", field="user_id", value=doc["user_id"])
+        doc["id"] = self.ids.object_id()
+        doc["is_default_address"] = bool(body.get("is_default_address")) or not mine
+        self._store(scope, doc)
+        return doc
+
+    def update(self, scope: Scope, address_id: str, body: dict[str, Any]) -> dict:
+        """Replace the address's document (keeping its id and user); ``is_default_address`` kept when absent."""
+        old = self.get(scope, address_id)
+        user_id = body.get("user_id", old["user_id"])
+        if user_id != old["user_id"]:
+            raise InvalidValue(f"user_id: address {address_id} belongs to user {old['user_id']}, not {user_id}",
+                               field="user_id", value=user_id)
+        doc = self._checked({**body, "user_id": user_id})
+        doc["id"] = address_id
+        doc["is_default_address"] = bool(body.get("is_default_address", old.get("is_default_address")))
+        self._store(scope, doc)
+        return doc
+
+    def remove(self, scope: Scope, address_id: str, user_id: str | None = None) -> dict:
+        address = self.get(scope, address_id, user_id)
+        del self._addresses[scope][address_id]
+        return address
+
+    def _store(self, scope: Scope, doc: dict) -> None:
+        if doc["is_default_address"]:  # one default per user
+            for other in self.of_user(scope, doc["user_id"]):
+                if other["id"] != doc["id"]:
+                    other["is_default_address"] = False
+        self._addresses.setdefault(scope, {})[doc["id"]] = doc
+
+    @staticmethod
+    def _checked(body: dict[str, Any]) -> dict:
+        """The documented fields of ``body``, checked; defaults filled in."""
+        doc = {k: v for k, v in body.items() if k in FIELDS}
+        user_id = doc.get("user_id")
+        if not isinstance(user_id, str) or not user_id.strip():
+            raise InvalidValue("user_id: an address belongs to a user; user_id is required", field="user_id",
+                               value=user_id)
+        doc.setdefault("area_code_slug", "pincode")
+        area_code = doc.get("area_code")
+        if not isinstance(area_code, str) or not area_code.strip():
+            raise InvalidValue("area_code (the PIN code) is required", field="area_code", value=area_code)
+        if doc["area_code_slug"] == "pincode" and not PIN.match(area_code):
+            raise InvalidValue(f"area_code: {area_code!r} is not a 6-digit PIN code", field="area_code",
+                               value=area_code)
+        if doc.get("phone") not in (None, "") and not PHONE.match(doc["phone"]):
+            raise InvalidValue(f"phone: {doc['phone']!r} is not a 10-digit mobile number", field="phone",
+                               value=doc["phone"])
+        if doc.get("email") not in (None, "") and not EMAIL.match(doc["email"]):
+            raise InvalidValue(f"email: {doc['email']!r} is not an email address", field="email", value=doc["email"])
+        mode = doc.setdefault("checkout_mode", "self")
+        if mode not in CHECKOUT_MODES:
+            raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
+                               field="checkout_mode", value=mode)
+        doc.setdefault("is_active", True)
+        doc.setdefault("created_by_user_id", user_id)
+        doc.setdefault("tags", [])
+        return doc
+
+
+# ---------------------------------------------------------------------- carts, addresses and shipments
+@dataclass(frozen=True)
+class Delivery:
+    """Where the cart goes: the PIN code asked about, its catalog entry, and the promise (when served)."""
+
+    area_code: str | None
+    pin: PinCode | None
+    promise: Promise | None
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Shipment:
+    store_uid: int
+    lines: tuple  # of PricedLine
+    order_type: str
+    promise: Promise | None
+
+
+@dataclass(frozen=True)
+class Shipments:
+    priced: PricedCart
+    shipments: tuple[Shipment, ...]
+    delivery: Delivery
+    is_valid: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class Selection:
+    priced: PricedCart
+    delivery: Delivery
+    selected: bool
+    is_valid: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class ShipmentChange:
+    """One entry of an update-shipments body; ``where`` is its JSON path."""
+
+    where: str
+    article_uid: str
+    shipment_type: str
+    quantity: int | None = None
+
+
+class CartAddresses:
+    """Addresses and shipments of carts."""
+
+    def __init__(self, carts: CartService, book: AddressBook) -> None:
+        self.carts = carts
+        self.book = book
+
+    def cart_named(self, scope: Scope, cart_id: str, field: str = "cart_id") -> Cart:
+        """The cart ``cart_id``; NotFound naming ``field`` (these operations call the cart id ``cart_id``)."""
+        cart = self.carts.store.get(scope, cart_id)
+        if cart is None:
+            raise NotFound(f"{field}: no cart {cart_id}", field=field, value=cart_id)
+        return cart
+
+    # ------------------------------------------------------------------ where
+    def delivery_to(self, area_code: str | None) -> Delivery:
+        if area_code is None:
+            return Delivery(None, None, None)
+        pin = self.carts.catalog.pincode(area_code)
+        if pin is None or not pin.serviceable:
+            return Delivery(area_code, pin, None, f"PIN code {area_code} is not serviceable")
+        return Delivery(area_code, pin, self.carts.promise(pin))
+
+    def destination(self, cart: Cart, area_code: str | None = None, address_id: str | None = None) -> Delivery:
+        """The PIN code asked for, else the address asked for, the cart's address, its user's default."""
+        if area_code is not None:
+            return self.delivery_to(area_code)
+        if address_id is not None:
+            return self.delivery_to(self.book.get(cart.scope, address_id, field="address_id")["area_code"])
+        address = self.book.lookup(cart.scope, cart.address_id) if cart.address_id else None  # None: deleted
+        address = address or self.book.default_of(cart.scope, cart.user_id)
+        return self.delivery_to(address["area_code"] if address else None)
+
+    # ------------------------------------------------------------------ select-address
+    def select(self, scope: Scope, body: dict[str, Any], cart_id: str | None, buy_now: bool) -> Selection:
+        """Select the shipping (and billing) address of a cart when every line can be delivered there."""
+        address_id = body.get("id")
+        if not address_id:
+            raise InvalidValue("id (the address to deliver to) is required", field="id")
+        user_id = body.get("user_id") or None
+        address = self.book.get(scope, address_id, user_id)
+        billing_id = body.get("billing_address_id") or address_id
+        self.book.get(scope, billing_id, address["user_id"], field="billing_address_id")
+        mode = body.get("checkout_mode")
+        if mode is not None and mode not in CHECKOUT_MODES:
+            raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
+                               field="checkout_mode", value=mode)
+        query_id, body_id = cart_id or None, body.get("cart_id") or None
+        if query_id and body_id and query_id != body_id:
+            raise InvalidValue(f"cart_id: the query names cart {query_id}, the body cart {body_id}",
+                               field="cart_id", value=body_id)
+        cart_id = query_id or body_id
+        if cart_id:
+            cart = self.cart_named(scope, cart_id)
+        else:
+            existing = self.carts.store.active_for_user(scope, address["user_id"], buy_now)
+            if existing is None:
+                raise NotFound(f"cart_id: user {address['user_id']} has no cart", field="cart_id")
+            cart = existing
+        if cart.user_id is not None and cart.user_id != address["user_id"]:
+            raise InvalidValue(f"id: address {address_id} belongs to user {address['user_id']}, cart {cart.id}"
+                               f" to user {cart.user_id}", field="id", value=address_id)
+        self.carts.writable(cart)
+        delivery = self.delivery_to(address["area_code"])
+        if delivery.problem:  # nothing changes: the answer says why
+            priced = self.carts.priced(cart)
+            return Selection(priced, delivery, False, False, f"id: address {address_id}: {delivery.problem}")
+        cart.address_id, cart.billing_address_id = address_id, billing_id
+        if mode is not None:
+            cart.meta["checkout_mode"] = mode
+        cart.last_modified = self.carts.clock.now()
+        self.carts.store.save(cart)
+        priced = self.carts.priced(cart)
+        return Selection(priced, delivery, True, priced.is_valid,
+                         priced.message or f"address {address_id} selected")
+
+    # ------------------------------------------------------------------ shipments
+    def shipments(self, cart: Cart, order_type: str | None = None, area_code: str | None = None,
+                  address_id: str | None = None) -> Shipments:
+        """The cart's lines grouped by fulfilling store, with the delivery promise at the destination."""
+        order_type = order_type or cart.order_type or HOME_DELIVERY
+        priced = self.carts.priced(cart, order_type)
+        delivery = (self.destination(cart, area_code, address_id) if order_type == HOME_DELIVERY
+                    else Delivery(None, None, None))
+        groups: dict[int, list] = {}
+        for p in priced.lines:
+            groups.setdefault(p.article.store_uid, []).append(p)
+        promise = delivery.promise if order_type == HOME_DELIVERY else None
+        shipments = tuple(Shipment(store, tuple(lines), order_type, promise) for store, lines in groups.items())
+        problems = [delivery.problem] if delivery.problem else []
+        if not priced.is_valid:
+            problems.append(priced.message)
+        return Shipments(priced, shipments, delivery, not problems, problems[0] if problems else "")
+
+    def update_shipments(self, cart: Cart, changes: Sequence[ShipmentChange], order_type: str | None = None) -> Cart:
+        """Change line quantities and stores as ``changes`` name, and the delivery mode; all or nothing.
+
+        Each change names an article: a line's own article (its quantity may change), or another
+        store's article of a line's item and size (the line moves there). With ``PickAtStore``, the
+        store of the named articles is the pick-up store and every line moves to it.
+        """
+        if not changes:
+            raise InvalidValue("shipments: at least one shipment item is required", field="shipments")
+        order_type = order_type or cart.order_type or HOME_DELIVERY
+        catalog = self.carts.catalog
+        lines = [replace(line) for line in cart.lines]
+        named: list[tuple[ShipmentChange, Article]] = []
+        for change in changes:
+            if change.shipment_type not in SHIPMENT_TYPES:
+                raise InvalidValue(f"{change.where}.shipment_type must be one of {', '.join(SHIPMENT_TYPES)},"
+                                   f" not {change.shipment_type!r}", field=f"{change.where}.shipment_type",
+                                   value=change.shipment_type)
+            if change.quantity is not None and change.quantity < 0:
+                raise InvalidValue(f"{change.where}.quantity must be at least 0, not {change.quantity}",
+                                   field=f"{change.where}.quantity", value=change.quantity)
+            article = catalog.article(change.article_uid)
+            if article is None:
+                raise NotFound(f"{change.where}.article_uid: no article {change.article_uid}",
+                               field=f"{change.where}.article_uid", value=change.article_uid)
+            line = self._line_for(lines, article)
+            if line is None:
+                raise NotFound(f"{change.where}.article_uid: item {article.item_id} size {article.size} is not in"
+                               f" cart {cart.id}", field=f"{change.where}.article_uid", value=change.article_uid)
+            self._move(line, article)
+            if change.quantity is not None:
+                line.quantity = change.quantity
+            named.append((change, article))
+        pickup = None
+        if order_type == PICK_AT_STORE:
+            stores = {a.store_uid for _, a in named}
+            if len(stores) > 1:
+                raise InvalidValue(f"shipments: pick-up is from one store; the articles named are in stores"
+                                   f" {', '.join(map(str, sorted(stores)))}", field="shipments")
+            pickup = stores.pop()
+            for line in lines:
+                at_store = next((a for a in catalog.articles_for(line.item_id, line.size)
+                                 if a.store_uid == pickup), None)
+                if at_store is None:
+                    raise InvalidValue(f"shipments: pick-up store {pickup} does not sell item {line.item_id}"
+                                       f" size {line.size}", field="shipments", value=pickup)
+                self._move(line, at_store)
+        lines = [line for line in lines if line.quantity > 0]
+        held: dict[str, int] = {}
+        for line in lines:
+            held[line.article_id] = held.get(line.article_id, 0) + line.quantity
+        for article_id, quantity in held.items():
+            article = catalog.article(article_id)
+            if quantity > self.carts.stock_of(article):
+                where = next((c.where for c, a in named if a.article_id == article_id), "shipments")
+                field = f"{where}.quantity" if where != "shipments" else where
+                raise InvalidValue(f"{field}: store {article.store_uid} has only {self.carts.stock_of(article)} of"
+                                   f" item {article.item_id} size {article.size} ({quantity} asked for)",
+                                   field=field, value=quantity)
+        self.carts.writable(cart)
+        cart.lines = lines
+        cart.order_type = order_type
+        cart.pickup_store_id = pickup
+        cart.last_modified = self.carts.clock.now()
+        self.carts.store.save(cart)
+        return cart
+
+    @staticmethod
+    def _line_for(lines: list[CartLine], article: Article) -> CartLine | None:
+        """The line holding ``article``, else the first line of its item and size."""
+        return (next((l for l in lines if l.article_id == article.article_id), None)
+                or next((l for l in lines if (l.item_id, l.size) == (article.item_id, article.size)), None))
+
+    @staticmethod
+    def _move(line: CartLine, article: Article) -> None:
+        line.article_id, line.store_uid, line.seller_uid = article.article_id, article.store_uid, article.seller_uid

@@ -1,0 +1,134 @@
+"""EnKash voucher carts: per user, per catalog entry, quantities of product configs (denominations).
+
+Amounts are whole rupees, as the EnKash document gives them: per config ``total = sellRate ×
+quantity`` and ``savings = (mrp − sellRate) × quantity``; per entry, the sums.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidValue, NotFound
+
+
+@dataclass(frozen=True)
+class ProductConfig:
+    id: str
+    mrp: int
+    sell_rate: int
+    enkash_discount: int
+    max_quantity: int
+    custom_amount_enabled: bool
+
+
+@dataclass(frozen=True)
+class VoucherEntry:
+    """One brand's e-gift card in the catalog."""
+
+    id: str
+    name: str
+    logo_url: str
+    terms: str
+    how_to_redeem: str
+    configs: tuple[ProductConfig, ...]
+
+    def config(self, config_id: str) -> ProductConfig | None:
+        return next((c for c in self.configs if c.id == config_id), None)
+
+
+def voucher_catalog(entries: list[dict[str, Any]]) -> dict[str, VoucherEntry]:
+    """The voucher catalog from its file format (the documented ``productConfigs`` shape)."""
+    return {e["productCatalogId"]: VoucherEntry(
+        id=e["productCatalogId"], name=e["name"], logo_url=e["logoUrl"], terms=e["termsAndCondition"],
+        how_to_redeem=e["howToRedeem"],
+        configs=tuple(ProductConfig(c["productConfigId"], c["mrp"], c["sellRate"], c["enkashDiscount"],
+                                    c["maxQuantity"], c["customAmountEnabled"]) for c in e["productConfigs"]))
+        for e in entries}
+
+
+@dataclass(frozen=True)
+class VoucherLine:
+    config: ProductConfig
+    quantity: int
+
+    @property
+    def total(self) -> int:
+        return self.config.sell_rate * self.quantity
+
+    @property
+    def savings(self) -> int:
+        return (self.config.mrp - self.config.sell_rate) * self.quantity
+
+
+@dataclass
+class VoucherCart:
+    """What one user holds of one catalog entry."""
+
+    id: int
+    user: str
+    entry: VoucherEntry
+    quantities: dict[str, int] = field(default_factory=dict)   # config id → units, in order of first add
+
+    def lines(self) -> list[VoucherLine]:
+        return [VoucherLine(self.entry.config(cid), q) for cid, q in self.quantities.items()]
+
+    @property
+    def total_quantity(self) -> int:
+        return sum(line.quantity for line in self.lines())
+
+    @property
+    def total_amount(self) -> int:
+        return sum(line.total for line in self.lines())
+
+    @property
+    def total_savings(self) -> int:
+        return sum(line.savings for line in self.lines())
+
+
+def ek_user_id(token: str) -> str:
+    """A stable EnKash user id for a bearer token: ``EK`` and six characters."""
+    digest = hashlib.sha256(token.encode()).digest()
+    return "EK" + base64.b32encode(digest).decode()[:6]
+
+
+class VoucherCarts:
+    """Every user's voucher carts, over one voucher catalog."""
+
+    def __init__(self, catalog: dict[str, VoucherEntry]) -> None:
+        self.catalog = catalog
+        self._carts: dict[str, dict[str, VoucherCart]] = {}   # user → entry id → cart
+        self._next_id = 0
+
+    def carts(self, user: str) -> list[VoucherCart]:
+        return list(self._carts.get(user, {}).values())
+
+    def add(self, user: str, catalog_id: str, items: dict[str, dict]) -> list[VoucherCart]:
+        """Add every item (config id → {quantity}) or none; the user's carts after it."""
+        entry = self.catalog.get(catalog_id)
+        if entry is None:
+            raise NotFound(f"productCatalogId: no voucher catalog {catalog_id!r}", field="productCatalogId",
+                           value=catalog_id)
+        held = self._carts.get(user, {}).get(catalog_id)
+        have = dict(held.quantities) if held else {}
+        for config_id, item in items.items():
+            config = entry.config(config_id)
+            if config is None:
+                raise NotFound(f"items.{config_id}: not a product config of {catalog_id}",
+                               field=f"items.{config_id}", value=config_id)
+            quantity = item.get("quantity")
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+                raise InvalidValue(f"items.{config_id}.quantity must be at least 1, not {quantity!r}",
+                                   field=f"items.{config_id}.quantity", value=quantity)
+            if have.get(config_id, 0) + quantity > config.max_quantity:
+                raise InvalidValue(f"items.{config_id}.quantity: at most {config.max_quantity} per user, "
+                                   f"{have.get(config_id, 0)} already in the cart", field=f"items.{config_id}.quantity",
+                                   value=quantity)
+            have[config_id] = have.get(config_id, 0) + quantity
+        if held is None:
+            self._next_id += 1
+            held = self._carts.setdefault(user, {})[catalog_id] = VoucherCart(self._next_id, user, entry)
+        held.quantities = have
+        return self.carts(user)
