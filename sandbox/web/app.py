@@ -111,7 +111,9 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None)
         jsonifier=JSONIFIER,
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
-    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(CartApi(sandbox), OffersApi(sandbox), CartOffersApi(sandbox), CheckoutApi(sandbox), VoucherApi(sandbox), AddressApi(sandbox), JourneyApi(sandbox)), resolver_error=501,
+    handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
+                                         VoucherApi)]
+    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(*handlers), resolver_error=501,
                 pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
     app.add_api(copy.deepcopy(_load(ADMIN_SPEC)), base_path=settings.admin_prefix,
                 resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,
