@@ -565,6 +565,48 @@ def inferred_operation(op: Operation, info: dict, decisions: dict) -> dict:
 FYND_PREFIX = "/service/platform/cart"
 
 
+def add_links(paths: dict, links: dict, schemas: dict) -> None:
+    """Add the OpenAPI links of decisions.yaml ``links`` to the success responses they start from.
+
+    ``links`` maps source operationId -> status -> target operationId -> {parameters, requestBody}.
+    A link is refused unless its source response, its target and every parameter (``in.name``) or
+    top-level body field it sets exist in the spec.
+    """
+    ops = {op["operationId"]: op for item in paths.values() for op in item.values()}
+    for source, by_status in links.items():
+        if source not in ops:
+            raise ValueError(f"decisions: link source {source} is not an operation")
+        for status, targets in by_status.items():
+            response = ops[source]["responses"].get(str(status))
+            if response is None or not str(status).startswith("2"):
+                raise ValueError(f"decisions: {source} has no success response {status} to link from")
+            out = {}
+            for target, link in targets.items():
+                if target not in ops:
+                    raise ValueError(f"decisions: link {source} {status} -> {target}: no such operation")
+                params = {(p["in"], p["name"]) for p in ops[target].get("parameters", [])}
+                for key in link.get("parameters", {}):
+                    where, _, name = key.partition(".")
+                    if (where, name) not in params:
+                        raise ValueError(f"decisions: link {source} -> {target}: {target} has no {key}")
+                if "requestBody" in link:
+                    body = ops[target].get("requestBody", {}).get("content", {}).get("application/json", {})
+                    ref = body.get("schema", {}).get("$ref", "")
+                    fields = schemas.get(ref.removeprefix(SCHEMA_REF), {}).get("properties", {})
+                    missing = set(link["requestBody"]) - set(fields)
+                    if missing:
+                        raise ValueError(f"decisions: link {source} -> {target}: its body has no {sorted(missing)}")
+                link = copy.deepcopy(link)
+                # Carts, offers and addresses live in one company's application: a link stays in it.
+                source_params = {(p["in"], p["name"]) for p in ops[source].get("parameters", [])}
+                scope = {f"path.{n}": f"$request.path.{n}" for n in ("company_id", "application_id")
+                         if ("path", n) in params and ("path", n) in source_params}
+                if scope:
+                    link["parameters"] = {**scope, **link.get("parameters", {})}
+                out[target] = {"operationId": target, **link, "x-captured": "inferred"}
+            response["links"] = out
+
+
 # --------------------------------------------------------------------------
 # EnKash: one operation, rendered as name / type / required|optional runs
 # --------------------------------------------------------------------------
@@ -743,6 +785,7 @@ def build_spec(seeds: Path = SEEDS, decisions: dict | None = None) -> dict:
         if name in schemas:
             raise ValueError(f"decisions: extra schema {name} is already captured from the text")
         schemas[name] = schema
+    add_links(paths, decisions.get("links", {}), schemas)
     tags = []
     for item in paths.values():
         for op in item.values():

@@ -1,0 +1,405 @@
+"""Cart invariants as Schemathesis custom checks (per response) and flow checks (several calls).
+
+See the package docstring for the list. Everything here reads JSON only: no sandbox import, so the
+checks hold a real deployment to the same arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterator
+
+import schemathesis
+from schemathesis.core.failures import Failure
+
+CENT = Decimal("0.01")  # money rounding: each term of a relation may be off by one paisa
+
+
+# --------------------------------------------------------------------------- failures as data
+class InvariantViolated(Failure):
+    """A response breaks a cart invariant; ``title`` names the invariant, ``message`` gives the numbers."""
+
+    kind_title = "Cart invariant violated"
+
+
+@dataclass(frozen=True)
+class FlowFailure:
+    """A flow check's finding: which check, which operation, what was wrong, and the numbers."""
+
+    check: str
+    operation: str
+    message: str
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.check}: {self.operation}: {self.message}"
+
+
+# --------------------------------------------------------------------------- reading bodies
+def _dec(value: Any) -> Decimal | None:
+    """A JSON number as Decimal (via its text, so 0.1 stays 0.1); None for anything else, bools included."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        d = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return d if d.is_finite() else None
+
+
+def _body(response: Any) -> Any:
+    """The parsed JSON body of a 2xx response; None for other statuses or a body that is not JSON."""
+    status = getattr(response, "status_code", None)
+    if not isinstance(status, int) or not 200 <= status < 300:
+        return None
+    try:
+        return response.json()
+    except Exception:  # noqa: BLE001 - not JSON: nothing to check
+        return None
+
+
+def _walk(node: Any, path: str = "$") -> Iterator[tuple[str, dict]]:
+    """Every JSON object in the body with its JSONPath-like location."""
+    if isinstance(node, dict):
+        yield path, node
+        for k, v in node.items():
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _walk(v, f"{path}[{i}]")
+
+
+def _holders(body: Any) -> Iterator[tuple[str, dict, dict]]:
+    """(path, object, raw breakup) for every object holding ``breakup_values.raw``."""
+    for path, obj in _walk(body):
+        bv = obj.get("breakup_values")
+        if isinstance(bv, dict) and isinstance(bv.get("raw"), dict):
+            yield path, obj, bv["raw"]
+
+
+def _fmt(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d == d.to_integral_value() else format(d, "f")
+
+
+def _relation(name: str, left: tuple[str, Decimal | None], right: list[tuple[str, int, Decimal | None]],
+              where: str) -> list[str]:
+    """``left = Σ sign·term``, tolerance one paisa per term; silent when a term is absent."""
+    lname, lval = left
+    if lval is None or any(v is None for _, _, v in right):
+        return []
+    expected = sum((sign * v for _, sign, v in right), Decimal(0))
+    tol = CENT * (len(right) + 1)
+    if abs(lval - expected) <= tol:
+        return []
+    expr = " ".join(("+ " if sign > 0 else "- ") + f"{n}({_fmt(v)})" for n, sign, v in right).lstrip("+ ")
+    return [f"{where}: {name}: {lname} = {_fmt(lval)} but {expr} = {_fmt(expected)} "
+            f"(off by {_fmt(lval - expected)}, tolerance {_fmt(tol)})"]
+
+
+def _display_value(obj: dict, key: str) -> Decimal | None:
+    display = (obj.get("breakup_values") or {}).get("display")
+    if not isinstance(display, list):
+        return None
+    for entry in display:
+        if isinstance(entry, dict) and entry.get("key") == key:
+            return _dec(entry.get("value"))
+    return None
+
+
+# --------------------------------------------------------------------------- pure problem finders
+def breakup_problems(body: Any) -> list[str]:
+    """What is wrong with every raw breakup in ``body`` (empty when nothing is, or nothing applies)."""
+    problems: list[str] = []
+    for path, obj, raw in _holders(body):
+        where = f"{path}.breakup_values.raw"
+        g = {k: _dec(raw.get(k)) for k in ("mrp_total", "subtotal", "discount", "coupon", "vog", "delivery_charge",
+                                           "cod_charge", "convenience_fee", "total", "you_saved")}
+        if g["coupon"] is not None and g["coupon"] > CENT:
+            problems.append(f"{where}: coupon <= 0: coupon = {_fmt(g['coupon'])} is positive (a reduction is negative)")
+        # discount = subtotal − mrp_total − reductions, vog = subtotal − reductions + coupon  ⇒  vog = mrp + discount + coupon
+        problems += _relation("value of goods = MRP total + discount + coupon", ("vog", g["vog"]),
+                              [("mrp_total", 1, g["mrp_total"]), ("discount", 1, g["discount"]),
+                               ("coupon", 1, g["coupon"])], where)
+        if None not in (g["subtotal"], g["mrp_total"], g["discount"]):
+            reductions = g["subtotal"] - g["mrp_total"] - g["discount"]
+            if reductions < -3 * CENT:
+                problems.append(f"{where}: discount <= subtotal - mrp_total: discount = {_fmt(g['discount'])} but "
+                                f"subtotal({_fmt(g['subtotal'])}) - mrp_total({_fmt(g['mrp_total'])}) = "
+                                f"{_fmt(g['subtotal'] - g['mrp_total'])} (promotions would be {_fmt(reductions)})")
+        # Price-adjustment charges have no raw field; they show as the `price_adjustment` display line.
+        charges = _display_value(obj, "price_adjustment") or Decimal(0)
+        terms = [("vog", 1, g["vog"]), ("delivery_charge", 1, g["delivery_charge"]),
+                 ("cod_charge", 1, g["cod_charge"] if g["cod_charge"] is not None else Decimal(0))]
+        if g["convenience_fee"]:
+            terms.append(("convenience_fee", 1, g["convenience_fee"]))
+        if charges:
+            terms.append(("price_adjustment", 1, charges))
+        problems += _relation("total = vog + delivery + COD + charges", ("total", g["total"]), terms, where)
+        problems += _relation("you_saved = mrp_total - vog", ("you_saved", g["you_saved"]),
+                              [("mrp_total", 1, g["mrp_total"]), ("vog", -1, g["vog"])], where)
+        # Line totals: only when every line carries its price (a deployment may omit it).
+        items = obj.get("items")
+        if isinstance(items, list):
+            marked, effective = [], []
+            for it in items:
+                base = ((it.get("price") or {}).get("base") or {}) if isinstance(it, dict) else {}
+                marked.append(_dec(base.get("marked")) if isinstance(base, dict) else None)
+                effective.append(_dec(base.get("effective")) if isinstance(base, dict) else None)
+            for raw_key, label, values in (("mrp_total", "marked", marked), ("subtotal", "effective", effective)):
+                if g[raw_key] is None or any(v is None for v in values):
+                    continue
+                total = sum(values, Decimal(0))
+                tol = CENT * (len(values) + 1)
+                if abs(g[raw_key] - total) > tol:
+                    problems.append(f"{where}: {raw_key} = sum of lines' price.base.{label}: {raw_key} = "
+                                    f"{_fmt(g[raw_key])} but the {len(values)} line(s) {path}.items sum to "
+                                    f"{_fmt(total)} ({' + '.join(_fmt(v) for v in values) or '0'})")
+    return problems
+
+
+def display_problems(body: Any) -> list[str]:
+    """Display entries whose ``key`` names a raw field but whose ``value`` differs from it."""
+    problems: list[str] = []
+    for path, obj, raw in _holders(body):
+        display = obj["breakup_values"].get("display")
+        if not isinstance(display, list):
+            continue
+        for i, entry in enumerate(display):
+            if not isinstance(entry, dict) or entry.get("key") not in raw:
+                continue
+            key = entry["key"]
+            shown, real = _dec(entry.get("value")), _dec(raw[key])
+            if shown is not None and real is not None and abs(shown - real) > 2 * CENT:
+                problems.append(f"{path}.breakup_values.display[{i}] ({key!r}): value = {_fmt(shown)} "
+                                f"but raw.{key} = {_fmt(real)}")
+    return problems
+
+
+def enkash_problems(body: Any) -> list[str]:
+    """EnKash cart entries (``payload``) whose line or entry totals do not follow from sellRate, mrp, quantity."""
+    if not isinstance(body, dict) or not isinstance(body.get("payload"), list):
+        return []
+    problems: list[str] = []
+    for n, entry in enumerate(body["payload"]):
+        if not isinstance(entry, dict):
+            continue
+        items = entry.get("items")
+        lines = list(items.items()) if isinstance(items, dict) else list(enumerate(items or [])) \
+            if isinstance(items, list) else []
+        sums = {"quantity": Decimal(0), "total": Decimal(0), "savings": Decimal(0)}
+        complete = {k: True for k in sums}
+        for key, ln in lines:
+            where = f"$.payload[{n}].items[{key!r}]"
+            if not isinstance(ln, dict):
+                continue
+            q, rate, mrp = _dec(ln.get("quantity")), _dec(ln.get("sellRate")), _dec(ln.get("mrp"))
+            tot, sav = _dec(ln.get("total")), _dec(ln.get("savings"))
+            if None not in (q, rate, tot) and abs(tot - rate * q) > CENT:
+                problems.append(f"{where}: total = sellRate x quantity: total = {_fmt(tot)} but "
+                                f"{_fmt(rate)} x {_fmt(q)} = {_fmt(rate * q)}")
+            if None not in (q, rate, mrp, sav) and abs(sav - (mrp - rate) * q) > CENT:
+                problems.append(f"{where}: savings = (mrp - sellRate) x quantity: savings = {_fmt(sav)} but "
+                                f"({_fmt(mrp)} - {_fmt(rate)}) x {_fmt(q)} = {_fmt((mrp - rate) * q)}")
+            for k, v in (("quantity", q), ("total", tot), ("savings", sav)):
+                if v is None:
+                    complete[k] = False
+                else:
+                    sums[k] += v
+        if not lines:
+            continue
+        for field_name, k in (("totalQuantity", "quantity"), ("totalAmount", "total"), ("totalSavings", "savings")):
+            got = _dec(entry.get(field_name))
+            if got is not None and complete[k] and abs(got - sums[k]) > CENT * (len(lines) + 1):
+                problems.append(f"$.payload[{n}]: {field_name} = sum of items' {k}: {field_name} = {_fmt(got)} "
+                                f"but the {len(lines)} item(s) sum to {_fmt(sums[k])}")
+    return problems
+
+
+# --------------------------------------------------------------------------- Schemathesis checks
+def _raise(name: str, problems: list[str], case: Any) -> None:
+    if problems:
+        operation = getattr(getattr(case, "operation", None), "label", None)
+        raise InvariantViolated(operation=operation, title=name, message="\n".join(problems))
+
+
+@schemathesis.check
+def breakup_adds_up(ctx: Any, response: Any, case: Any) -> None:
+    """Every raw breakup adds up: vog = mrp_total + discount + coupon, coupon <= 0,
+    total = vog + delivery + COD (+ convenience fee, price-adjustment charges), you_saved = mrp_total − vog,
+    and mrp_total / subtotal = Σ lines' price.base.marked / effective."""
+    _raise("breakup_adds_up", breakup_problems(_body(response)), case)
+
+
+@schemathesis.check
+def display_matches_raw(ctx: Any, response: Any, case: Any) -> None:
+    """Every display line whose key is a raw field shows the raw value."""
+    _raise("display_matches_raw", display_problems(_body(response)), case)
+
+
+@schemathesis.check
+def enkash_totals(ctx: Any, response: Any, case: Any) -> None:
+    """EnKash: per config total = sellRate × quantity, savings = (mrp − sellRate) × quantity; entry sums."""
+    _raise("enkash_totals", enkash_problems(_body(response)), case)
+
+
+# --------------------------------------------------------------------------- flow checks (several calls)
+Call = Callable[..., Any]
+
+
+def _request(client: Any, method: str, url: str, **kwargs: Any) -> Any:
+    """One call through an httpx-like client (``.request``) or a plain callable ``(method, url, **kw)``."""
+    if hasattr(client, "request"):
+        return client.request(method, url, **kwargs)
+    return client(method, url, **kwargs)
+
+
+def _json(response: Any) -> Any:
+    try:
+        return response.json()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _cart_of(body: Any) -> dict | None:
+    """The cart object of a cart answer (CartDetailResult itself, or ``cart`` of add/update results)."""
+    if isinstance(body, dict) and isinstance(body.get("cart"), dict):
+        return body["cart"]
+    return body if isinstance(body, dict) else None
+
+
+def _raw(cart: dict | None) -> dict[str, Decimal]:
+    raw = ((cart or {}).get("breakup_values") or {}).get("raw") or {}
+    return {k: d for k, v in raw.items() if (d := _dec(v)) is not None}
+
+
+def _lines(cart: dict | None) -> dict[str, int]:
+    """identifier → quantity of the cart's lines (lines without an identifier or quantity are skipped)."""
+    out: dict[str, int] = {}
+    for it in (cart or {}).get("items") or []:
+        ident = ((it.get("identifiers") or {}).get("identifier")) if isinstance(it, dict) else None
+        q = it.get("quantity") if isinstance(it, dict) else None
+        if isinstance(ident, str) and isinstance(q, int) and not isinstance(q, bool):
+            out[ident] = out.get(ident, 0) + q
+    return out
+
+
+def _read(client: Any, check: str, operation: str, url: str, failures: list, **kw: Any) -> Any:
+    """The body of a call expected to succeed; on another status, records a failure and returns None."""
+    r = _request(client, "GET" if not kw.get("method") else kw.pop("method"), url, **kw)
+    if not 200 <= r.status_code < 300:
+        failures.append(FlowFailure(check, operation, f"expected 2xx, got {r.status_code}: {r.text[:200]}",
+                                    {"status": r.status_code}))
+        return None
+    return _json(r)
+
+
+def _raw_diff(before: dict[str, Decimal], after: dict[str, Decimal]) -> dict[str, tuple[str, str]]:
+    return {k: (_fmt(before[k]), _fmt(after[k])) for k in before.keys() & after.keys()
+            if abs(before[k] - after[k]) > CENT}
+
+
+def check_item_count(call: Any, base: str, cart_id: str) -> list[FlowFailure]:
+    """GET basic counts the units of GET detail: user_cart_items_count = Σ items[].quantity."""
+    name, failures = "item_count_matches_cart", []
+    detail = _read(call, name, "GET detail", f"{base}/detail?id={cart_id}&i=true", failures)
+    basic = _read(call, name, "GET basic", f"{base}/basic?id={cart_id}", failures)
+    if failures or not isinstance(detail, dict) or not isinstance(basic, dict):
+        return failures
+    items, count = detail.get("items"), basic.get("user_cart_items_count")
+    if not isinstance(items, list) or not isinstance(count, int) or isinstance(count, bool):
+        return []
+    quantities = [it.get("quantity") for it in items if isinstance(it, dict)]
+    if any(not isinstance(q, int) or isinstance(q, bool) for q in quantities):
+        return []
+    if count != sum(quantities):
+        failures.append(FlowFailure(name, "GET basic", f"user_cart_items_count = {count} but the cart's "
+                                    f"{len(quantities)} line(s) hold {sum(quantities)} unit(s) "
+                                    f"({' + '.join(map(str, quantities)) or '0'})",
+                                    {"count": count, "quantities": quantities}))
+    return failures
+
+
+def check_coupon_round_trip(client: Any, base: str, cart_id: str, code: str) -> list[FlowFailure]:
+    """Applying ``code`` moves the total by the coupon's value (plus any delivery change it causes) and
+    leaves MRP total and subtotal alone; removing it restores the raw breakup as it was."""
+    name, failures = "coupon_round_trip", []
+    before = _raw(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}&b=true", failures)))
+    if failures:
+        return failures
+    applied_body = _read(client, name, f"POST platform-pos-coupon {code}",
+                         f"{base}/platform-pos-coupon?id={cart_id}&b=true", failures,
+                         method="POST", json={"coupon_code": code})
+    if failures:
+        return failures
+    applied = _raw(_cart_of(applied_body))
+    op = f"POST platform-pos-coupon {code}"
+    if all(k in before and k in applied for k in ("total", "coupon", "delivery_charge")):
+        moved = applied["total"] - before["total"]
+        expected = (applied["coupon"] - before["coupon"]) + (applied["delivery_charge"] - before["delivery_charge"])
+        if abs(moved - expected) > 4 * CENT:
+            failures.append(FlowFailure(name, op, f"total moved by {_fmt(moved)} ({_fmt(before['total'])} -> "
+                                        f"{_fmt(applied['total'])}) but coupon moved by "
+                                        f"{_fmt(applied['coupon'] - before['coupon'])} and delivery by "
+                                        f"{_fmt(applied['delivery_charge'] - before['delivery_charge'])}",
+                                        {"before": before.get("total"), "after": applied.get("total")}))
+        shown = _dec((((_cart_of(applied_body) or {}).get("breakup_values") or {}).get("coupon") or {}).get("value"))
+        if shown is not None and abs(shown + applied["coupon"]) > 2 * CENT:
+            failures.append(FlowFailure(name, op, f"breakup_values.coupon.value = {_fmt(shown)} but "
+                                        f"raw.coupon = {_fmt(applied['coupon'])}"))
+    for k in ("mrp_total", "subtotal"):
+        if k in before and k in applied and abs(before[k] - applied[k]) > CENT:
+            failures.append(FlowFailure(name, op, f"{k} changed from {_fmt(before[k])} to {_fmt(applied[k])}"))
+    removed_body = _read(client, name, "DELETE platform-pos-coupon", f"{base}/platform-pos-coupon?uid={cart_id}",
+                         failures, method="DELETE")
+    if removed_body is None:
+        return failures
+    after = _raw(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}&b=true", failures)))
+    diff = _raw_diff(before, after)
+    if diff:
+        failures.append(FlowFailure(name, "DELETE platform-pos-coupon", "removing the coupon did not restore the "
+                                    "breakup: " + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(diff.items())),
+                                    {"diff": diff}))
+    return failures
+
+
+def check_add_remove_round_trip(client: Any, base: str, cart_id: str, item: dict) -> list[FlowFailure]:
+    """Adding ``item`` (a platformAddItems item) changes the cart; undoing it (removing the new line, or
+    putting a raised quantity back) restores the lines and the raw breakup."""
+    name, failures = "add_remove_round_trip", []
+    before_cart = _cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}&b=true", failures))
+    if failures:
+        return failures
+    before_lines, before_raw = _lines(before_cart), _raw(before_cart)
+    added = _cart_of(_read(client, name, "POST detail", f"{base}/detail?id={cart_id}&b=true", failures,
+                           method="POST", json={"items": [item]}))
+    if failures:
+        return failures
+    added_lines = _lines(added)
+    changed = {k: q for k, q in added_lines.items() if before_lines.get(k) != q}
+    if not changed:
+        failures.append(FlowFailure(name, "POST detail", f"adding {item} changed no line",
+                                    {"lines": before_lines}))
+        return failures
+    undo = [{"identifiers": {"identifier": k}, "quantity": before_lines.get(k, 0)} for k in changed]
+    _read(client, name, "PUT detail update_item", f"{base}/detail?id={cart_id}&b=true", failures,
+          method="PUT", json={"operation": "update_item", "items": undo})
+    if failures:
+        return failures
+    after_cart = _cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}&b=true", failures))
+    if failures:
+        return failures
+    after_lines, after_raw = _lines(after_cart), _raw(after_cart)
+    if after_lines != before_lines:
+        failures.append(FlowFailure(name, "PUT detail update_item", f"lines not restored: before {before_lines}, "
+                                    f"after {after_lines}", {"before": before_lines, "after": after_lines}))
+    diff = _raw_diff(before_raw, after_raw)
+    if diff:
+        failures.append(FlowFailure(name, "PUT detail update_item", "breakup not restored: "
+                                    + ", ".join(f"{k} {a} -> {b}" for k, (a, b) in sorted(diff.items())),
+                                    {"diff": diff}))
+    return failures
+
+
+CART_CHECKS = (breakup_adds_up, display_matches_raw, enkash_totals)
+FLOW_CHECKS = (check_item_count, check_coupon_round_trip, check_add_remove_round_trip)
