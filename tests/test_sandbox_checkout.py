@@ -123,3 +123,11 @@ def test_override_checkout_uses_the_given_items(client, catalog):
     assert_fynd_error(client.post(f"{BASE}/checkout/over-ride", json={
         **body, "cart_id": add(client, [(a, 1)], user_id="x").json()["cart"]["id"],
         "cart_items": [{**body["cart_items"][0], "item_id": 1}]}), 404, "cart_items[0].item_id")
+
+
+def test_checked_out_cart_leaves_the_cart_list(client, catalog):
+    """A cart that became an order is no longer listed among the application's carts."""
+    cart_id = add(client, [(articles(catalog)[0], 1)]).json()["cart"]["id"]
+    assert cart_id in [c["cart_id"] for c in client.get(f"{BASE}/cart-list").json()["data"]]
+    assert v2(client, cart_id).status_code == 200
+    assert cart_id not in [c["cart_id"] for c in client.get(f"{BASE}/cart-list").json()["data"]]

@@ -333,13 +333,13 @@ class CartService:
 
     def list_carts(self, scope: Scope, from_date: datetime | None, to_date: datetime | None,
                    filter_on: str | None) -> list[tuple[Cart, PricedCart]]:
-        """Carts of the application, filtered on and sorted (newest first) by ``filter_on``."""
+        """Open carts of the application, filtered on and sorted (newest first) by ``filter_on``."""
         column = filter_on or "created_on"
         if column not in SORTABLE:
             raise InvalidValue(f"filter_on must be one of {', '.join(SORTABLE)}, not {column!r}",
                                field="filter_on", value=column)
-        chosen = [c for c in self.store.carts(scope)
-                  if (from_date is None or getattr(c, column) >= from_date)
+        chosen = [c for c in self.store.carts(scope) if c.order_id is None   # checked-out carts are orders now
+                  and (from_date is None or getattr(c, column) >= from_date)
                   and (to_date is None or getattr(c, column) <= to_date)]
         chosen.sort(key=lambda c: (getattr(c, column), c.cart_id), reverse=True)
         return [(c, self.priced(c)) for c in chosen]
