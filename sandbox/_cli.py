@@ -50,6 +50,9 @@ def parser(defaults: Settings) -> argparse.ArgumentParser:
     for name, text in FLAGS.items():
         serve.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper(),
                            help=f"{text} [{ENV_PREFIX}{name.upper()}; now: {describe(defaults, name)}]")
+    # `cartwright conform` is parsed by conformance.cli (see main); listed here for --help.
+    sub.add_parser("conform", add_help=False,
+                   help="test the sandbox or a deployment against the spec (`cartwright conform --help`)")
     return p
 
 
@@ -74,6 +77,11 @@ def example_curl(app, settings: Settings) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if args[:1] == ["conform"]:
+        from conformance.cli import main as conform
+
+        return conform(args[1:])
     try:
         settings = settings_from(argv)
         # Connexion imports starlette's test client, which warns about httpx on import.
