@@ -41,6 +41,10 @@ restore it.
 - ``check_add_remove_round_trip(client, base, cart_id, item)``: adding ``item`` changes a line;
   undoing it (``update_item`` back to the old quantity, 0 removing a new line) restores the lines
   and every raw field.
+- ``check_persisted(client, base, cart_id, item)``: what ``POST detail`` answers after adding
+  ``item`` is what ``GET detail`` serves next (the change is saved); the addition is undone.
+- ``check_deleted_is_gone(client, base, cart_id)``: after ``PUT cart_archive`` answers 2xx,
+  ``GET detail`` answers 404 or an empty cart, not the cart's lines (destroys the cart).
 
 The problem finders behind the response checks (``breakup_problems``, ``display_problems``,
 ``enkash_problems``) take a parsed body and return messages, for use outside Schemathesis.
@@ -55,7 +59,9 @@ from ._checks import (
     breakup_problems,
     check_add_remove_round_trip,
     check_coupon_round_trip,
+    check_deleted_is_gone,
     check_item_count,
+    check_persisted,
     display_matches_raw,
     display_problems,
     enkash_problems,
@@ -67,4 +73,5 @@ __all__ = [
     "breakup_adds_up", "display_matches_raw", "enkash_totals",
     "breakup_problems", "display_problems", "enkash_problems",
     "check_item_count", "check_coupon_round_trip", "check_add_remove_round_trip",
+    "check_persisted", "check_deleted_is_gone",
 ]

@@ -401,5 +401,51 @@ def check_add_remove_round_trip(client: Any, base: str, cart_id: str, item: dict
     return failures
 
 
+def check_persisted(client: Any, base: str, cart_id: str, item: dict) -> list[FlowFailure]:
+    """What ``POST detail`` answers is what ``GET detail`` serves next: adding ``item`` is saved (the lines
+    read back equal the lines answered). The addition is undone afterwards (``update_item`` to the old quantity)."""
+    name, failures = "persisted", []
+    before = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
+    if failures:
+        return failures
+    answered = _lines(_cart_of(_read(client, name, "POST detail", f"{base}/detail?id={cart_id}", failures,
+                                     method="POST", json={"items": [item]})))
+    if failures:
+        return failures
+    stored = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
+    if failures:
+        return failures
+    if stored != answered:
+        failures.append(FlowFailure(name, "POST detail", f"answered lines {answered} but GET detail then serves "
+                                    f"{stored}: the change was not saved", {"answered": answered, "stored": stored}))
+    undo = [{"identifiers": {"identifier": k}, "quantity": before.get(k, 0)}
+            for k in set(answered) | set(stored) if before.get(k) != stored.get(k, 0)]
+    if undo:
+        _request(client, "PUT", f"{base}/detail?id={cart_id}", json={"operation": "update_item", "items": undo})
+    return failures
+
+
+def check_deleted_is_gone(client: Any, base: str, cart_id: str) -> list[FlowFailure]:
+    """After ``PUT cart_archive`` (deleteCart) answers 2xx for ``cart_id``, ``GET detail`` no longer serves the
+    cart's lines: it answers 404 (the sandbox) or an empty cart (a deployment resetting it). Destroys the cart."""
+    name, failures = "deleted_is_gone", []
+    before = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
+    if failures:
+        return failures
+    _read(client, name, "PUT cart_archive", f"{base}/cart_archive?id={cart_id}", failures, method="PUT",
+          json={"cart_id_list": [cart_id]})
+    if failures:
+        return failures
+    r = _request(client, "GET", f"{base}/detail?id={cart_id}")
+    if 200 <= r.status_code < 300:
+        after = _lines(_cart_of(_json(r)))
+        if after:
+            failures.append(FlowFailure(name, "PUT cart_archive", f"cart {cart_id} archived, but GET detail still "
+                                        f"serves its lines {after} (before: {before})",
+                                        {"before": before, "after": after, "status": r.status_code}))
+    return failures
+
+
 CART_CHECKS = (breakup_adds_up, display_matches_raw, enkash_totals)
-FLOW_CHECKS = (check_item_count, check_coupon_round_trip, check_add_remove_round_trip)
+FLOW_CHECKS = (check_item_count, check_coupon_round_trip, check_add_remove_round_trip, check_persisted,
+               check_deleted_is_gone)

@@ -22,6 +22,7 @@ from typing import Any, Callable, TextIO
 from xml.etree import ElementTree as ET
 
 DEFAULT_MAX_EXAMPLES = 20
+PHASES = ("positive", "negative")
 SANDBOX_TOKEN = "sandbox"
 # In process there is no URL: curl lines point at `cartwright serve`'s default address instead.
 SERVE_URL = "http://127.0.0.1:8080"
@@ -62,6 +63,7 @@ class RunResult:
     checks: list[str]
     operations: list[OperationResult] = field(default_factory=list)
     elapsed: float = 0.0
+    phases: tuple[str, ...] = ("positive",)
 
     @property
     def failed(self) -> list[OperationResult]:
@@ -92,6 +94,29 @@ def default_checks() -> list[Callable]:
 
     return [not_a_server_error, status_code_conformance, content_type_conformance,
             response_schema_conformance, response_headers_conformance, *CART_CHECKS]
+
+
+def negative_checks() -> list[Callable]:
+    """What the negative phase adds: Schemathesis's ``negative_data_rejection`` (invalid input must be
+    refused with a 4xx). It judges only cases Schemathesis marks as negative (``case.meta.generation.mode``)
+    and skips mutations that serialise back into valid data."""
+    from schemathesis.specs.openapi.checks import negative_data_rejection
+
+    return [negative_data_rejection]
+
+
+def parse_phases(text: str | Any) -> tuple[str, ...]:
+    """``"positive,negative"`` (or a sequence) as a tuple of known phases, in the given order, no repeats."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    phases: list[str] = []
+    for item in (i.strip().lower() for i in items):
+        if item not in PHASES:
+            raise ValueError(f"unknown phase {item!r} (known: {', '.join(PHASES)})")
+        if item not in phases:
+            phases.append(item)
+    if not phases:
+        raise ValueError("--phases needs at least one phase")
+    return tuple(phases)
 
 
 # --------------------------------------------------------------------------- schema loading
@@ -148,12 +173,36 @@ def _failures_of(exc: BaseException) -> list:
     return []
 
 
+def _still_negative(case, headers: dict[str, str], generated_path: dict[str, Any]) -> bool:
+    """Whether a negative case is still invalid once the kit's fixed headers (the token) and ``--path-param``
+    values are put in. A negation in the headers (say, ``Authorization`` removed) or in a path parameter
+    that the kit overwrites is undone; the component is then marked positive so ``negative_data_rejection``
+    judges what is really sent, and a case with nothing invalid left is not judged by it at all."""
+    from schemathesis.core.parameters import ParameterLocation
+    from schemathesis.generation import GenerationMode
+    from schemathesis.generation.meta import ComponentInfo
+
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_negative:
+        return False
+    sent = {k.lower(): v for k, v in (case.headers or {}).items()}
+    if meta.is_negative_at(ParameterLocation.HEADER) and any(sent.get(k.lower()) != v for k, v in headers.items()):
+        meta.components[ParameterLocation.HEADER] = ComponentInfo(GenerationMode.POSITIVE)
+    if meta.is_negative_at(ParameterLocation.PATH) and case.path_parameters != generated_path:
+        meta.components[ParameterLocation.PATH] = ComponentInfo(GenerationMode.POSITIVE)
+    return any(info.mode.is_negative for info in meta.components.values())
+
+
 def check_operation(operation, *, checks: list[Callable], headers: dict[str, str],
                    path_params: dict[str, str], max_examples: int, seed: int,
-                   curl_base: str | None = None) -> OperationResult:
-    """Drive Hypothesis over one operation; every distinct failure is kept with its first example."""
+                   curl_base: str | None = None, phases=("positive",)) -> OperationResult:
+    """Drive Hypothesis over one operation, once per phase (``positive``: schema-valid requests judged by
+    ``checks``; ``negative``: invalid requests judged by ``checks`` plus ``negative_checks()``); every
+    distinct failure is kept with its first example."""
     import hypothesis
     from hypothesis import HealthCheck, given, settings
+    from hypothesis.errors import Unsatisfiable
+    from schemathesis import GenerationMode
 
     op_id = operation.definition.raw.get("operationId", "")
     result = OperationResult(operation.label, op_id)
@@ -171,35 +220,50 @@ def check_operation(operation, *, checks: list[Callable], headers: dict[str, str
             curl = f"(no curl: {exc})"
         result.findings.append(Finding(operation.label, op_id, check, title, message.strip(), curl, status))
 
-    @hypothesis.seed(seed)
-    @settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,
-              suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.explicit,
-                                                               hypothesis.Phase.generate])
-    @given(case=operation.as_strategy())
-    def run(case) -> None:
-        case.path_parameters = {**(case.path_parameters or {}),
-                                **{k: v for k, v in path_params.items()
-                                   if k in {p.name for p in operation.path_parameters}}}
-        result.cases += 1
-        try:
-            response = case.call(headers=headers)
-        except Exception as exc:  # noqa: BLE001 - a transport error is a finding, not a crash
-            record(case, "request", "Request failed", f"{type(exc).__name__}: {exc}", None)
-            return
-        for check in checks:  # one at a time, so each finding names its check
+    def phase_run(mode, phase_checks):
+        @hypothesis.seed(seed)
+        @settings(max_examples=max_examples, deadline=None, database=None, derandomize=False,
+                  suppress_health_check=list(HealthCheck), phases=[hypothesis.Phase.explicit,
+                                                                   hypothesis.Phase.generate])
+        @given(case=operation.as_strategy(generation_mode=mode))
+        def run(case) -> None:
+            before = dict(case.path_parameters or {})
+            case.path_parameters = {**before, **{k: v for k, v in path_params.items()
+                                                 if k in {p.name for p in operation.path_parameters}}}
+            judged = phase_checks
+            if mode is GenerationMode.NEGATIVE and not _still_negative(case, headers, before):
+                judged = [c for c in phase_checks if c not in negative_only]
+            result.cases += 1
             try:
-                case.validate_response(response, checks=[check], headers=headers)
-            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - a Failure, or a FailureGroup
-                for failure in _failures_of(exc) or [exc]:
-                    title = getattr(failure, "title", None) or type(failure).__name__
-                    message = getattr(failure, "message", None) or str(failure)
-                    record(case, check.__name__, title, message, response.status_code)
+                response = case.call(headers=headers)
+            except Exception as exc:  # noqa: BLE001 - a transport error is a finding, not a crash
+                record(case, "request", "Request failed", f"{type(exc).__name__}: {exc}", None)
+                return
+            for check in judged:  # one at a time, so each finding names its check
+                try:
+                    case.validate_response(response, checks=[check], headers=headers)
+                except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - a Failure, or a FailureGroup
+                    for failure in _failures_of(exc) or [exc]:
+                        title = getattr(failure, "title", None) or type(failure).__name__
+                        message = getattr(failure, "message", None) or str(failure)
+                        record(case, check.__name__, title, message, response.status_code)
 
-    try:
-        run()
-    except Exception as exc:  # noqa: BLE001 - generation or schema errors are findings too
-        result.findings.append(Finding(operation.label, op_id, "engine", "Could not test the operation",
-                                       f"{type(exc).__name__}: {exc}", "", None))
+        return run
+
+    negative_only = [c for c in negative_checks() if c not in checks]
+    for phase in phases:
+        if phase == "negative":
+            extra = negative_only
+            runner = phase_run(GenerationMode.NEGATIVE, [*checks, *extra])
+        else:
+            runner = phase_run(GenerationMode.POSITIVE, checks)
+        try:
+            runner()
+        except Exception as exc:  # noqa: BLE001 - generation or schema errors are findings too
+            if phase == "negative" and isinstance(exc, Unsatisfiable):
+                continue  # nothing to make invalid (no parameters, no body): not a failure
+            result.findings.append(Finding(operation.label, op_id, "engine", "Could not test the operation",
+                                           f"{phase} phase: {type(exc).__name__}: {exc}", "", None))
     result.elapsed = time.monotonic() - started
     return result
 
@@ -208,10 +272,13 @@ def run_conformance(*, app: Any = None, base_url: str | None = None, schema_loca
                     token: str | None = None, headers: dict[str, str] | None = None,
                     path_params: dict[str, str] | None = None, operation_ids=(), tags=(),
                     read_only: bool = False, max_examples: int = DEFAULT_MAX_EXAMPLES, seed: int | None = None,
-                    checks: list[Callable] | None = None,
+                    checks: list[Callable] | None = None, phases="positive",
                     progress: Callable[[str], None] | None = None) -> RunResult:
     """Test the selected operations; ``app`` (or, with neither ``app`` nor ``base_url``, a fresh in-process
-    sandbox) is tested in process, ``base_url`` over HTTP. Returns every finding as data."""
+    sandbox) is tested in process, ``base_url`` over HTTP. ``phases``: ``"positive"`` (schema-valid requests),
+    ``"negative"`` (invalid ones, which must be refused with a 4xx), or both (``"positive,negative"`` or a
+    sequence). Returns every finding as data."""
+    phases = parse_phases(phases)
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     if base_url is None and app is None:
         from sandbox import Settings, create_app
@@ -226,15 +293,18 @@ def run_conformance(*, app: Any = None, base_url: str | None = None, schema_loca
     checks = default_checks() if checks is None else checks
     schema = load_schema(app=app, base_url=base_url, schema_location=schema_location)
     operations = select_operations(schema, operation_ids=operation_ids, tags=tags, read_only=read_only)
-    run = RunResult(base_url or "in-process sandbox", seed, max_examples, [c.__name__ for c in checks])
+    names = [c.__name__ for c in checks]
+    if "negative" in phases:
+        names += [c.__name__ for c in negative_checks() if c not in checks]
+    run = RunResult(base_url or "in-process sandbox", seed, max_examples, names, phases=phases)
     say = progress or (lambda line: None)
     say(f"cartwright conform: {len(operations)} operation(s) on {run.target}, "
-        f"{max_examples} example(s) each, seed {seed}")
+        f"{max_examples} example(s) each per phase ({', '.join(phases)}), seed {seed}")
     started = time.monotonic()
     for n, operation in enumerate(operations, 1):
         res = check_operation(operation, checks=checks, headers=all_headers, path_params=path_params or {},
                              max_examples=max_examples, seed=seed,
-                             curl_base=SERVE_URL if base_url is None else None)
+                             curl_base=SERVE_URL if base_url is None else None, phases=phases)
         run.operations.append(res)
         verdict = "ok" if res.ok else f"FAILED ({len(res.findings)})"
         say(f"[{n}/{len(operations)}] {res.operation} ({res.operation_id}): {res.cases} case(s), "
@@ -250,7 +320,7 @@ def markdown_report(run: RunResult) -> str:
     lines = ["# Cartwright conformance report", "",
              f"- target: {run.target}", f"- operations: {len(run.operations)}, failed: {len(run.failed)}",
              f"- examples per operation: {run.max_examples}, seed: {run.seed} (rerun with `--seed {run.seed}`)",
-             f"- checks: {', '.join(run.checks)}", f"- time: {run.elapsed:.1f}s", "",
+             f"- phases: {', '.join(run.phases)}", f"- checks: {', '.join(run.checks)}", f"- time: {run.elapsed:.1f}s", "",
              "| operation | operationId | cases | result |", "| --- | --- | ---: | --- |"]
     for o in run.operations:
         lines.append(f"| `{o.operation}` | {o.operation_id} | {o.cases} | "
@@ -308,6 +378,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--read-only", action="store_true", help="test GET operations only")
     p.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
                    help=f"generated requests per operation (default {DEFAULT_MAX_EXAMPLES})")
+    p.add_argument("--phases", default="positive", metavar="PHASES",
+                   help="comma-separated: positive (schema-valid requests; the default), negative (invalid "
+                        "requests, which must be refused with a 4xx: check negative_data_rejection)")
     p.add_argument("--seed", type=int, help="Hypothesis seed (default: random, printed)")
     p.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
     p.add_argument("--report", type=Path, metavar="PATH", help="write a Markdown report with curl reproductions")
@@ -335,7 +408,7 @@ def main(argv: list[str] | None = None, *, app: Any = None, out: TextIO | None =
                               token=args.token, headers=dict(args.header), path_params=dict(args.path_param),
                               operation_ids=args.include_operation_id, tags=args.include_tag,
                               read_only=args.read_only, max_examples=args.max_examples, seed=args.seed,
-                              progress=progress)
+                              phases=args.phases, progress=progress)
     except ValueError as exc:
         print(f"cartwright conform: {exc}", file=sys.stderr)
         return 2

@@ -43,3 +43,41 @@ class RewriteJson:
 def cart_of(body: dict) -> dict:
     """The cart object of a cart answer (itself, or its ``cart``)."""
     return body["cart"] if isinstance(body.get("cart"), dict) else body
+
+
+class RewriteStatus:
+    """Wraps an ASGI app; answers to requests whose path ends with ``path_suffix`` (and whose method is
+    ``method``, when given) get ``status(old_status, query_string) -> new_status``; when ``body`` is given
+    and the status changed, the body is replaced by ``json.dumps(body)``."""
+
+    def __init__(self, app, status: Callable[[int, str], int], path_suffix: str = "", method: str | None = None,
+                 body: dict | None = None):
+        self.app, self.status, self.path_suffix, self.method, self.body = app, status, path_suffix, method, body
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].endswith(self.path_suffix) or (
+                self.method and scope["method"] != self.method):
+            return await self.app(scope, receive, send)
+        query = scope.get("query_string", b"").decode("latin-1")
+        start, changed = None, False
+
+        async def rewrite(message):
+            nonlocal start, changed
+            if message["type"] == "http.response.start":
+                new = self.status(message["status"], query)
+                changed = new != message["status"]
+                start = {**message, "status": new}
+                if not (changed and self.body is not None):
+                    await send(start)
+                return
+            if message["type"] == "http.response.body" and changed and self.body is not None:
+                if message.get("more_body"):
+                    return
+                body = json.dumps(self.body).encode()
+                headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"content-type")]
+                await send({**start, "headers": headers + [(b"content-type", b"application/json"),
+                                                           (b"content-length", str(len(body)).encode())]})
+                return await send({"type": "http.response.body", "body": body})
+            await send(message)
+
+        await self.app(scope, receive, rewrite)

@@ -123,7 +123,8 @@ def test_flow_checks_hold_on_real_carts(client):
     items = in_stock(client, 3)
     cart_id = new_cart(client, [{**items[0], "quantity": 2}, {**items[1], "quantity": 1}])
     assert [f for f in conformance.FLOW_CHECKS] == [conformance.check_item_count, conformance.check_coupon_round_trip,
-                                                   conformance.check_add_remove_round_trip]
+                                                   conformance.check_add_remove_round_trip,
+                                                   conformance.check_persisted, conformance.check_deleted_is_gone]
     assert conformance.check_item_count(client, BASE, cart_id) == []
     assert conformance.check_item_count(lambda m, u, **kw: client.request(m, u, **kw), BASE, cart_id) == []
     for code in ("WELCOME10", "FREESHIP"):
