@@ -1,6 +1,8 @@
 """Helpers for sandbox tests: choosing catalog articles and making cart calls."""
 from __future__ import annotations
 
+import contextlib
+import threading
 from decimal import Decimal
 
 from conftest import BASE
@@ -74,3 +76,20 @@ def assert_fynd_error(response, status: int, *words: str):
     assert body["success"] is False and isinstance(body["error"], str), body
     for word in words:
         assert word in body["message"], (word, body["message"])
+
+
+@contextlib.contextmanager
+def served(app):
+    """Serve ``app`` with uvicorn on a free loopback port for the block; yields the port."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            threading.Event().wait(0.02)
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(5)

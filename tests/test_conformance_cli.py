@@ -1,11 +1,10 @@
 """`cartwright conform`: the clean sandbox passes, a broken one fails with a report, curl lines and JUnit XML."""
-import threading
-import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from broken import RewriteJson
+from cartkit import served
 from conftest import FROZEN_NOW
 from conformance.cli import main as conform
 from sandbox import Settings, create_app
@@ -46,14 +45,13 @@ def test_quick_kit_pass(clean_app, tmp_path, capsys):
 
 
 def test_all_operations_pass_on_the_clean_sandbox(clean_app, capsys):
-    """Every one of the 59 operations, 3 examples each, passes (about 5 s)."""
-    started = time.monotonic()
+    """Every one of the 59 operations, 3 examples each, passes on the clean sandbox."""
     assert conform(args(ops=[], examples=3), app=clean_app) == 0
     assert "59 passed, 0 failed" in capsys.readouterr().out
-    assert time.monotonic() - started < 30
 
 
 def test_read_only_selects_gets(clean_app, tmp_path):
+    """--read-only sends only GET operations (the JUnit file lists no other method)."""
     junit = tmp_path / "j.xml"
     assert conform(args("--read-only", "--junit-xml", str(junit), ops=QUICK, examples=2), app=clean_app) == 0
     names = [tc.get("name") for tc in ET.parse(junit).iter("testcase")]
@@ -75,6 +73,7 @@ def test_broken_sandbox_fails_with_report_and_curl(broken_app, tmp_path, capsys)
 
 
 def test_junit_xml_records_the_failure(broken_app, tmp_path):
+    """The JUnit file has a test case per operation and a failure, with its curl line, on the broken one."""
     junit = tmp_path / "j.xml"
     assert conform(args("--junit-xml", str(junit), "--quiet"), app=broken_app) == 1
     cases = {tc.get("classname"): tc for tc in ET.parse(junit).iter("testcase")}
@@ -85,6 +84,7 @@ def test_junit_xml_records_the_failure(broken_app, tmp_path):
 
 
 def test_bad_usage_exits_2(clean_app, capsys):
+    """An empty selection exits 2, and a malformed --path-param is a usage error."""
     assert conform(args(ops=["noSuchOperation"]), app=clean_app) == 2
     with pytest.raises(SystemExit):
         conform(["--path-param", "company_id"], app=clean_app)
@@ -92,20 +92,9 @@ def test_bad_usage_exits_2(clean_app, capsys):
 
 def test_cli_against_a_server_on_a_url(clean_app, capsys):
     """A sandbox served by uvicorn on a loopback port passes with --base-url and the bundled spec."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(clean_app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            threading.Event().wait(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
+    with served(clean_app) as port:
         code = conform(args("--base-url", f"http://127.0.0.1:{port}", "--token", "t0k",
                             "--header", "X-Trace: conformance", examples=3))
-    finally:
-        server.should_exit = True
-        thread.join(5)
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"on http://127.0.0.1:{port}" in out and "6 passed" in out

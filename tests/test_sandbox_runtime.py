@@ -6,7 +6,7 @@ import shlex
 import httpx
 import pytest
 
-from cartkit import add, article, articles, get_cart
+from cartkit import add, article, articles, get_cart, served
 from conftest import AUTH, BASE
 
 
@@ -144,19 +144,10 @@ def test_concurrent_adds_to_one_cart_lose_nothing(app, catalog):
 
 def test_concurrent_clients_over_a_real_socket(session_app, catalog):
     """Thirty-two threads adding to one cart over HTTP on loopback: all units arrive."""
-    import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    import uvicorn
-
     session_app.sandbox.reset()
-    server = uvicorn.Server(uvicorn.Config(session_app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        while not server.started:
-            threading.Event().wait(0.02)
-        port = server.servers[0].sockets[0].getsockname()[1]
+    with served(session_app) as port:
         url = f"http://127.0.0.1:{port}{BASE}/detail"
         a = articles(catalog, min_stock=20)[0]
         cart_id = httpx.post(url, headers=AUTH, json={"items": [{"item_id": a.item_id, "item_size": a.size}]}
@@ -169,8 +160,5 @@ def test_concurrent_clients_over_a_real_socket(session_app, catalog):
         with ThreadPoolExecutor(32) as pool:
             statuses = list(pool.map(one, range(min(a.stock, 20) - 1)))
         cart = httpx.get(f"{url}?id={cart_id}", headers=AUTH).json()
-    finally:
-        server.should_exit = True
-        thread.join(5)
     assert statuses == [200] * len(statuses)
     assert [i["quantity"] for i in cart["items"]] == [min(a.stock, 20)]
