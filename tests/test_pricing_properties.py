@@ -1,7 +1,6 @@
 """Hypothesis properties of pricing and of the cart service (the pure domain, no HTTP)."""
 from decimal import Decimal
 
-import pytest
 from hypothesis import given, settings, strategies as st
 
 from sandbox.catalog_file import catalog_from_seed

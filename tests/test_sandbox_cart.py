@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 
-from cartkit import add, article, articles, assert_fynd_error, cheapest, expected_raw, get_cart, money, raw_of
+from cartkit import add, article, articles, assert_fynd_error, expected_raw, get_cart, money, raw_of
 from conftest import BASE
 
 

@@ -4,7 +4,6 @@ import json
 import time
 
 import hypothesis
-import pytest
 import schemathesis
 from schemathesis import GenerationMode
 from hypothesis import HealthCheck

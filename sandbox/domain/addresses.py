@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 ADDRESS_MAX_LIMIT = 50            # addresses one user may keep (``validation_config.address_max_limit``)
 CHECKOUT_MODES = ("self", "others")
 SHIPMENT_TYPES = ("single_shipment", "multiple_shipment")
-ORDER_TYPES = (HOME_DELIVERY, PICK_AT_STORE)
 PIN = re.compile(r"^[1-9][0-9]{5}$")
 PHONE = re.compile(r"^[0-9]{10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -357,11 +356,8 @@ class CartAddresses:
                 raise InvalidValue(f"{field}: store {article.store_uid} has only {self.carts.stock_of(article)} of"
                                    f" item {article.item_id} size {article.size} ({quantity} asked for)",
                                    field=field, value=quantity)
-        self.carts.writable(cart)
-        cart.lines = lines
+        self.carts.set_lines(cart, lines)   # checks writability and limits before anything changes
         cart.order_type = order_type
-        cart.pickup_store_id = pickup
-        cart.last_modified = self.carts.clock.now()
         self.carts.store.save(cart)
         return cart
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 from .catalog import Article, Catalog, PinCode, Product, Store
 from .errors import InvalidValue, NotFound, OutOfStock, Refused
 from .money import ZERO
-from .offers import Offer, OfferOutcome, Unit, apply_offers, evaluate
+from .offers import Offer, OfferOutcome, Unit, apply_offers
 from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
 
 if TYPE_CHECKING:
@@ -67,7 +66,6 @@ class Cart:
     coupon_code: str | None = None
     adjustments: list = field(default_factory=list)   # of adjustments.Adjustment
     order_type: str | None = None          # HomeDelivery / PickAtStore, as chosen for the shipments
-    pickup_store_id: int | None = None
     address_id: str | None = None          # the shipping address selected for the cart
     billing_address_id: str | None = None
     payment: dict | None = None            # the selected payment mode and its identifiers
@@ -266,7 +264,7 @@ class CartService:
     def priced(self, cart: Cart, order_type: str | None = None, adjustments: list | None = None) -> PricedCart:
         """The cart with prices, promotions, its coupon, its price adjustments and totals, as of now."""
         order_type = order_type or cart.order_type or HOME_DELIVERY
-        lines = tuple(self._priced_line(line, cart.lines) for line in cart.lines)
+        lines = tuple(self.priced_line(line) for line in cart.lines)
         coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
         now = self.clock.now()
         outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, now, cart.user_id,
@@ -300,7 +298,7 @@ class CartService:
                      price=p.article.effective)
                 for p in lines for _ in range(p.line.quantity)]
 
-    def _priced_line(self, line: CartLine, lines: Iterable[CartLine]) -> PricedLine:
+    def priced_line(self, line: CartLine) -> PricedLine:
         article = self.catalog.article(line.article_id)
         product = self.catalog.product(line.item_id)
         return PricedLine(line, article, product, self.catalog.store(article.store_uid),
@@ -345,16 +343,16 @@ class CartService:
         return [(c, self.priced(c)) for c in chosen]
 
     # ------------------------------------------------------------------ changing
-    def add_items(self, cart: Cart, items: Sequence[ItemRequest], order_type: str | None = None) -> ChangeResult:
+    def add_items(self, cart: Cart, items: Sequence[ItemRequest], order_type: str | None = None,
+                  replace_lines: bool = False) -> ChangeResult:
         """Add each item that can be added; items that cannot are reported, not added.
 
+        With ``replace_lines`` the items replace what the cart held (a buy-now cart always does).
         When no item can be added, the first item's error is raised and nothing changes.
         """
         if not items:
             raise InvalidValue("items: at least one item is required", field="items")
-        lines = [replace(line) for line in cart.lines]
-        if cart.buy_now:
-            lines = []  # a buy-now cart holds only what is being bought now
+        lines = [] if replace_lines or cart.buy_now else [replace(line) for line in cart.lines]
         outcomes, errors = [], []
         for item in items:
             try:
@@ -366,8 +364,7 @@ class CartService:
                 outcomes.append(ItemOutcome(item.item_id, item.size, article.store_uid, True, "Added to cart"))
         if len(errors) == len(items):
             raise errors[0]
-        self._check_limits(cart, lines)
-        self._commit(cart, lines)
+        self.set_lines(cart, lines)
         partial = bool(errors)
         message = (f"{len(items) - len(errors)} of {len(items)} items added to cart" if partial
                    else "Added to cart")
@@ -454,8 +451,7 @@ class CartService:
                 lines[index] = self._updated_line(lines, line, update)
                 size, message = lines[index].size, "Item updated in cart"
             outcomes.append(ItemOutcome(line.item_id, size, line.store_uid, True, message))
-        self._check_limits(cart, lines)
-        self._commit(cart, lines)
+        self.set_lines(cart, lines)
         message = "Item removed from cart" if operation == REMOVE_ITEM else "Cart updated"
         return ChangeResult(self.priced(cart, order_type), tuple(outcomes), True, False, message)
 
@@ -504,8 +500,10 @@ class CartService:
         if self.limits is not None:
             self.limits.check(cart, replace(cart, lines=lines))
 
-    def _commit(self, cart: Cart, lines: list[CartLine]) -> None:
+    def set_lines(self, cart: Cart, lines: list[CartLine]) -> None:
+        """Store ``lines`` as the cart's, once the cart is writable and within its configured limits."""
         self.writable(cart)
+        self._check_limits(cart, lines)
         cart.lines = lines
         cart.last_modified = self.clock.now()
         self.store.save(cart)
@@ -567,7 +565,7 @@ class CartService:
             article = min(articles, key=lambda a: (self.stock_of(a) < quantity, a.effective, a.store_uid))
             line = CartLine(identifier=where, article_id=article.article_id, item_id=product.uid, size=size,
                             store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
-            lines.append(self._priced_line(line, ()))
+            lines.append(self.priced_line(line))
         pin = None
         if area_code is not None:
             pin = self.catalog.pincode(area_code)

@@ -165,9 +165,3 @@ class CartConfigs:
             problems.append(Refused(f"max_cart_items: the cart holds {units} items; at most {most} can be checked"
                                     f" out", field="max_cart_items", value=units))
         return problems
-
-    def check_checkout(self, cart: Cart) -> None:
-        """Raise the first of ``checkout_problems(cart)``."""
-        problems = self.checkout_problems(cart)
-        if problems:
-            raise problems[0]

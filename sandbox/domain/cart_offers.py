@@ -9,7 +9,7 @@ from decimal import Decimal
 from .cart import Cart, CartLine, CartService, PricedCart, Scope
 from .errors import InvalidValue, NotFound, Refused
 from .money import ZERO
-from .offers import Applied, Offer, Unit, coupon_from_doc, evaluate, promotion_from_doc
+from .offers import Offer, Unit, coupon_from_doc, evaluate, promotion_from_doc
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class CartOffers:
         article = min(articles, key=lambda a: (self.carts.stock_of(a) == 0, a.effective, a.store_uid))
         line = CartLine(identifier=slug, article_id=article.article_id, item_id=product.uid, size=article.size,
                         store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
-        return self.carts.units([self.carts._priced_line(line, ())])
+        return self.carts.units([self.carts.priced_line(line)])
 
     def promotion_offers(self, scope: Scope, slug: str | None, store_id: int | None, group: str | None,
                          page_size: int | None) -> list[PromotionChoice]:

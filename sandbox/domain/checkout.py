@@ -93,9 +93,10 @@ class Checkout:
                                 field=where, value=code)
         return pin
 
-    def cod_pin(self, cart: Cart) -> PinCode | None:
-        """The PIN code of the cart's address, for COD availability (None without an address)."""
-        return self._cart_pin(cart) if cart.address_id else None
+    def cod_available(self, cart: Cart) -> bool:
+        """Whether cash on delivery is possible: yes without an address, else as its PIN code says."""
+        pin = self._cart_pin(cart) if cart.address_id else None
+        return pin is None or pin.cod
 
     def _cart_pin(self, cart: Cart, address_id: str | None = None) -> PinCode | None:
         chosen = address_id or cart.address_id
@@ -104,7 +105,7 @@ class Checkout:
     # ------------------------------------------------------------------ checkout of a cart
     def checkout(self, cart: Cart, user_id: str | None, order_type: str | None, address_id: str | None,
                  payment_mode: str | None, methods: list[dict] | None = None,
-                 billing_address_id: str | None = None, pick_at_store_uid: int | None = None) -> Order:
+                 billing_address_id: str | None = None) -> Order:
         """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order."""
         if cart.order_id is not None:
             return Order(cart.order_id, cart, self.carts.priced(cart), self.carts.priced(cart).breakup.total, True)
@@ -114,8 +115,6 @@ class Checkout:
             raise Refused(f"id: cart {cart.id} has no items", field="id", value=cart.id)
         if order_type is not None:
             cart.order_type = order_type
-        if pick_at_store_uid is not None:
-            cart.pickup_store_id = pick_at_store_uid
         address_id = address_id or cart.address_id
         pick_up = (cart.order_type or "") == PICK_AT_STORE
         if not address_id and not pick_up:

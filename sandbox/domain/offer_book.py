@@ -345,3 +345,8 @@ def _within(doc: dict, lo: datetime | None, hi: datetime | None) -> bool:
     if hi is not None and (end is None or end > hi):
         return False
     return True
+
+
+def page_bounds(page_no: int, page_size: int, total: int) -> tuple[bool, bool]:
+    """(is there a page before, is there one after) page ``page_no`` (from 0) of ``page_size`` items of ``total``."""
+    return page_no > 0, (page_no + 1) * page_size < total

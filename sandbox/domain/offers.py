@@ -134,7 +134,6 @@ class Offer:
     calculate_on: str = "esp"          # "esp" | "mrp"
     payment_codes: frozenset[str] = frozenset()
     users: frozenset[str] = frozenset()
-    max_uses: int | None = None
     group_name: str = ""
     auto_apply: bool = False
     doc: dict = field(default_factory=dict, compare=False, repr=False)
@@ -238,13 +237,8 @@ def bundle_percentage(units: Sequence[Unit], t: Tier) -> list[Decimal]:
 
 @kind(SHIPPING)
 def shipping_price(units: Sequence[Unit], t: Tier) -> list[Decimal]:
-    """Touches no unit: it sets the delivery charge to ``value`` (see ``shipping_charge``)."""
+    """Touches no unit: the delivery charge is capped at ``value`` (``pricing.breakup``'s ``shipping_cap``)."""
     return [ZERO] * len(units)
-
-
-def shipping_charge(charge: Decimal, t: Tier) -> Decimal:
-    """The delivery charge under a shipping offer: at most ``value``."""
-    return min(charge, money(t.value))
 
 
 # --------------------------------------------------------------------------- applying
@@ -508,7 +502,6 @@ def coupon_from_doc(doc: dict) -> Offer:
     state = doc.get("state") or {}
     start, end = _schedule_window(doc, "_schedule")
     payments = restrictions.get("payments") or {}
-    uses = ((restrictions.get("uses") or {}).get("maximum") or {}).get("total")
     code = doc.get("code") or ""
     if not code:
         raise InvalidValue("code is required", field="code")
@@ -524,7 +517,7 @@ def coupon_from_doc(doc: dict) -> Offer:
         start=start, end=end, status=(doc.get("_schedule") or {}).get("status") or "draft",
         archived=bool(state.get("is_archived")), calculate_on=rule_definition.get("calculate_on") or "esp",
         payment_codes=frozenset(_payment_codes(payments)), users=_ints(ids.get("user_id")),
-        max_uses=uses, auto_apply=bool(rule_definition.get("auto_apply")), doc=doc,
+        auto_apply=bool(rule_definition.get("auto_apply")), doc=doc,
     )
 
 
@@ -597,7 +590,6 @@ def promotion_from_doc(doc: dict) -> Offer:
         calculate_on=doc.get("calculate_on") or "esp",
         payment_codes=frozenset(_payment_codes(restrictions.get("payments") or {})),
         users=_ints(restrictions.get("user_id")),
-        max_uses=(((restrictions.get("uses") or {}).get("maximum") or {}).get("total")),
         group_name=doc.get("promo_group") or "", doc=doc,
     )
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
 
-from .catalog import Article, Catalog
+from .catalog import Article
 from .money import ZERO, money
 
 HOME_DELIVERY = "HomeDelivery"
@@ -126,8 +126,3 @@ def breakup(
         fynd_cash=ZERO, gift_card=ZERO, total=total, you_saved=mrp_total - vog, free_delivery_gap=gap,
         adjustment_charge=money(adjustment_charge),
     )
-
-
-def price_lines(catalog: Catalog, pairs: Iterable[tuple[Article, int]]) -> list[LinePrice]:
-    """Prices of (article, quantity) pairs, each with its product's GST rate."""
-    return [price_line(a, q, catalog.product(a.item_id).gst_percent) for a, q in pairs]

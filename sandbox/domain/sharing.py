@@ -105,12 +105,4 @@ class Sharing:
                                      "parent_item_identifiers": dict(line.parent_item_identifiers),
                                      "product_group_tags": list(line.product_group_tags), "display": line.display})
                  for i, line in enumerate(source.lines)]
-        if action == MERGE:
-            return share, self.carts.add_items(target, items)
-        kept = target.lines
-        target.lines = []   # add_items starts from the cart's lines; nothing awaits before it returns
-        try:
-            return share, self.carts.add_items(target, items)
-        except Exception:
-            target.lines = kept
-            raise
+        return share, self.carts.add_items(target, items, replace_lines=action != MERGE)

@@ -13,10 +13,9 @@ def checked_cart(order: Order, sandbox) -> dict:
     """``CheckCart``: the closed cart as ``CartDetailResult`` shows it, with the order's fields."""
     priced = order.priced
     body = out.cart(priced, sandbox.catalog, items=True, breakup=True)
-    pin = sandbox.checkout.cod_pin(order.cart)
     return {**body, "order_id": order.order_id, "cod_charges": out.number(priced.breakup.cod_charge),
             "delivery_charges": out.number(priced.breakup.delivery_charge),
-            "cod_available": pin is None or pin.cod, "cod_message": "", "error_message": "",
+            "cod_available": sandbox.checkout.cod_available(order.cart), "cod_message": "", "error_message": "",
             "success": True, "message": f"order {order.order_id} placed"}
 
 
@@ -44,7 +43,7 @@ class CheckoutApi:
         cart = s.carts.require((company_id, application_id), id_ or body["id"])
         order = s.checkout.checkout(cart, body.get("user_id"), body.get("order_type"), body.get("address_id"),
                                     body.get("payment_mode"), body.get("payment_methods"),
-                                    body.get("billing_address_id"), body.get("pick_at_store_uid"))
+                                    body.get("billing_address_id"))
         return {"success": True, "order_id": order.order_id, "message": "order placed", "data": {
             "order_value": out.number(order.value), "repeated": order.repeated}, "cart": checked_cart(order, s),
             "callback_url": body.get("callback_url", ""), "payment_confirm_url": "", "app_intercept_url": ""}, 200

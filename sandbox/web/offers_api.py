@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import _sandbox
 from ..domain.errors import InvalidValue
+from ..domain.offer_book import page_bounds
 from .cart_api import parse_date
 
 # Titles, subtitles and examples of the offer types the sandbox may support; others get a title from their name.
@@ -29,8 +30,10 @@ CONFIG_DATE = "2026-01-01T00:00:00Z"
 
 
 def page(page_no: int, page_size: int, total: int) -> dict:
-    return {"item_total": total, "current": page_no, "size": page_size, "has_previous": page_no > 0,
-            "has_next": (page_no + 1) * page_size < total, "type": "number"}
+    """The documented ``Page`` object of a list page."""
+    previous, more = page_bounds(page_no, page_size, total)
+    return {"item_total": total, "current": page_no, "size": page_size, "has_previous": previous,
+            "has_next": more, "type": "number"}
 
 
 def config_entry(entity_type: str, kind: str) -> dict:
