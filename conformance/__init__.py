@@ -1,6 +1,12 @@
-"""Cartwright's conformance kit: cart invariants that no generic tool checks.
+"""Cartwright's conformance kit: Schemathesis's engine holding an API to the spec, plus cart invariants.
 
-Two registries, both plain data:
+``run_conformance(...) -> RunResult`` is the one engine (``cartwright conform`` and the pytest plugin
+call it): Schemathesis's examples, coverage, fuzzing and stateful phases with the checks below, then
+the kit's flows phase. Failures are data (``Finding``); ``markdown_report``, ``html_report`` and
+``junit_xml`` render a result. ``KitError`` is the package's one exception (bad options, unloadable
+schema, engine stopped); check failures are never raised, they are returned.
+
+Two registries of checks, both plain data:
 
 ``CART_CHECKS``: Schemathesis 4 custom checks (registered with ``@schemathesis.check``, called as
 ``check(ctx, response, case)``). Each reads one response and raises ``InvariantViolated`` (a
@@ -50,6 +56,17 @@ The problem finders behind the response checks (``breakup_problems``, ``display_
 ``enkash_problems``) take a parsed body and return messages, for use outside Schemathesis.
 """
 
+from ._engine import (
+    OFF_BY_DEFAULT,
+    PHASES,
+    Finding,
+    KitError,
+    OperationResult,
+    RunResult,
+    enabled_checks,
+    run_conformance,
+)
+from ._reports import html_report, junit_xml, markdown_report
 from ._checks import (
     CART_CHECKS,
     FLOW_CHECKS,
@@ -69,6 +86,8 @@ from ._checks import (
 )
 
 __all__ = [
+    "run_conformance", "RunResult", "OperationResult", "Finding", "KitError", "PHASES", "OFF_BY_DEFAULT",
+    "enabled_checks", "markdown_report", "html_report", "junit_xml",
     "CART_CHECKS", "FLOW_CHECKS", "FlowFailure", "InvariantViolated",
     "breakup_adds_up", "display_matches_raw", "enkash_totals",
     "breakup_problems", "display_problems", "enkash_problems",

@@ -1,4 +1,5 @@
 """`cartwright conform`: the clean sandbox passes, a broken one fails with a report, curl lines and JUnit XML."""
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -8,13 +9,16 @@ from cartkit import served
 from conftest import FROZEN_NOW
 from conformance.cli import main as conform
 from sandbox import Settings, create_app
+from starlette.testclient import TestClient
 
 QUICK = ["getCart", "platformAddItems", "getItemCount", "getCoupons", "getAddresses", "addVoucherToCart"]
+# The quick passes skip the coverage phase (it enumerates every schema boundary: most of a full run's time).
+FAST = "examples,fuzzing,stateful,flows"
 
 
-def args(*extra, ops=QUICK, examples=5):
+def args(*extra, ops=QUICK, examples=5, phases=FAST):
     out = ["--seed", "1", "--max-examples", str(examples), "--path-param", "company_id=1",
-           "--path-param", "application_id=app-1"]
+           "--path-param", "application_id=app-1", "--phases", phases]
     for op in ops:
         out += ["--include-operation-id", op]
     return out + list(extra)
@@ -41,13 +45,21 @@ def test_quick_kit_pass(clean_app, tmp_path, capsys):
     assert conform(args("--report", str(report)), app=clean_app) == 0
     out = capsys.readouterr().out
     assert "[1/6]" in out and "6 passed, 0 failed" in out
-    assert "| getCart | 5 | ok |" in report.read_text()
+    for phase in ("examples", "fuzzing", "stateful", "flows"):
+        assert f"phase {phase}: success" in out
+    assert "phase coverage" not in out
+    assert re.search(r"\| getCart \| [1-9]\d* \| ok \|", report.read_text())
 
 
-def test_all_operations_pass_on_the_clean_sandbox(clean_app, capsys):
-    """Every one of the 59 operations, 3 examples each, passes on the clean sandbox."""
-    assert conform(args(ops=[], examples=3), app=clean_app) == 0
-    assert "59 passed, 0 failed" in capsys.readouterr().out
+def test_default_run_passes_every_operation_on_the_clean_sandbox(capsys):
+    """The default run (all five phases, positive and negative data) on a fresh sandbox: 59 operations, zero failures."""
+    code = conform(["--seed", "3", "--max-examples", "3", "--path-param", "company_id=1",
+                    "--path-param", "application_id=app-1"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "59 passed, 0 failed" in out and "mode all" in out
+    for phase in ("examples", "coverage", "fuzzing", "stateful", "flows"):
+        assert f"phase {phase}: success" in out
 
 
 def test_read_only_selects_gets(clean_app, tmp_path):
@@ -56,6 +68,58 @@ def test_read_only_selects_gets(clean_app, tmp_path):
     assert conform(args("--read-only", "--junit-xml", str(junit), ops=QUICK, examples=2), app=clean_app) == 0
     names = [tc.get("name") for tc in ET.parse(junit).iter("testcase")]
     assert names and all(n.startswith("GET ") for n in names)
+
+
+def test_read_only_sends_no_write(clean_app, capsys):
+    """--read-only with every phase sends nothing but GET (the flows phase, which writes, is skipped)."""
+    methods = set()
+
+    async def recording(scope, receive, send):
+        if scope["type"] == "http":
+            methods.add(scope["method"])
+        await clean_app(scope, receive, send)
+
+    assert conform(args("--read-only", ops=[], examples=2, phases="examples,coverage,fuzzing,stateful,flows"),
+                   app=recording) == 0
+    assert "phase flows: skipped" in capsys.readouterr().out
+    assert methods == {"GET"}, methods
+
+
+def test_html_report(broken_app, tmp_path):
+    """--report PATH.html writes an HTML page naming the failed operation, its check and an escaped curl line."""
+    report = tmp_path / "r.html"
+    assert conform(args("--report", str(report), "--quiet", ops=["getCart", "getItemCount"]), app=broken_app) == 1
+    page = report.read_text()
+    assert page.startswith("<!doctype html>") and "FAILED" in page
+    failures = page.split("<h2>Failures</h2>", 1)[1]
+    assert "getCart" in failures and "response_schema_conformance" in failures and "curl -X GET" in failures
+    assert "getItemCount" not in failures
+
+
+def test_same_seed_sends_the_same_requests():
+    """Two runs with the same seed on fresh sandboxes send the same requests in the same order."""
+    def requests_sent():
+        app, sent = create_app(Settings(frozen_time=FROZEN_NOW)), []
+
+        async def recording(scope, receive, send):
+            if scope["type"] != "http":
+                return await app(scope, receive, send)
+            body = b""
+
+            async def receive_body():
+                nonlocal body
+                message = await receive()
+                body += message.get("body", b"")
+                return message
+
+            await app(scope, receive_body, send)
+            sent.append((scope["method"], scope["path"], scope["query_string"], body))
+
+        assert conform(args("--quiet", examples=5), app=recording) == 0
+        return sent
+
+    first = requests_sent()
+    assert len(first) > 10 and first == requests_sent()
 
 
 def test_broken_sandbox_fails_with_report_and_curl(broken_app, tmp_path, capsys):
@@ -69,7 +133,8 @@ def test_broken_sandbox_fails_with_report_and_curl(broken_app, tmp_path, capsys)
     # curl aims at `cartwright serve`'s address; the token is filtered out (CI logs may be public)
     assert "curl -X GET" in failures and "http://127.0.0.1:8080/service/" in failures
     assert "Authorization: [Filtered]" in failures
-    assert "FAILED GET" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "FAILED GET" in out and "Reproduce:" in out
 
 
 def test_junit_xml_records_the_failure(broken_app, tmp_path):
@@ -86,18 +151,38 @@ def test_junit_xml_records_the_failure(broken_app, tmp_path):
 def test_bad_usage_exits_2(clean_app, capsys):
     """An empty selection exits 2, and a malformed --path-param is a usage error."""
     assert conform(args(ops=["noSuchOperation"]), app=clean_app) == 2
-    with pytest.raises(SystemExit):
-        conform(["--path-param", "company_id"], app=clean_app)
+    assert conform(args(phases="examples,sideways"), app=clean_app) == 2
+    assert conform(args("--check", "no_such_check"), app=clean_app) == 2
+    assert conform(args(examples=0), app=clean_app) == 2
+    for bad in (["--path-param", "company_id"], ["--cart-item", "shoe:M"], ["--mode", "sideways"]):
+        with pytest.raises(SystemExit):
+            conform(bad, app=clean_app)
 
 
 def test_cli_against_a_server_on_a_url(clean_app, capsys):
     """A sandbox served by uvicorn on a loopback port passes with --base-url and the bundled spec."""
     with served(clean_app) as port:
-        code = conform(args("--base-url", f"http://127.0.0.1:{port}", "--token", "t0k",
-                            "--header", "X-Trace: conformance", examples=3))
+        code = conform(args("--base-url", f"http://127.0.0.1:{port}", "--token", "t0k", "--rate-limit", "500/s",
+                            "--request-timeout", "10", "--header", "X-Trace: conformance", examples=3))
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"on http://127.0.0.1:{port}" in out and "6 passed" in out
+    # no --cart-item: a deployment's items are unknown, so the flows phase says why it did not run
+    assert "phase flows: skipped (no known item" in out
+
+
+def test_flows_against_a_server_with_cart_items(clean_app, capsys):
+    """Against a URL the flows phase runs on the --cart-item items and the --coupon code given."""
+    with TestClient(clean_app) as client:
+        products = client.get("/_cartwright/catalog").json()["products"]
+    items = [f"{p['item_id']}:{s['size']}" for p in products for s in p["sizes"]
+             if any(a["stock"] >= 4 for a in s["articles"])][:2]
+    with served(clean_app) as port:
+        code = conform(args("--base-url", f"http://127.0.0.1:{port}", "--token", "t", "--cart-item", items[0], "--cart-item",
+                            items[1], "--coupon", "WELCOME10", ops=["platformAddItems"], phases="flows"))
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "flows: check_coupon_round_trip: ok" in out and "flows: check_deleted_is_gone: ok" in out
 
 
 def test_cartwright_cli_dispatches_conform(clean_app, capsys):

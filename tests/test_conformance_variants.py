@@ -1,7 +1,7 @@
 """Deliberately broken variants of the in-process sandbox, each caught by the kit with the operation named.
 
-Response-level variants run ``run_conformance`` (a few operations, a fixed seed); state variants run the
-flow checks of ``conformance.FLOW_CHECKS`` on a real cart. The README's "Detection" table lists them.
+Every variant runs ``run_conformance`` (a few operations, a fixed seed): response-level ones through
+Schemathesis's phases, state ones through the kit's flows phase. The README's "Detection" table lists them.
 """
 import copy
 
@@ -22,9 +22,9 @@ def fresh():
     return create_app(Settings(frozen_time=FROZEN_NOW))
 
 
-def failing(app, ops, examples=5, phases="positive"):
+def failing(app, ops, examples=5, phases="examples,fuzzing", mode="all"):
     """{operationId: {check names}} of the operations that failed."""
-    run = run_conformance(app=app, operation_ids=ops, max_examples=examples, seed=1, phases=phases,
+    run = run_conformance(app=app, operation_ids=ops, max_examples=examples, seed=1, phases=phases, mode=mode,
                           path_params=PATH_PARAMS)
     assert {o.operation_id for o in run.operations} == set(ops)
     return {o.operation_id: {f.check for f in o.findings} for o in run.failed}
@@ -57,73 +57,80 @@ def test_server_error_on_an_edge_input_is_caught():
     assert set(found) == {"getCart"} and "not_a_server_error" in found["getCart"]
 
 
-def test_invalid_input_accepted_is_caught_by_the_negative_phase(capsys):
-    """(e) getItemCount answering every 4xx with a schema-valid 200: only the negative phase catches it."""
+def test_invalid_input_accepted_is_caught_with_negative_data(capsys):
+    """(e) getItemCount answering every 4xx with a schema-valid 200: only negative data (--mode negative/all) catches it."""
     app = RewriteStatus(fresh(), lambda status, query: 200 if 400 <= status < 500 else status, "/basic", "GET",
                         body={"user_cart_items_count": 0})
-    assert failing(app, ["getItemCount"], examples=10) == {}  # schema-valid requests see nothing wrong
-    assert failing(app, ["getItemCount"], examples=10, phases="positive,negative") == {
-        "getItemCount": {"negative_data_rejection"}}
-    code = conform(["--seed", "1", "--max-examples", "10", "--phases", "negative", "--include-operation-id",
+    assert failing(app, ["getItemCount"], examples=10, mode="positive") == {}  # schema-valid requests see nothing wrong
+    assert "negative_data_rejection" in failing(app, ["getItemCount"], examples=10, mode="negative")["getItemCount"]
+    code = conform(["--seed", "1", "--max-examples", "10", "--phases", "coverage", "--include-operation-id",
                     "getItemCount", "--path-param", "company_id=1", "--path-param", "application_id=app-1"], app=app)
     assert code == 1 and "FAILED GET /service/platform/cart/v1.0/company/{company_id}" in capsys.readouterr().out
 
 
-def test_clean_sandbox_passes_both_phases(capsys):
-    """The clean sandbox passes --phases positive,negative on every operation (2 examples each)."""
-    code = conform(["--seed", "1", "--max-examples", "2", "--phases", "positive,negative", "--path-param",
-                    "company_id=1", "--path-param", "application_id=app-1"], app=fresh())
-    out = capsys.readouterr().out
-    assert code == 0, out
-    assert "59 passed, 0 failed" in out and "(positive, negative)" in out
+def test_wrong_totals_are_caught():
+    """(h) getCart answering a total 10 above its parts: the kit's breakup_adds_up check names getCart."""
+    def bump(body):
+        if isinstance(body.get("breakup_values"), dict):
+            body["breakup_values"]["raw"]["total"] += 10
+        return body
+
+    app = RewriteJson(fresh(), bump, "/detail", "GET")
+    found = failing(app, FLOW_OPS, examples=5, phases="examples,fuzzing,stateful,flows")
+    assert "breakup_adds_up" in found.pop("getCart"), found
+    assert set(found) <= {"applyCoupon"}  # the coupon round trip compares GET's total with apply's
 
 
-def test_unknown_phase_is_a_usage_error():
-    """--phases with an unknown name exits 2."""
-    assert conform(["--phases", "positive,sideways"], app=fresh()) == 2
+# --------------------------------------------------------------------------- state variants (flows phase)
+FLOW_OPS = ["platformAddItems", "getCart", "platformUpdateCart", "getItemCount", "applyCoupon", "removeCoupon",
+            "deleteCart"]
 
 
-# --------------------------------------------------------------------------- state variants (flow checks)
-@pytest.fixture
-def cart():
-    """(app, client, cart_id, a second in-stock item) on a fresh sandbox."""
+def flow_findings(app):
+    """{operationId: {check names}} of what the kit's flows phase reports on ``app``."""
+    run = run_conformance(app=app, operation_ids=FLOW_OPS, seed=1, phases="flows", path_params=PATH_PARAMS)
+    return {o.operation_id: {f.check for f in o.findings} for o in run.failed}
+
+
+def test_flows_phase_holds_on_the_clean_sandbox():
+    """The flows phase finds nothing on the clean sandbox."""
+    assert flow_findings(fresh()) == {}
+
+
+def test_state_not_persisted_is_caught(monkeypatch):
+    """(f) A store that never saves (and hands out copies): the flows phase's persisted check names platformAddItems."""
     app = fresh()
-    with TestClient(app, headers=AUTH) as client:
-        items = []
-        for p in client.get("/_cartwright/catalog").json()["products"]:
-            size = next((s["size"] for s in p["sizes"] if any(a["stock"] >= 4 for a in s["articles"])), None)
-            if size is not None:
-                items.append({"item_id": p["item_id"], "item_size": size})
-            if len(items) == 2:
-                break
-        r = client.post(f"{BASE}/detail?b=true", json={"user_id": "variant-user", "items": [{**items[0], "quantity": 1}]})
-        assert r.status_code == 200, r.text
-        yield app, client, r.json()["cart"]["id"], {**items[1], "quantity": 1}
-
-
-def test_flow_checks_hold_on_the_clean_sandbox(cart):
-    """check_persisted and check_deleted_is_gone find nothing on the clean sandbox."""
-    app, client, cart_id, item = cart
-    assert conformance.check_persisted(client, BASE, cart_id, item) == []
-    assert conformance.check_deleted_is_gone(client, BASE, cart_id) == []
-
-
-def test_state_not_persisted_is_caught(cart, monkeypatch):
-    """(f) A store that never saves (and hands out copies): check_persisted names POST detail."""
-    app, client, cart_id, item = cart
     store = app.sandbox.carts.store
-    real_get = type(store).get
-    monkeypatch.setattr(store, "save", lambda c: None)  # this app instance only
+    real_get, real_save = type(store).get, type(store).save
+    saved_once = []
+
+    def save(cart):  # the first save (the new cart) lands; later changes are lost
+        if not saved_once:
+            saved_once.append(cart.id)
+            real_save(store, copy.deepcopy(cart))
+
+    monkeypatch.setattr(store, "save", save)  # this app instance only
     monkeypatch.setattr(store, "get", lambda scope, i: copy.deepcopy(real_get(store, scope, i)))
-    [failure] = conformance.check_persisted(client, BASE, cart_id, item)
-    assert failure.check == "persisted" and failure.operation == "POST detail", failure
-    assert "not saved" in failure.message
+    found = flow_findings(app)
+    assert "persisted" in found.get("platformAddItems", set()), found
 
 
-def test_deleted_cart_still_served_is_caught(cart, monkeypatch):
-    """(g) A cart_archive that does not delete: check_deleted_is_gone names PUT cart_archive."""
-    app, client, cart_id, item = cart
+def test_deleted_cart_still_served_is_caught(monkeypatch):
+    """(g) A cart_archive that does not delete: the flows phase's deleted_is_gone check names deleteCart."""
+    app = fresh()
     monkeypatch.setattr(app.sandbox.carts.store, "remove", lambda c: None)
-    [failure] = conformance.check_deleted_is_gone(client, BASE, cart_id)
+    assert flow_findings(app) == {"deleteCart": {"deleted_is_gone"}}
+
+
+def test_flow_check_failures_carry_data(monkeypatch):
+    """A flow check called directly returns FlowFailure data: check, operation, message and numbers."""
+    app = fresh()
+    monkeypatch.setattr(app.sandbox.carts.store, "remove", lambda c: None)
+    with TestClient(app, headers=AUTH) as client:
+        item = next({"item_id": p["item_id"], "item_size": s["size"], "quantity": 1}
+                    for p in client.get("/_cartwright/catalog").json()["products"] for s in p["sizes"]
+                    if any(a["stock"] >= 2 for a in s["articles"]))
+        cart_id = client.post(f"{BASE}/detail", json={"user_id": "u", "items": [item]}).json()["cart"]["id"]
+        [failure] = conformance.check_deleted_is_gone(client, BASE, cart_id)
     assert failure.check == "deleted_is_gone" and failure.operation == "PUT cart_archive", failure
     assert failure.numbers["after"] == failure.numbers["before"]

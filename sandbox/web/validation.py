@@ -19,10 +19,24 @@ from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators.json import JSONRequestBodyValidator
+from connexion.json_schema import Draft4RequestValidator
 from connexion.validators.parameter import ParameterValidator
-from jsonschema import Draft4Validator, ValidationError
+from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
-_FORMAT_CHECKER = Draft4Validator.FORMAT_CHECKER
+
+def _format_checker() -> FormatChecker:
+    """jsonschema's Draft 4 formats plus OpenAPI's integer widths: ``int32``/``int64`` are ranges the
+    spec promises, so a value outside them is invalid input (400), as a client generated from the spec
+    would never send it."""
+    checker = FormatChecker(formats=Draft4Validator.FORMAT_CHECKER.checkers)
+    for name, bits in (("int32", 32), ("int64", 64)):
+        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+        checker.checks(name)(lambda v, low=low, high=high: not isinstance(v, int) or isinstance(v, bool)
+                             or low <= v <= high)
+    return checker
+
+
+_FORMAT_CHECKER = _format_checker()
 
 class _Cache:
     """Values derived from a spec object, keyed by its identity (the object is kept, so the id stays its own)."""
@@ -154,7 +168,8 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
 
     @property
     def _validator(self):
-        return self._validators.get(self._schema, lambda: JSONRequestBodyValidator._validator.fget(self))
+        return self._validators.get(self._schema, lambda: Draft4RequestValidator(
+            self._schema, format_checker=_FORMAT_CHECKER))
 
 
 VALIDATOR_MAP = {
