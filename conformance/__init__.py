@@ -62,8 +62,11 @@ from ._engine import (
     Finding,
     KitError,
     OperationResult,
+    Plan,
     RunResult,
     enabled_checks,
+    execute,
+    prepare,
     run_conformance,
 )
 from ._reports import html_report, junit_xml, markdown_report
@@ -86,7 +89,7 @@ from ._checks import (
 )
 
 __all__ = [
-    "run_conformance", "RunResult", "OperationResult", "Finding", "KitError", "PHASES", "OFF_BY_DEFAULT",
+    "run_conformance", "prepare", "execute", "Plan", "RunResult", "OperationResult", "Finding", "KitError", "PHASES", "OFF_BY_DEFAULT",
     "enabled_checks", "markdown_report", "html_report", "junit_xml",
     "CART_CHECKS", "FLOW_CHECKS", "FlowFailure", "InvariantViolated",
     "breakup_adds_up", "display_matches_raw", "enkash_totals",

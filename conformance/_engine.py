@@ -373,21 +373,38 @@ def _flows_phase(collector: _Collector, *, app, base_url, headers, path_params, 
 
 
 # --------------------------------------------------------------------------- the entry point
-def run_conformance(*, app: Any = None, base_url: str | None = None, schema_location: str | None = None,
-                    token: str | None = None, headers: dict[str, str] | None = None,
-                    path_params: dict[str, str] | None = None, operation_ids=(), tags=(),
-                    read_only: bool = False, max_examples: int = DEFAULT_MAX_EXAMPLES, seed: int | None = None,
-                    phases: str | Iterable[str] = PHASES, mode: str = "all", enable_checks=(), disable_checks=(),
-                    rate_limit: str | None = None, request_timeout: float | None = None, workers: int = 1,
-                    cart_items: list[dict] | None = None, coupons: list[str] | None = None,
-                    progress: Callable[[str], None] | None = None) -> RunResult:
-    """Test the selected operations with Schemathesis's engine and return every finding as data.
+@dataclass
+class Plan:
+    """A run's resolved options and its loaded, narrowed Schemathesis schema (``prepare`` makes one)."""
 
-    ``app`` (or, with neither ``app`` nor ``base_url``, a fresh sandbox) is tested in process; ``base_url``
-    over HTTP. ``phases``: any of examples, coverage, fuzzing, stateful. ``mode``: positive (schema-valid
-    requests), negative (invalid ones, which must be refused) or all. ``cart_items`` (two add-to-cart items)
-    and ``coupons`` feed the flows phase against a deployment; in process they come from the sandbox. Raises ``KitError`` on bad options
-    or when the engine cannot run."""
+    schema: Any
+    operations: list
+    app: Any
+    base_url: str | None
+    headers: dict[str, str]
+    path_params: dict[str, str]
+    seed: int
+    checks: list[str]
+    phases: tuple[str, ...]
+    mode: str
+    max_examples: int
+    read_only: bool
+    request_timeout: float | None
+    cart_items: list[dict]
+    coupons: list[str]
+
+
+def prepare(*, app: Any = None, base_url: str | None = None, schema_location: str | None = None,
+            token: str | None = None, headers: dict[str, str] | None = None,
+            path_params: dict[str, str] | None = None, operation_ids=(), tags=(),
+            read_only: bool = False, max_examples: int = DEFAULT_MAX_EXAMPLES, seed: int | None = None,
+            phases: str | Iterable[str] = PHASES, mode: str = "all", enable_checks=(), disable_checks=(),
+            rate_limit: str | None = None, request_timeout: float | None = None, workers: int = 1,
+            cart_items: list[dict] | None = None, coupons: list[str] | None = None) -> Plan:
+    """Resolve the options and load the schema, configured for the run (see ``run_conformance``).
+
+    ``plan.schema`` is a plain Schemathesis schema carrying the kit's config (checks, headers, fixed path
+    parameters, seed): the pytest plugin hands it to test authors. Raises ``KitError`` on bad options."""
     phases = parse_phases(phases)
     if mode not in MODES:
         raise KitError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
@@ -409,8 +426,7 @@ def run_conformance(*, app: Any = None, base_url: str | None = None, schema_loca
     config = schemathesis_config(checks=checks, phases=phases, mode=mode, max_examples=max_examples, seed=seed,
                                  headers=all_headers, path_params=dict(path_params or {}), rate_limit=rate_limit,
                                  request_timeout=request_timeout, workers=workers, read_only=read_only,
-                                 dictionaries=dictionaries,
-                                 bindings=bindings)
+                                 dictionaries=dictionaries, bindings=bindings)
     try:
         schema = select(load_schema(config, app=app, base_url=base_url, schema_location=schema_location),
                         operation_ids=operation_ids, tags=tags, read_only=read_only)
@@ -419,23 +435,30 @@ def run_conformance(*, app: Any = None, base_url: str | None = None, schema_loca
         raise
     except Exception as exc:  # noqa: BLE001 - an unloadable schema is a usage problem, said plainly
         raise KitError(f"could not load the schema: {type(exc).__name__}: {exc}") from exc
-    run = RunResult(base_url or "in-process sandbox", seed, max_examples, checks, phases, mode)
+    return Plan(schema, operations, app, base_url, all_headers, dict(path_params or {}), seed, checks, phases, mode,
+                max_examples, read_only, request_timeout, list(cart_items or []), list(coupons or []))
+
+
+def execute(plan: Plan, progress: Callable[[str], None] | None = None) -> RunResult:
+    """Run a prepared plan: Schemathesis's engine for its phases, then the flows phase."""
+    run = RunResult(plan.base_url or "in-process sandbox", plan.seed, plan.max_examples, plan.checks, plan.phases,
+                    plan.mode)
     say = progress or (lambda line: None)
-    say(f"cartwright conform: {len(operations)} operation(s) on {run.target}; phases {', '.join(phases)}; "
-        f"mode {mode}; {max_examples} example(s) per operation; seed {seed}")
-    if not operations:
+    say(f"cartwright conform: {len(plan.operations)} operation(s) on {run.target}; phases {', '.join(plan.phases)}; "
+        f"mode {plan.mode}; {plan.max_examples} example(s) per operation; seed {plan.seed}")
+    if not plan.operations:
         return run
-    collector = _Collector(run, operations, say, SERVE_URL if base_url is None else None)
+    collector = _Collector(run, plan.operations, say, SERVE_URL if plan.base_url is None else None)
     started = time.monotonic()
-    if set(phases) & set(ENGINE_PHASES):
+    if set(plan.phases) & set(ENGINE_PHASES):
         from schemathesis.engine import from_schema
 
-        for event in from_schema(schema).execute():
+        for event in from_schema(plan.schema).execute():
             collector.handle(event)
-    if "flows" in phases:
-        _flows_phase(collector, app=app, base_url=base_url, headers=all_headers, path_params=path_params or {},
-                     read_only=read_only, cart_items=cart_items or [], coupons=coupons or [],
-                     request_timeout=request_timeout)
+    if "flows" in plan.phases:
+        _flows_phase(collector, app=plan.app, base_url=plan.base_url, headers=plan.headers,
+                     path_params=plan.path_params, read_only=plan.read_only, cart_items=plan.cart_items,
+                     coupons=plan.coupons, request_timeout=plan.request_timeout)
     run.elapsed = time.monotonic() - started
     for n, res in enumerate(run.operations, 1):
         verdict = "ok" if res.ok else f"FAILED ({len(res.findings)})"
@@ -443,3 +466,18 @@ def run_conformance(*, app: Any = None, base_url: str | None = None, schema_loca
     say(f"cartwright conform: {len(run.operations) - len(run.failed)} passed, {len(run.failed)} failed "
         f"in {run.elapsed:.1f}s")
     return run
+
+
+def run_conformance(*, progress: Callable[[str], None] | None = None, **options: Any) -> RunResult:
+    """Test the selected operations with Schemathesis's engine plus the flows phase; every finding is data.
+
+    Options (all keyword, as ``prepare`` takes them): ``app`` (or, with neither ``app`` nor ``base_url``,
+    a fresh sandbox) is tested in process, ``base_url`` over HTTP with ``schema_location`` (default the
+    bundled spec); ``token``, ``headers``, ``path_params``; ``operation_ids``/``tags`` select (either
+    matching), ``read_only`` sends GET only; ``max_examples``, ``seed``; ``phases``: any of examples,
+    coverage, fuzzing, stateful, flows; ``mode``: positive (schema-valid requests), negative (invalid
+    ones, which must be refused) or all; ``enable_checks``/``disable_checks`` adjust ``OFF_BY_DEFAULT``;
+    ``rate_limit`` ("10/s"), ``request_timeout`` (seconds), ``workers``; ``cart_items`` (two add-to-cart
+    items) and ``coupons`` feed the flows phase against a deployment (in process: from the sandbox).
+    Raises ``KitError`` on bad options or when the engine cannot run."""
+    return execute(prepare(**options), progress)
