@@ -7,6 +7,7 @@ import pytest
 from broken import RewriteJson
 from cartkit import served
 from conftest import FROZEN_NOW
+from conformance import run_conformance
 from conformance.cli import main as conform
 from sandbox import Settings, create_app
 from starlette.testclient import TestClient
@@ -191,3 +192,39 @@ def test_cartwright_cli_dispatches_conform(clean_app, capsys):
 
     assert main(["conform", *args(ops=["getItemCount"], examples=2)]) == 0
     assert "1 passed, 0 failed" in capsys.readouterr().out
+
+
+def test_request_timeout_is_reported_with_the_operation(clean_app):
+    """--request-timeout: an operation slower than the limit is a failure naming it; the others pass."""
+    import asyncio
+
+    async def slow_count(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].endswith("/basic"):
+            await asyncio.sleep(1.5)
+        await clean_app(scope, receive, send)
+
+    with served(slow_count) as port:
+        run = run_conformance(base_url=f"http://127.0.0.1:{port}", token="t", seed=1, max_examples=2,
+                              operation_ids=["getItemCount", "getCoupons"], phases="fuzzing", request_timeout=0.3,
+                              path_params={"company_id": "1", "application_id": "app-1"})
+    assert [o.operation_id for o in run.failed] == ["getItemCount"]
+    assert "timed out" in run.failed[0].findings[0].message
+
+
+def test_rate_limit_paces_requests(clean_app):
+    """--rate-limit 5/s: the run takes at least as long as its requests need at that pace."""
+    import time
+
+    sent = []
+
+    async def counting(scope, receive, send):
+        if scope["type"] == "http" and scope["path"].startswith("/service/"):
+            sent.append(time.monotonic())
+        await clean_app(scope, receive, send)
+
+    with served(counting) as port:
+        run = run_conformance(base_url=f"http://127.0.0.1:{port}", token="t", seed=1, max_examples=5,
+                              operation_ids=["getItemCount", "getCoupons"], phases="fuzzing", rate_limit="5/s",
+                              path_params={"company_id": "1", "application_id": "app-1"})
+    assert run.ok and len(sent) >= 10
+    assert sent[-1] - sent[0] >= (len(sent) - 5) / 5  # at most 5 in any second, bursts included
