@@ -68,6 +68,14 @@ def test_invalid_input_accepted_is_caught_with_negative_data(capsys):
     assert code == 1 and "FAILED GET /service/platform/cart/v1.0/company/{company_id}" in capsys.readouterr().out
 
 
+def test_valid_input_refused_is_caught():
+    """(i) platformUpdateCart refusing every request with 413 (documented, but not for valid small bodies): positive_data_acceptance."""
+    app = RewriteStatus(fresh(), lambda status, query: 413, "/detail", "PUT",
+                        body={"success": False, "message": "too large", "error": "PayloadTooLarge"})
+    found = failing(app, ["platformUpdateCart", "getItemCount"], examples=5, mode="positive")
+    assert found == {"platformUpdateCart": {"positive_data_acceptance"}}, found
+
+
 def test_wrong_totals_are_caught():
     """(h) getCart answering a total 10 above its parts: the kit's breakup_adds_up check names getCart."""
     def bump(body):
