@@ -299,3 +299,56 @@ def test_used_up_coupon_is_refused(client, app, catalog):
     create_coupon(client, "ONCE50", restrictions={"uses": {"maximum": {"total": 1}, "remaining": {"total": 0}}})
     cart_id = add(client, [(untouched(app, catalog), 1)]).json()["cart"]["id"]
     assert_fynd_error(apply(client, cart_id, "ONCE50"), 400, "used up")
+
+
+AUTO_BASE = "/service/platform/cart/v1.0/company/1/application/auto-coupons"
+
+
+def auto_coupon(client, code, percent, max_off, **extra):
+    """An approved, displayed percentage coupon with ``auto_apply`` on, in the AUTO_BASE application."""
+    body = {**extra, "code": code, "type_slug": "percentage", "display_meta": {"title": f"Auto {code}"},
+            "rule_definition": {"type": "percentage", "applicable_on": "amount", "calculate_on": "esp",
+                                "auto_apply": True},
+            "rule": [{"key": 1, "value": percent, "max": max_off}], "_schedule": {"status": "approved"},
+            "state": {"is_archived": False, "is_display": True, "is_public": True}}
+    r = client.post(f"{AUTO_BASE}/coupon", json=body)
+    assert r.status_code == 201, r.text
+
+
+def auto_cart(client, a, user):
+    r = client.post(f"{AUTO_BASE}/detail?b=true", json={"user_id": user, "items": [
+        {"item_id": a.item_id, "item_size": a.size, "quantity": 1}]})
+    assert r.status_code == 200, r.text
+    return r.json()["cart"]
+
+
+def test_auto_apply_coupon_lands_on_qualifying_carts_until_removed(client, app, catalog):
+    """The best live auto_apply coupon is on a cart without being applied; DELETE takes it off for good."""
+    a = untouched(app, catalog, minimum=2)
+    auto_coupon(client, "AUTO5", 5, 10_000)
+    auto_coupon(client, "AUTO8", 8, 10_000)
+    cart = auto_cart(client, a, "auto-user")
+    assert cart["coupon"]["coupon_code"] == "AUTO8"  # the larger saving wins
+    assert raw_of(cart)["coupon"] == -money(a.effective * 8 / PCT)
+    assert cart["breakup_values"]["coupon"]["is_applied"] is True
+    listed = client.get(f"{AUTO_BASE}/platform-pos-coupon?id={cart['id']}").json()
+    assert [c["coupon_code"] for c in listed["available_coupon_list"] if c["is_applied"]] == ["AUTO8"]
+    r = client.delete(f"{AUTO_BASE}/platform-pos-coupon?uid={cart['id']}")
+    assert r.status_code == 200, r.text
+    after = client.get(f"{AUTO_BASE}/detail?id={cart['id']}&b=true").json()
+    assert raw_of(after)["coupon"] == 0 and not after.get("coupon", {}).get("coupon_code")
+    assert raw_of(after)["total"] == raw_of(cart)["total"] + money(a.effective * 8 / PCT) + (
+        raw_of(after)["delivery_charge"] - raw_of(cart)["delivery_charge"])
+    r = client.post(f"{AUTO_BASE}/platform-pos-coupon?id={cart['id']}&b=true", json={"coupon_code": "AUTO5"})
+    assert r.status_code == 201 and r.json()["coupon"]["coupon_code"] == "AUTO5"  # an explicit choice still works
+
+
+def test_auto_apply_coupon_skips_carts_it_does_not_fit(client, app, catalog):
+    """An auto_apply coupon whose minimum cart value is not met stays off; default (non-auto) coupons never appear."""
+    a = untouched(app, catalog)
+    auto_coupon(client, "AUTOBIG", 50, 10_000, restrictions={"price_range": {"min": int(a.effective) * 10}})
+    cart = auto_cart(client, a, "small-cart-user")
+    assert raw_of(cart)["coupon"] == 0 and not (cart.get("coupon") or {}).get("coupon_code")
+    default = add(client, [(a, 1)], user_id="default-scope-user").json()["cart"]
+    assert raw_of(default)["coupon"] == 0
+

@@ -131,3 +131,49 @@ def test_checked_out_cart_leaves_the_cart_list(client, catalog):
     assert cart_id in [c["cart_id"] for c in client.get(f"{BASE}/cart-list").json()["data"]]
     assert v2(client, cart_id).status_code == 200
     assert cart_id not in [c["cart_id"] for c in client.get(f"{BASE}/cart-list").json()["data"]]
+
+
+def two_store_article(catalog, minimum=2):
+    """(article, other) of one item and size, sold by two stores, each with ``minimum`` units."""
+    for a in catalog.articles:
+        if a.stock < minimum:
+            continue
+        other = next((b for b in catalog.articles_for(a.item_id, a.size)
+                      if b.store_uid != a.store_uid and b.stock >= minimum), None)
+        if other is not None:
+            return a, other
+    raise LookupError("no item sold by two stores")
+
+
+def at(article, quantity):
+    """An add-to-cart item for ``article``'s own store."""
+    return {"item_id": article.item_id, "item_size": article.size, "quantity": quantity, "store_id": article.store_uid}
+
+
+def test_pick_at_store_uid_checks_out_from_that_store(client, catalog):
+    """v2 checkout with pick_at_store_uid: the order's lines come from that store, its stock goes down, no delivery charge."""
+    a, other = two_store_article(catalog)
+    cart = add(client, [at(a, 1)]).json()["cart"]
+    assert cart["items"][0]["article"]["store"]["uid"] == a.store_uid
+    r = v2(client, cart["id"], order_type="HomeDelivery", pick_at_store_uid=other.store_uid)
+    assert r.status_code == 200, r.text
+    [item] = r.json()["cart"]["items"]
+    assert item["article"]["store"]["uid"] == other.store_uid
+    assert raw_of(r.json()["cart"])["delivery_charge"] == 0
+    left = other.stock - 1  # the pick-up store's stock went down, the first store's did not
+    assert_fynd_error(add(client, [at(other, left + 1)], user_id="o1"), 400, "only")
+    assert add(client, [at(a, a.stock)], user_id="o2").status_code == 200
+
+
+def test_refused_checkout_leaves_the_cart_as_it_was(client, catalog):
+    """Unknown pick-up store (404), a store not selling the item (400), a bad payment mode: the cart is unchanged."""
+    a = articles(catalog, min_stock=2)[0]
+    cart_id = add(client, [(a, 1)]).json()["cart"]["id"]
+    before = get_cart(client, f"id={cart_id}&b=true").json()
+    assert_fynd_error(v2(client, cart_id, pick_at_store_uid=999999), 404, "pick_at_store_uid", "999999")
+    elsewhere = next(s.uid for s in catalog.stores
+                     if not any(b.store_uid == s.uid for b in catalog.articles_for(a.item_id, a.size)))
+    assert_fynd_error(v2(client, cart_id, pick_at_store_uid=elsewhere), 400, "pick_at_store_uid", str(elsewhere))
+    assert_fynd_error(v2(client, cart_id, order_type="PickAtStore",
+                         payment_methods=[{"mode": "BARTER", "payment_meta": {}}]), 400, "payment_mode")
+    assert get_cart(client, f"id={cart_id}&b=true").json() == before

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 from .catalog import Article, Catalog, PinCode, Product, Store
@@ -64,6 +65,7 @@ class Cart:
     lines: list[CartLine] = field(default_factory=list)
     meta: dict = field(default_factory=dict)
     coupon_code: str | None = None
+    auto_coupons_declined: bool = False    # the customer removed a coupon: auto-apply coupons stay off
     adjustments: list = field(default_factory=list)   # of adjustments.Adjustment
     order_type: str | None = None          # HomeDelivery / PickAtStore, as chosen for the shipments
     address_id: str | None = None          # the shipping address selected for the cart
@@ -267,8 +269,10 @@ class CartService:
         lines = tuple(self.priced_line(line) for line in cart.lines)
         coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
         now = self.clock.now()
-        outcome = apply_offers(self.units(lines), self.offers.promotions(cart.scope), coupon, now, cart.user_id,
-                               (cart.payment or {}).get("mode"))
+        units, promotions, mode = self.units(lines), self.offers.promotions(cart.scope), (cart.payment or {}).get("mode")
+        outcome = apply_offers(units, promotions, coupon, now, cart.user_id, mode)
+        if coupon is None and not cart.auto_coupons_declined and lines:
+            coupon, outcome = self._auto_coupon(cart, units, promotions, now, mode, outcome)
         live = [a for a in (cart.adjustments if adjustments is None else adjustments) if a.active_at(now)]
         cod = self.cod_charge if lines and (cart.payment or {}).get("mode") == "COD" else ZERO
         totals = self._totals(lines, outcome, order_type,
@@ -279,6 +283,21 @@ class CartService:
         message = invalid[0].availability.message if invalid else ""
         return PricedCart(cart, lines, totals, order_type, not invalid, message, self.rules_for(cart.scope), outcome,
                           coupon)
+
+    def _auto_coupon(self, cart: Cart, units, promotions, now, mode, without: OfferOutcome):
+        """The live ``auto_apply`` coupon that takes the most off this cart (ties: the first code; a shipping
+        coupon, which takes nothing off the goods, ranks last), with its outcome; ``(None, without)`` when
+        none applies."""
+        best: tuple[Decimal, str, Offer, OfferOutcome] | None = None
+        for offer in self.offers.coupons(cart.scope):
+            if not offer.auto_apply:
+                continue
+            outcome = apply_offers(units, promotions, offer, now, cart.user_id, mode)
+            if outcome.coupon is None or (outcome.coupon.total <= ZERO and not outcome.coupon.shipping):
+                continue
+            if best is None or (outcome.coupon.total, best[1]) > (best[0], offer.code):
+                best = (outcome.coupon.total, offer.code, offer, outcome)
+        return (best[2], best[3]) if best else (None, without)
 
     def _totals(self, lines: Sequence[PricedLine], outcome: OfferOutcome, order_type: str = HOME_DELIVERY,
                 adjustment_discount=ZERO, adjustment_charge=ZERO, cod_charge=ZERO, rules=None) -> Breakup:

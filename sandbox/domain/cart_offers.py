@@ -97,9 +97,10 @@ class CartOffers:
         return self.carts.priced(cart)
 
     def remove_coupon(self, cart: Cart) -> PricedCart:
-        """Take the coupon off (a cart without one stays as it is)."""
+        """Take the coupon off (a cart without one stays as it is); auto-apply coupons stay off afterwards."""
         self.carts.writable(cart)
         cart.coupon_code = None
+        cart.auto_coupons_declined = True
         cart.last_modified = self.now
         self.carts.store.save(cart)
         return self.carts.priced(cart)
@@ -124,7 +125,7 @@ class CartOffers:
             if offer.users and cart.user_id not in offer.users:
                 continue
             result, why = evaluate(offer, units, value, len(units))
-            applied = cart.coupon_code == offer.code
+            applied = priced.coupon is not None and priced.coupon.code == offer.code
             discount = result.total if result is not None else ZERO
             choices.append(CouponChoice(offer, applied, result is not None, discount,
                                         "" if result is not None else f"coupon {offer.code} {why}"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any, Callable, Protocol, Sequence
 
@@ -105,47 +105,76 @@ class Checkout:
     # ------------------------------------------------------------------ checkout of a cart
     def checkout(self, cart: Cart, user_id: str | None, order_type: str | None, address_id: str | None,
                  payment_mode: str | None, methods: list[dict] | None = None,
-                 billing_address_id: str | None = None) -> Order:
-        """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order."""
+                 billing_address_id: str | None = None, pick_at_store: int | None = None) -> Order:
+        """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order.
+
+        The checks run on a copy of the cart (order type, pick-up store), so a refusal leaves the cart
+        exactly as it was; the order is saved in one step. ``pick_at_store`` makes it a pick-up order
+        from that store: every line moves to the store's article of its item and size."""
         if cart.order_id is not None:
             return Order(cart.order_id, cart, self.carts.priced(cart), self.carts.priced(cart).breakup.total, True)
         if user_id and cart.user_id and user_id != cart.user_id:
             raise InvalidValue(f"user_id: cart {cart.id} belongs to another user", field="user_id", value=user_id)
         if not cart.lines:
             raise Refused(f"id: cart {cart.id} has no items", field="id", value=cart.id)
+        trial = replace(cart, lines=[replace(line) for line in cart.lines])
         if order_type is not None:
-            cart.order_type = order_type
-        address_id = address_id or cart.address_id
-        pick_up = (cart.order_type or "") == PICK_AT_STORE
+            trial.order_type = order_type
+        if pick_at_store is not None:
+            trial.order_type = PICK_AT_STORE
+            trial.lines = self._lines_at_store(trial, pick_at_store)
+        address_id = address_id or trial.address_id
+        pick_up = (trial.order_type or "") == PICK_AT_STORE
         if not address_id and not pick_up:
             raise Refused("address_id: select a delivery address before checkout", field="address_id")
-        pin = self._pin(cart.scope, address_id, "address_id") if address_id else None
-        mode = payment_mode or (methods[0].get("mode") if methods else None) or (cart.payment or {}).get("mode")
+        pin = self._pin(trial.scope, address_id, "address_id") if address_id else None
+        mode = payment_mode or (methods[0].get("mode") if methods else None) or (trial.payment or {}).get("mode")
         mode = self._mode(mode, "payment_mode")
         if mode == "COD" and pin is not None and not pin.cod:
             raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                           field="payment_mode", value=mode)
-        priced = self.carts.priced(cart)
+        priced = self.carts.priced(trial)
         for p in priced.lines:
             if not p.availability.is_valid:
-                raise OutOfStock(f"items: {p.availability.message}", field="items", value=p.product.uid)
+                field = "pick_at_store_uid" if pick_at_store is not None else "items"
+                raise OutOfStock(f"{field}: {p.availability.message}", field=field, value=p.product.uid)
         if self.checkout_problems is not None:
-            problems = self.checkout_problems(cart)   # the application's cart configuration
+            problems = self.checkout_problems(trial)   # the application's cart configuration
             if problems:
                 raise problems[0]
         # Everything checked: take the stock and close the cart, all at once.
         for p in priced.lines:
             self.carts.store.take(p.article.article_id, p.line.quantity)
-        cart.payment = {**(cart.payment or {}), "mode": mode}
-        cart.address_id = address_id
+        trial.payment = {**(trial.payment or {}), "mode": mode}
+        trial.address_id = address_id
         if billing_address_id:
-            cart.billing_address_id = billing_address_id
-        cart.order_id = self._order_id()
-        cart.checked_out_on = cart.last_modified = self.carts.clock.now()
-        self.carts.store.save(cart)
-        self.carts.store.release(cart)
-        priced = self.carts.priced(cart)
-        return Order(cart.order_id, cart, priced, priced.breakup.total, False)
+            trial.billing_address_id = billing_address_id
+        trial.order_id = self._order_id()
+        trial.checked_out_on = trial.last_modified = self.carts.clock.now()
+        self.carts.store.save(trial)
+        self.carts.store.release(trial)
+        priced = self.carts.priced(trial)
+        return Order(trial.order_id, trial, priced, priced.breakup.total, False)
+
+    def _lines_at_store(self, cart: Cart, store_uid: int) -> list:
+        """The cart's lines moved to ``store_uid``'s articles (quantities merge where two lines meet)."""
+        catalog = self.carts.catalog
+        if catalog.store(store_uid) is None:
+            raise NotFound(f"pick_at_store_uid: no store {store_uid}", field="pick_at_store_uid", value=store_uid)
+        moved: list = []
+        for line in cart.lines:
+            article = next((a for a in catalog.articles_for(line.item_id, line.size) if a.store_uid == store_uid),
+                           None)
+            if article is None:
+                raise Refused(f"pick_at_store_uid: store {store_uid} does not sell item {line.item_id} size "
+                              f"{line.size}", field="pick_at_store_uid", value=store_uid)
+            same = next((m for m in moved if m.article_id == article.article_id), None)
+            if same is not None:
+                same.quantity += line.quantity
+            else:
+                moved.append(replace(line, article_id=article.article_id, store_uid=article.store_uid,
+                                     seller_uid=article.seller_uid))
+        return moved
 
     def _order_id(self) -> str:
         # Fynd order ids look like FY followed by digits and letters.

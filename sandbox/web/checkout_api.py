@@ -43,7 +43,7 @@ class CheckoutApi:
         cart = s.carts.require((company_id, application_id), id_ or body["id"])
         order = s.checkout.checkout(cart, body.get("user_id"), body.get("order_type"), body.get("address_id"),
                                     body.get("payment_mode"), body.get("payment_methods"),
-                                    body.get("billing_address_id"))
+                                    body.get("billing_address_id"), body.get("pick_at_store_uid"))
         return {"success": True, "order_id": order.order_id, "message": "order placed", "data": {
             "order_value": out.number(order.value), "repeated": order.repeated}, "cart": checked_cart(order, s),
             "callback_url": body.get("callback_url", ""), "payment_confirm_url": "", "app_intercept_url": ""}, 200
