@@ -49,6 +49,15 @@ def test_plugin_suite_passes_on_the_in_process_sandbox(tmp_path):
     assert "2 passed" in out
 
 
+def test_plugin_suite_passes_on_a_server_on_a_url(tmp_path):
+    """The same suite passes against a clean sandbox served on a loopback port (--cartwright-base-url)."""
+    with served(create_app(Settings(frozen_time=FROZEN_NOW))) as port:
+        code, out = run_suite(tmp_path, "--cartwright-base-url", f"http://127.0.0.1:{port}",
+                              "--cartwright-token", "t0k")
+    assert code == 0, out
+    assert "2 passed" in out
+
+
 def test_plugin_suite_fails_on_a_broken_server(tmp_path):
     """Against a broken sandbox on a URL, both the parametrised test and the kit run fail, naming the defect."""
     def rewrite(body):
