@@ -35,8 +35,6 @@ OFF_BY_DEFAULT = {
     # The sandbox accepts any bearer token unless started with --tokens; turn it on for deployments
     # that enforce auth.
     "ignored_auth": "the sandbox accepts any bearer token by default",
-    # Needs a threshold to mean anything.
-    "max_response_time": "needs a threshold",
 }
 
 

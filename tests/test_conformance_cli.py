@@ -228,3 +228,15 @@ def test_rate_limit_paces_requests(clean_app):
                               path_params={"company_id": "1", "application_id": "app-1"})
     assert run.ok and len(sent) >= 10
     assert sent[-1] - sent[0] >= (len(sent) - 5) / 5  # at most 5 in any second, bursts included
+
+
+def test_ignored_auth_is_opt_in_and_holds_when_the_sandbox_checks_tokens():
+    """--check ignored_auth flags the open default sandbox, and passes one started with required tokens."""
+    def auth_findings(app):
+        run = run_conformance(app=app, operation_ids=["getCoupons"], seed=1, max_examples=3, phases="fuzzing",
+                              enable_checks=["ignored_auth"], path_params={"company_id": "1", "application_id": "a"})
+        assert "ignored_auth" in run.checks
+        return {f.check for o in run.operations for f in o.findings}
+
+    assert auth_findings(create_app(Settings(frozen_time=FROZEN_NOW))) == {"ignored_auth"}
+    assert auth_findings(create_app(Settings(frozen_time=FROZEN_NOW, tokens=frozenset({"sandbox"})))) == set()

@@ -5,7 +5,6 @@ Schemathesis's phases, state ones through the kit's flows phase. The README's "D
 """
 import copy
 
-import pytest
 from starlette.testclient import TestClient
 
 import conformance
