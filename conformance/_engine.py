@@ -196,7 +196,10 @@ def sandbox_dictionaries(app: Any) -> tuple[dict[str, list], dict[str, tuple[str
 
 # --------------------------------------------------------------------------- schema loading
 def spec_path() -> Path:
-    return Path(__file__).resolve().parents[1] / "spec" / "openapi.yaml"
+    """The bundled spec: the sandbox package's copy (a symlink to spec/openapi.yaml in the repository)."""
+    from importlib.resources import files
+
+    return Path(str(files("sandbox").joinpath("openapi.yaml")))
 
 
 def load_schema(config, *, app: Any = None, base_url: str | None = None, schema_location: str | None = None):

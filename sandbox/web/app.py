@@ -31,7 +31,9 @@ from .jsonify import JSONIFIER
 from .limits import BodyLimit
 from .validation import VALIDATOR_MAP
 
-SPEC = Path(__file__).resolve().parents[2] / "spec" / "openapi.yaml"
+# sandbox/openapi.yaml is a symlink to spec/openapi.yaml, so the spec ships inside the wheel too
+# (a non-editable install has no spec/ folder).
+SPEC = Path(__file__).resolve().parents[1] / "openapi.yaml"
 ADMIN_SPEC = Path(__file__).resolve().parents[1] / "admin.yaml"
 
 
