@@ -44,6 +44,13 @@ def config_entry(entity_type: str, kind: str) -> dict:
             "created_on": CONFIG_DATE, "modified_on": CONFIG_DATE}
 
 
+def review_windows(approved_start_time, approved_end_time, review_start_time, review_end_time) -> dict:
+    """The list filters' approval and review date bounds, parsed (each named in its error)."""
+    given = {"approved_start_time": approved_start_time, "approved_end_time": approved_end_time,
+             "review_start_time": review_start_time, "review_end_time": review_end_time}
+    return {name: parse_date(name, value) for name, value in given.items()}
+
+
 def required_code(code: str | None) -> str:
     if not code:
         raise InvalidValue("query parameter 'code' is required", field="code", value=code)
@@ -65,10 +72,7 @@ class OffersApi:
             (company_id, application_id), page_no=page_no, page_size=page_size, is_archived=is_archived,
             title=title, is_public=is_public, is_display=is_display, type_slug=type_slug, code=code,
             created_by=created_by, reviewed_by=reviewed_by, status=status,
-            approved_start_time=parse_date("approved_start_time", approved_start_time),
-            approved_end_time=parse_date("approved_end_time", approved_end_time),
-            review_start_time=parse_date("review_start_time", review_start_time),
-            review_end_time=parse_date("review_end_time", review_end_time))
+            **review_windows(approved_start_time, approved_end_time, review_start_time, review_end_time))
         return {"items": docs, "page": page(page_no, page_size, total)}, 200
 
     async def createCoupon(self, company_id, application_id, body):
@@ -99,10 +103,7 @@ class OffersApi:
             (company_id, application_id), page_no=page_no, page_size=page_size, q=q, is_active=is_active,
             promo_group=promo_group, promotion_type=promotion_type, fp_panel=fp_panel, promotion_id=promotion_id,
             created_by=created_by, reviewed_by=reviewed_by, status=status,
-            approved_start_time=parse_date("approved_start_time", approved_start_time),
-            approved_end_time=parse_date("approved_end_time", approved_end_time),
-            review_start_time=parse_date("review_start_time", review_start_time),
-            review_end_time=parse_date("review_end_time", review_end_time))
+            **review_windows(approved_start_time, approved_end_time, review_start_time, review_end_time))
         return {"items": docs, "page": page(page_no, page_size, total)}, 200
 
     async def createPromotion(self, company_id, application_id, body):
