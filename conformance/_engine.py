@@ -1,7 +1,7 @@
 """The kit's one engine: Schemathesis 4's own engine, configured for a cart API, its events kept as data.
 
 ``run_conformance`` builds a Schemathesis config (checks, phases, generation mode, seed, headers, fixed
-path parameters, dictionaries of known-good values, rate limit, timeout), loads the schema (in process
+path parameters, rate limit, timeout), loads the schema (in process
 from the sandbox's ASGI app, or the bundled spec against ``--base-url``), runs
 ``schemathesis.engine.from_schema(schema).execute()`` and folds its events into a ``RunResult``: one
 ``OperationResult`` per selected operation, each failure a ``Finding`` with the curl lines that
@@ -10,9 +10,11 @@ reproduce it. The CLI, the pytest plugin and the tests all call it; the reports 
 
 from __future__ import annotations
 
+import json
 import random
 import time
 import warnings
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -139,9 +141,7 @@ def enabled_checks(enable: Iterable[str] = (), disable: Iterable[str] = ()) -> l
 
 def schemathesis_config(*, checks: list[str], phases: tuple[str, ...], mode: str, max_examples: int, seed: int,
                         headers: dict[str, str], path_params: dict[str, str], rate_limit: str | None,
-                        request_timeout: float | None, workers: int = 1, read_only: bool = False,
-                        dictionaries: dict[str, list] | None = None,
-                        bindings: dict[str, tuple[str, float]] | None = None):
+                        request_timeout: float | None, workers: int = 1, read_only: bool = False):
     """The Schemathesis config for one run (the same structure as its TOML file)."""
     from schemathesis.config import SchemathesisConfig
 
@@ -165,33 +165,32 @@ def schemathesis_config(*, checks: list[str], phases: tuple[str, ...], mode: str
         data["rate-limit"] = rate_limit
     if request_timeout:
         data["request-timeout"] = request_timeout
-    if dictionaries:
-        data["dictionaries"] = {name: {"values": values} for name, values in dictionaries.items() if values}
-        data["parameters"].update({key: {"dictionary": name, "probability": p}
-                                   for key, (name, p) in (bindings or {}).items() if name in data["dictionaries"]})
     return SchemathesisConfig.from_dict(data)
 
 
-def sandbox_dictionaries(app: Any) -> tuple[dict[str, list], dict[str, tuple[str, float]]]:
-    """Known-good values from an in-process sandbox's admin catalog (``GET /_cartwright/catalog``), bound
-    to add-to-cart's item fields so that a share of generated carts hold real items and the cart
-    invariants have something to check. An app without that endpoint gives none."""
-    from starlette.testclient import TestClient
+def steer_add_to_cart(schema, items: list[dict]) -> None:
+    """Known-good items in generated add-to-cart requests, through a Schemathesis ``map_case`` hook on
+    ``schema``: two of three positive platformAddItems cases (chosen from the case itself, so the same
+    seed steers the same cases) add one of ``items`` and drop a generated cart ``id``. Item ids are
+    opaque to a generator; without this, add-to-cart almost never succeeds, so the stateful phase never
+    follows the links out of it and the cart invariants see only empty carts."""
+    if not items:
+        return
 
-    try:
-        with TestClient(app) as client:
-            response = client.get("/_cartwright/catalog")
-        products = response.json()["products"] if response.status_code == 200 else []
-        ids = sorted({p["item_id"] for p in products})
-        sizes = sorted({s["size"] for p in products for s in p["sizes"]})
-    except (KeyError, TypeError, ValueError):
-        return {}, {}
-    if not ids:
-        return {}, {}
-    dictionaries = {"catalog_item_ids": ids, "catalog_sizes": sizes}
-    bindings = {"body.items[*].item_id": ("catalog_item_ids", 0.7),
-                "body.items[*].item_size": ("catalog_sizes", 0.7)}
-    return dictionaries, bindings
+    def map_case(context, case):
+        operation = context.operation
+        meta = case.meta
+        if (operation is None or operation.definition.raw.get("operationId") != "platformAddItems"
+                or meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict)):
+            return case
+        digest = zlib.crc32(json.dumps(case.body, sort_keys=True, default=str).encode())
+        if digest % 3:
+            case.body = {**case.body, "items": [{**items[digest % len(items)], "quantity": 1}]}
+            if case.query and "id" in case.query:
+                case.query = {k: v for k, v in case.query.items() if k != "id"}
+        return case
+
+    schema.hooks.register_hook_with_name(map_case, "map_case")
 
 
 # --------------------------------------------------------------------------- schema loading
@@ -334,7 +333,7 @@ def _flows_phase(collector: _Collector, *, app, base_url, headers, path_params, 
                  request_timeout) -> None:
     """Run ``_flows.run_flows`` when add-to-cart is selected and the run may write; file its findings
     under the operations they name."""
-    from ._flows import CART_BASE, RecordingClient, operation_id_of, run_flows, sandbox_flow_inputs
+    from ._flows import CART_BASE, RecordingClient, coupon_codes, operation_id_of, run_flows
 
     say, run = collector.say, collector.run
     if read_only or not any(o.operation_id == "platformAddItems" for o in run.operations):
@@ -357,9 +356,8 @@ def _flows_phase(collector: _Collector, *, app, base_url, headers, path_params, 
         curl_base = base_url
     base = CART_BASE.format(**ids)
     with raw_client:
-        if base_url is None:
-            found_items, found_coupons = sandbox_flow_inputs(raw_client, base)
-            cart_items, coupons = cart_items or found_items, coupons or found_coupons
+        if base_url is None and not coupons:
+            coupons = coupon_codes(raw_client, base)
         if not cart_items:
             say("phase flows: skipped (no known item: give --cart-item ITEM_ID:SIZE, twice)")
             return
@@ -429,15 +427,21 @@ def prepare(*, app: Any = None, base_url: str | None = None, schema_location: st
         all_headers.setdefault("Authorization", f"Bearer {token}")
     seed = random.randrange(2**31) if seed is None else seed
     checks = enabled_checks(enable_checks, disable_checks)
-    dictionaries, bindings = sandbox_dictionaries(app) if base_url is None else ({}, {})
+    if base_url is None and not cart_items:
+        from starlette.testclient import TestClient
+
+        from ._flows import catalog_items
+
+        with TestClient(app) as client:
+            cart_items = catalog_items(client)
     config = schemathesis_config(checks=checks, phases=phases, mode=mode, max_examples=max_examples, seed=seed,
                                  headers=all_headers, path_params=dict(path_params or {}), rate_limit=rate_limit,
-                                 request_timeout=request_timeout, workers=workers, read_only=read_only,
-                                 dictionaries=dictionaries, bindings=bindings)
+                                 request_timeout=request_timeout, workers=workers, read_only=read_only)
     try:
         schema = select(load_schema(config, app=app, base_url=base_url, schema_location=schema_location),
                         operation_ids=operation_ids, tags=tags, read_only=read_only)
         operations = [r.ok() for r in schema.get_all_operations()]
+        steer_add_to_cart(schema, list(cart_items or []))
     except KitError:
         raise
     except Exception as exc:  # noqa: BLE001 - an unloadable schema is a usage problem, said plainly

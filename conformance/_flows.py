@@ -144,22 +144,28 @@ def run_flows(client: RecordingClient, base: str, items: list[dict], coupons: li
     return findings + client.problems, notes
 
 
-def sandbox_flow_inputs(client: Any, base: str) -> tuple[list[dict], list[str]]:
-    """Two in-stock items of different products from the sandbox's admin catalog, and the coupon codes
-    its ``getCoupons`` lists. Empty lists when the target has no admin catalog."""
+def catalog_items(client: Any, limit: int = 12) -> list[dict]:
+    """Up to ``limit`` add-to-cart items, each an in-stock size of a different product, from the sandbox's
+    admin catalog (``GET /_cartwright/catalog``); empty when the target has none."""
     r = client.request("GET", "/_cartwright/catalog")
     items: list[dict] = []
-    if r.status_code == 200:
-        for p in r.json().get("products", []):
-            size = next((s["size"] for s in p["sizes"] if any(a["stock"] >= 4 for a in s["articles"])), None)
-            if size is not None:
-                items.append({"item_id": p["item_id"], "item_size": size})
-            if len(items) == 2:
-                break
+    if r.status_code != 200:
+        return items
+    for p in r.json().get("products", []):
+        size = next((s["size"] for s in p["sizes"] if any(a["stock"] >= 4 for a in s["articles"])), None)
+        if size is not None:
+            items.append({"item_id": p["item_id"], "item_size": size})
+        if len(items) == limit:
+            break
+    return items
+
+
+def coupon_codes(client: Any, base: str) -> list[str]:
+    """The coupon codes ``getCoupons`` lists (its first page of 50)."""
     r = client.request("GET", f"{base}/coupon?page_size=50")
-    codes = [i["code"] for i in r.json().get("items", []) if isinstance(i.get("code"), str)] \
-        if r.status_code == 200 else []
-    return items, codes
+    if r.status_code != 200:
+        return []
+    return [i["code"] for i in r.json().get("items", []) if isinstance(i.get("code"), str)]
 
 
 def parse_cart_item(text: str) -> dict:

@@ -240,3 +240,23 @@ def test_ignored_auth_is_opt_in_and_holds_when_the_sandbox_checks_tokens():
 
     assert auth_findings(create_app(Settings(frozen_time=FROZEN_NOW))) == {"ignored_auth"}
     assert auth_findings(create_app(Settings(frozen_time=FROZEN_NOW, tokens=frozenset({"sandbox"})))) == set()
+
+
+def test_generated_add_to_cart_requests_hold_real_items(clean_app):
+    """In process, most positive add-to-cart cases carry a catalog item and succeed, so the links out of them are followed."""
+    statuses = []
+
+    async def recording(scope, receive, send):
+        async def status(message):
+            if (message["type"] == "http.response.start" and scope["method"] == "POST"
+                    and scope["path"].endswith("/detail")):
+                statuses.append(message["status"])
+            await send(message)
+
+        await clean_app(scope, receive, status)
+
+    run = run_conformance(app=recording, operation_ids=["platformAddItems", "getCart", "getItemCount"], seed=1,
+                          max_examples=20, phases="fuzzing,stateful", mode="positive",
+                          path_params={"company_id": "1", "application_id": "app-1"})
+    assert run.ok
+    assert statuses.count(200) >= len(statuses) // 3, statuses
