@@ -178,10 +178,8 @@ def steer_add_to_cart(schema, items: list[dict]) -> None:
         return
 
     def map_case(context, case):
-        operation = context.operation
         meta = case.meta
-        if (operation is None or operation.definition.raw.get("operationId") != "platformAddItems"
-                or meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict)):
+        if meta is None or not meta.generation.mode.is_positive or not isinstance(case.body, dict):
             return case
         digest = zlib.crc32(json.dumps(case.body, sort_keys=True, default=str).encode())
         if digest % 3:
@@ -190,7 +188,9 @@ def steer_add_to_cart(schema, items: list[dict]) -> None:
                 case.query = {k: v for k, v in case.query.items() if k != "id"}
         return case
 
-    schema.hooks.register_hook_with_name(map_case, "map_case")
+    # Filtered to the one operation: an unfiltered case hook would wrap every operation's strategy (and
+    # made fuzzing five times slower).
+    schema.hook.apply_to(operation_id="platformAddItems")(map_case)
 
 
 # --------------------------------------------------------------------------- schema loading
