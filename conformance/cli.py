@@ -65,7 +65,8 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="concurrent workers (default 1: reproducible order)")
     p.add_argument("--cart-item", dest="cart_items", action="append", default=[], type=_cart_item,
                    metavar="ITEM_ID:SIZE[:STORE_ID]",
-                   help="an item the deployment sells, for the flows phase (give two; in process: the catalog)")
+                   help="an item the deployment sells, put into generated add-to-cart requests and used by the "
+                        "flows phase (give two or more; in process: the sandbox's catalog)")
     p.add_argument("--coupon", dest="coupons", action="append", default=[], metavar="CODE",
                    help="a coupon code for the flows phase's round trip (repeatable; in process: getCoupons)")
     p.add_argument("--seed", type=int, help="Hypothesis seed (default: random, printed)")
