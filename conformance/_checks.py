@@ -447,5 +447,8 @@ def check_deleted_is_gone(client: Any, base: str, cart_id: str) -> list[FlowFail
 
 
 CART_CHECKS = (breakup_adds_up, display_matches_raw, enkash_totals)
+# Each response check's problem finder, by check name: for callers outside Schemathesis (the flows phase).
+RESPONSE_PROBLEMS = {breakup_adds_up.__name__: breakup_problems, display_matches_raw.__name__: display_problems,
+                     enkash_totals.__name__: enkash_problems}
 FLOW_CHECKS = (check_item_count, check_coupon_round_trip, check_add_remove_round_trip, check_persisted,
                check_deleted_is_gone)

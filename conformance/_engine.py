@@ -263,7 +263,7 @@ class _Collector:
         return text
 
     def handle(self, event) -> None:
-        from schemathesis.engine import Status, events
+        from schemathesis.engine import events
 
         if isinstance(event, events.PhaseStarted) and event.phase.is_enabled and event.phase.name.value in PHASES:
             self.phase_failures = 0
@@ -273,7 +273,7 @@ class _Collector:
                 self.say(f"phase {event.phase.name.value}: {event.status.value}"
                          + (f", {self.phase_failures} new failure(s)" if self.phase_failures else ""))
         elif isinstance(event, events.ScenarioFinished):
-            self._scenario(event, Status)
+            self._scenario(event)
         elif isinstance(event, events.NonFatalError):
             if _no_links(event):
                 # A selection without linked operations has nothing to chain: the phase is not applicable.
@@ -285,12 +285,13 @@ class _Collector:
                 self.run.errors.append(f"{event.label}: {event.info.title}: {message.strip()}")
                 self.say(f"ERROR {event.label}: {event.info.title}")
             else:
-                self._add(res, Finding(res.operation, res.operation_id, "engine", event.info.title,
+                self.add(res, Finding(res.operation, res.operation_id, "engine", event.info.title,
                                        message.strip(), "", None, getattr(event.phase, "value", "") or ""))
         elif isinstance(event, events.FatalError):
             raise KitError(f"the engine stopped: {type(event.exception).__name__}: {event.exception}")
 
-    def _add(self, res: OperationResult, finding: Finding) -> None:
+    def add(self, res: OperationResult, finding: Finding) -> None:
+        """Keep ``finding`` unless the operation already has one from the same check with the same title."""
         key = (res.operation, finding.check, finding.title)
         if key in self.seen:
             return
@@ -301,7 +302,7 @@ class _Collector:
         self.say(f"FAILED {res.operation} ({res.operation_id}): {finding.title} [{finding.check}, {finding.phase}]"
                  + (f": {first}" if first else ""))
 
-    def _scenario(self, event, Status) -> None:
+    def _scenario(self, event) -> None:
         recorder, phase = event.recorder, event.phase.value
         # Cases and time per operation (a stateful scenario spans several operations).
         for case_id, node in recorder.cases.items():
@@ -323,7 +324,7 @@ class _Collector:
                 status = interaction.response.status_code if interaction and interaction.response else None
                 steps = [s.curl for s in info.steps] or [info.code_sample]
                 failure = info.failure
-                self._add(res, Finding(res.operation, res.operation_id, check.name,
+                self.add(res, Finding(res.operation, res.operation_id, check.name,
                                        getattr(failure, "title", None) or type(failure).__name__,
                                        (getattr(failure, "message", None) or str(failure)).strip(),
                                        "\n".join(self._curl(s) for s in steps), status, phase))
@@ -371,7 +372,7 @@ def _flows_phase(collector: _Collector, *, app, base_url, headers, path_params, 
     for f in findings:
         op_id = operation_id_of(f.failure.operation)
         res = by_id.get(op_id) or by_id["platformAddItems"]
-        collector._add(res, Finding(res.operation, res.operation_id, f.failure.check, f"Cart invariant violated: "
+        collector.add(res, Finding(res.operation, res.operation_id, f.failure.check, f"Cart invariant violated: "
                                     f"{f.failure.check}", f"{f.failure.operation}: {f.failure.message}", f.curl,
                                     f.failure.numbers.get("status"), "flows"))
     say(f"phase flows: {'failure' if findings else 'success'}")

@@ -24,10 +24,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._checks import (
+    RESPONSE_PROBLEMS,
     FlowFailure,
-    breakup_problems,
-    display_problems,
-    enkash_problems,
     check_add_remove_round_trip,
     check_coupon_round_trip,
     check_deleted_is_gone,
@@ -56,11 +54,6 @@ def operation_id_of(flow_operation: str) -> str:
 class FlowFinding:
     failure: FlowFailure
     curl: str  # the check's requests, one curl line each
-
-
-# The per-response cart invariants (the Schemathesis checks' problem finders), run on every flow answer too.
-RESPONSE_CHECKS = (("breakup_adds_up", breakup_problems), ("display_matches_raw", display_problems),
-                   ("enkash_totals", enkash_problems))
 
 
 class RecordingClient:
@@ -92,7 +85,7 @@ class RecordingClient:
             except ValueError:
                 body = None
             operation = f"{method} {url.split('?', 1)[0].rstrip('/').rsplit('/', 1)[-1]}"
-            for name, finder in RESPONSE_CHECKS:
+            for name, finder in RESPONSE_PROBLEMS.items():  # the per-response invariants, on every answer
                 for message in finder(body) if body is not None else ():
                     self.problems.append(FlowFinding(FlowFailure(name, operation, message), curl))
         return response

@@ -326,7 +326,7 @@ class CartAddresses:
             if line is None:
                 raise NotFound(f"{change.where}.article_uid: item {article.item_id} size {article.size} is not in"
                                f" cart {cart.id}", field=f"{change.where}.article_uid", value=change.article_uid)
-            self._move(line, article)
+            line.move_to(article)
             if change.quantity is not None:
                 line.quantity = change.quantity
             named.append((change, article))
@@ -338,12 +338,11 @@ class CartAddresses:
                                    f" {', '.join(map(str, sorted(stores)))}", field="shipments")
             pickup = stores.pop()
             for line in lines:
-                at_store = next((a for a in catalog.articles_for(line.item_id, line.size)
-                                 if a.store_uid == pickup), None)
+                at_store = catalog.article_at(line.item_id, line.size, pickup)
                 if at_store is None:
                     raise InvalidValue(f"shipments: pick-up store {pickup} does not sell item {line.item_id}"
                                        f" size {line.size}", field="shipments", value=pickup)
-                self._move(line, at_store)
+                line.move_to(at_store)
         lines = [line for line in lines if line.quantity > 0]
         held: dict[str, int] = {}
         for line in lines:
@@ -366,7 +365,3 @@ class CartAddresses:
         """The line holding ``article``, else the first line of its item and size."""
         return (next((l for l in lines if l.article_id == article.article_id), None)
                 or next((l for l in lines if (l.item_id, l.size) == (article.item_id, article.size)), None))
-
-    @staticmethod
-    def _move(line: CartLine, article: Article) -> None:
-        line.article_id, line.store_uid, line.seller_uid = article.article_id, article.store_uid, article.seller_uid

@@ -52,6 +52,10 @@ class CartLine:
     product_group_tags: list = field(default_factory=list)
     display: str | None = None
 
+    def move_to(self, article: Article) -> None:
+        """The line is now for ``article`` (same item and size, another store)."""
+        self.article_id, self.store_uid, self.seller_uid = article.article_id, article.store_uid, article.seller_uid
+
 
 @dataclass
 class Cart:

@@ -146,6 +146,10 @@ class Catalog:
         """Every store's article of one product size, in catalog order."""
         return self._index["item_size"].get((item_id, size), [])
 
+    def article_at(self, item_id: int, size: str, store_uid: int) -> Article | None:
+        """The article of one product size that ``store_uid`` sells, if it sells it."""
+        return next((a for a in self.articles_for(item_id, size) if a.store_uid == store_uid), None)
+
     def pincode(self, code: str) -> PinCode | None:
         return self._index["pincode"].get(code)
 

@@ -163,8 +163,7 @@ class Checkout:
             raise NotFound(f"pick_at_store_uid: no store {store_uid}", field="pick_at_store_uid", value=store_uid)
         moved: list = []
         for line in cart.lines:
-            article = next((a for a in catalog.articles_for(line.item_id, line.size) if a.store_uid == store_uid),
-                           None)
+            article = catalog.article_at(line.item_id, line.size, store_uid)
             if article is None:
                 raise Refused(f"pick_at_store_uid: store {store_uid} does not sell item {line.item_id} size "
                               f"{line.size}", field="pick_at_store_uid", value=store_uid)
@@ -172,8 +171,8 @@ class Checkout:
             if same is not None:
                 same.quantity += line.quantity
             else:
-                moved.append(replace(line, article_id=article.article_id, store_uid=article.store_uid,
-                                     seller_uid=article.seller_uid))
+                line.move_to(article)   # a trial copy's line: the stored cart is untouched
+                moved.append(line)
         return moved
 
     def _order_id(self) -> str:
