@@ -14,13 +14,23 @@ class _OrjsonModule:
     @staticmethod
     def dumps(data, **_ignored) -> str:
         # Connexion passes its JSONEncoder class; the sandbox answers only with plain JSON types.
-        try:
-            return orjson.dumps(data).decode()
-        except orjson.JSONEncodeError:
-            # orjson stops at 64-bit integers; JSON does not, and a client may echo bigger ones back.
-            return json.dumps(data, ensure_ascii=False)
+        return json_bytes(data).decode()
 
     loads = staticmethod(json.loads)
+
+
+def json_bytes(data) -> bytes:
+    """``data`` as JSON, UTF-8 encoded."""
+    try:
+        return orjson.dumps(data)
+    except orjson.JSONEncodeError:
+        # orjson stops at 64-bit integers; JSON does not, and a client may echo bigger ones back.
+        return json.dumps(data, ensure_ascii=False).encode()
+
+
+def response_bytes(data) -> bytes:
+    """A response body exactly as ``JSONIFIER`` writes it (Connexion's Jsonifier ends it with a newline)."""
+    return json_bytes(data) + b"\n"
 
 
 JSONIFIER = Jsonifier(_OrjsonModule)

@@ -15,6 +15,11 @@ import typing as t
 
 from connexion.exceptions import BadRequestProblem, ExtraParameterProblem
 from connexion.lifecycle import ConnexionRequest
+from connexion.middleware.request_validation import (
+    RequestValidationAPI,
+    RequestValidationMiddleware,
+    RequestValidationOperation,
+)
 from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
@@ -22,6 +27,8 @@ from connexion.validators.json import JSONRequestBodyValidator
 from connexion.json_schema import Draft4RequestValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
+
+from .dispatch import PARSED_BODY, PARSED_REQUEST
 
 
 def _format_checker() -> FormatChecker:
@@ -162,7 +169,8 @@ class CachedParameterValidator(ParameterValidator):
 
 
 class CachedJSONBodyValidator(JSONRequestBodyValidator):
-    """Connexion's JSON body validator, compiled once per body schema."""
+    """Connexion's JSON body validator, compiled once per body schema; it leaves the parsed body in the
+    scope, so the handler's arguments are not parsed from the same bytes again (``dispatch.py``)."""
 
     _validators = _Cache()
 
@@ -170,6 +178,90 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
     def _validator(self):
         return self._validators.get(self._schema, lambda: Draft4RequestValidator(
             self._schema, format_checker=_FORMAT_CHECKER))
+
+    async def _parse(self, stream, scope):
+        body = await super()._parse(stream, scope)
+        scope.setdefault("extensions", {})[PARSED_BODY] = body
+        return body
+
+
+_SMALL_CACHE = 64  # content types seen per operation; more (odd clients) are worked out each time
+
+
+class CompiledRequestValidationOperation(RequestValidationOperation):
+    """Connexion's request validation of one operation, with what depends only on the operation built once.
+
+    Connexion builds the URI parser, the parameter validator and the body validator, and parses the
+    content type, on every request. The checks and their order are Connexion's; the parsed request is
+    left in the scope for the handler's arguments (``dispatch.py``).
+    """
+
+    def __init__(self, next_app, *, operation, strict_validation=False, validator_map=None) -> None:
+        super().__init__(next_app, operation=operation, strict_validation=strict_validation,
+                         validator_map=validator_map)
+        uri_parser = operation._uri_parser_class(operation.parameters, operation.body_definition())
+        self._parameters = self._validator_map["parameter"](
+            operation.parameters, uri_parser=uri_parser, strict_validation=strict_validation,
+            security_query_params=self.security_query_params)
+        self._content_types: dict[bytes | None, tuple[str, str]] = {}
+        self._accepted_mime_types: set[str] = set()
+        self._body_validators: dict[tuple[str, str], object] = {}
+
+    def _content_type(self, headers) -> tuple[str, str]:
+        raw = next((v for k, v in headers if k.lower() == b"content-type"), None)
+        found = self._content_types.get(raw)
+        if found is None:
+            found = self.extract_content_type(headers)
+            if len(self._content_types) < _SMALL_CACHE:
+                self._content_types[raw] = found
+        return found
+
+    def _body_validator(self, mime_type: str, encoding: str):
+        key = (mime_type, encoding)
+        if key in self._body_validators:
+            return self._body_validators[key]
+        validator = None
+        schema = self._operation.body_schema(mime_type)
+        if schema:
+            try:
+                validator_cls = self._validator_map["body"][mime_type]
+            except KeyError:
+                pass  # Connexion skips validation (and logs it) for content types without a validator
+            else:
+                validator = validator_cls(
+                    schema=schema, required=self._operation.request_body.get("required", False),
+                    nullable=is_nullable(self._operation.body_definition(mime_type)), encoding=encoding,
+                    strict_validation=self.strict_validation, uri_parser=self._parameters.uri_parser)
+        if len(self._body_validators) < _SMALL_CACHE:
+            self._body_validators[key] = validator
+        return validator
+
+    async def __call__(self, scope, receive, send):
+        request = ConnexionRequest(scope, uri_parser=self._parameters.uri_parser)
+        self._parameters.validate_request(request)
+        scope.setdefault("extensions", {})[PARSED_REQUEST] = request
+        mime_type, encoding = self._content_type(scope["headers"])
+        if mime_type not in self._accepted_mime_types:
+            self.validate_mime_type(mime_type)
+            if len(self._accepted_mime_types) < _SMALL_CACHE:
+                self._accepted_mime_types.add(mime_type)
+        validator = self._body_validator(mime_type, encoding)
+        if validator is not None:
+            receive, scope = await validator.wrap_receive(receive, scope=scope)
+        await self.next_app(scope, receive, send)
+
+
+class _CompiledRequestValidationAPI(RequestValidationAPI):
+    def make_operation(self, operation) -> CompiledRequestValidationOperation:
+        return CompiledRequestValidationOperation(self.next_app, operation=operation,
+                                                  strict_validation=self.strict_validation,
+                                                  validator_map=self.validator_map)
+
+
+class CompiledRequestValidationMiddleware(RequestValidationMiddleware):
+    """Connexion's request validation middleware, with its operations compiled."""
+
+    api_cls = _CompiledRequestValidationAPI
 
 
 VALIDATOR_MAP = {

@@ -1,0 +1,178 @@
+"""Connexion's app-side operation, with the per-request work that gives the same answer every time done once.
+
+For every request, Connexion 3.x's ``AsyncOperation`` builds a new decorator chain (inspecting the
+handler's signature), re-parses the query string and path that request validation already parsed,
+re-derives from the operation spec which parameters exist, their defaults and their Python names, and
+then infers the response's content type from the spec again. Here that is planned once per operation
+(``ArgumentPlan``), the parameters and JSON body request validation parsed are reused (it leaves them
+in the scope, see ``validation.py``), and a JSON answer is written straight to the ASGI channel.
+
+Same answers as Connexion: the values go through Connexion's own ``_get_val_from_param``, and the
+handler gets exactly the arguments Connexion's ``AsyncParameterDecorator`` would give it (a test runs
+requests through both and compares). Whatever the plan does not cover (form or multipart bodies, a
+handler returning a framework response or its own headers, an operation producing several content
+types) takes Connexion's own path.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import typing as t
+
+from connexion.apps.asynchronous import AsyncApi, AsyncOperation
+from connexion.context import context as connexion_context
+from connexion.decorators import StarletteDecorator
+from connexion.decorators.parameter import (
+    CONTEXT_NAME,
+    _get_query_defaults,
+    _get_val_from_param,
+    pythonic,
+    sanitized,
+    unwrap_decorators,
+)
+from connexion.decorators.response import BaseResponseDecorator
+from connexion.frameworks.starlette import Starlette as StarletteFramework
+from connexion.lifecycle import ConnexionRequest
+from connexion.utils import inspect_function_arguments, is_json_mimetype, is_null, is_nullable
+
+from .jsonify import JSONIFIER, response_bytes
+
+PARSED_REQUEST = "cartwright.request"
+"""Scope extension: the ``ConnexionRequest`` request validation parsed (its parameters are cached on it)."""
+PARSED_BODY = "cartwright.body"
+"""Scope extension: the JSON body request validation parsed."""
+
+_JSON_HEADERS = (b"content-type", b"application/json")
+
+
+class _DecorateOnce(StarletteDecorator):
+    """Connexion's decorator, building the handler's parameter and response wrappers once, not per request
+    (its wrapper calls ``decorate`` again on every call, inspecting the handler's signature each time)."""
+
+    _decorated: tuple | None = None
+
+    def decorate(self, function):
+        if self._decorated is None or self._decorated[0] is not function:
+            self._decorated = (function, super().decorate(function))
+        return self._decorated[1]
+
+
+class ArgumentPlan:
+    """What an operation's handler is called with, worked out once from the spec and its signature."""
+
+    def __init__(self, operation, function: t.Callable, pythonic_params: bool) -> None:
+        self.arguments, self.has_kwargs = inspect_function_arguments(unwrap_decorators(function))
+        wanted = set(self.arguments)
+        sanitize = pythonic if pythonic_params else sanitized
+        self._sanitize = functools.lru_cache(maxsize=256)(sanitize)
+        self.path = {p["name"]: p for p in operation.parameters if p["in"] == "path"}
+        self.query = {p["name"]: p for p in operation.parameters if p["in"] == "query"}
+        # Only parameters the handler takes are passed (Connexion logs and drops the others).
+        self.query_wanted = {name: (self._sanitize(name), p) for name, p in self.query.items()
+                             if self.has_kwargs or self._sanitize(name) in wanted}
+        defaults = _get_query_defaults(self.query)
+        self.mutable_defaults = any(isinstance(v, (dict, list)) for v in defaults.values())
+        self.query_defaults = {self.query_wanted[name][0]: _get_val_from_param(value, self.query_wanted[name][1])
+                               for name, value in defaults.items() if name in self.query_wanted}
+        self.body_name = None
+        if operation.is_request_body_defined and (self.arguments or self.has_kwargs):
+            name = self._sanitize(operation.body_name(None))
+            if name in wanted or self.has_kwargs:
+                self.body_name = name
+        self.body_schema = operation.body_schema() if operation.is_request_body_defined else {}
+        self.context_wanted = None if self.has_kwargs else wanted
+        self.wants_context = CONTEXT_NAME in wanted
+
+    @property
+    def covered(self) -> bool:
+        """Whether requests to this operation can take the planned path at all."""
+        return not self.mutable_defaults
+
+    def kwargs(self, path_params: dict, query_params: dict, body: t.Any, context: dict) -> dict:
+        """The handler's keyword arguments, as Connexion's ``prep_kwargs`` builds them."""
+        kwargs = {}
+        for name, value in path_params.items():
+            definition = self.path.get(name)
+            kwargs[self._sanitize(name)] = value if definition is None else _get_val_from_param(value, definition)
+        kwargs.update(self.query_defaults)
+        for name, value in query_params.items():
+            wanted = self.query_wanted.get(name)
+            if wanted is not None:
+                kwargs[wanted[0]] = _get_val_from_param(value, wanted[1])
+        if self.body_name is not None:
+            kwargs[self.body_name] = self._body_argument(body)
+        kwargs = {self._sanitize(k): v for k, v in kwargs.items()}
+        for key, value in context.items():
+            if self.context_wanted is None or key in self.context_wanted:
+                kwargs[key] = value
+        if self.wants_context:
+            kwargs[CONTEXT_NAME] = context
+        return kwargs
+
+    def _body_argument(self, body: t.Any) -> t.Any:
+        if is_nullable(self.body_schema) and is_null(body):
+            return None
+        if body is None:
+            default = self.body_schema.get("default", {})
+            return copy.deepcopy(default)
+        return body
+
+
+class CompiledOperation(AsyncOperation):
+    """An ``AsyncOperation`` that calls its handler through an ``ArgumentPlan`` and writes JSON itself."""
+
+    def __init__(self, fn, jsonifier, operation_id, pythonic_params, *, operation=None) -> None:
+        super().__init__(fn, jsonifier=jsonifier, operation_id=operation_id, pythonic_params=pythonic_params)
+        self.plan = ArgumentPlan(operation, fn, pythonic_params) if operation is not None else None
+        produces = set(operation.produces) if operation is not None else set()
+        self.json_only = len(produces) == 1 and is_json_mimetype(next(iter(produces)))
+        self._response_builder = BaseResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
+        self._uri_parser = (operation.uri_parser_class(operation.parameters, operation.body_definition())
+                            if operation is not None else None)
+
+    @classmethod
+    def from_operation(cls, operation, *, pythonic_params: bool, jsonifier) -> CompiledOperation:
+        return cls(operation.function, jsonifier=jsonifier, operation_id=operation.operation_id,
+                   pythonic_params=pythonic_params, operation=operation)
+
+    @functools.cached_property
+    def fn(self) -> t.Callable:
+        """Connexion's own decorator chain, built once (Connexion builds it on every request)."""
+        return _DecorateOnce(pythonic_params=self.pythonic_params, jsonifier=self.jsonifier)(self._fn)
+
+    async def __call__(self, scope, receive, send):
+        plan = self.plan
+        extensions = scope.get("extensions") or {}
+        request = extensions.get(PARSED_REQUEST)
+        if plan is None or not plan.covered or not self._plain_json_request(scope, extensions):
+            return await super().__call__(scope, receive, send)
+        if request is None:
+            request = ConnexionRequest(scope, receive, uri_parser=self._uri_parser)
+        kwargs = plan.kwargs(request.path_params, request.query_params, extensions.get(PARSED_BODY),
+                             extensions.get("connexion_context", {}))
+        result = await self._fn(**kwargs)
+        await self._answer(result, scope, receive, send)
+
+    def _plain_json_request(self, scope, extensions) -> bool:
+        """No body wanted, or a JSON body that request validation parsed: the planned path's inputs."""
+        return self.plan.body_name is None or PARSED_BODY in extensions
+
+    async def _answer(self, result, scope, receive, send) -> None:
+        data, status = result if isinstance(result, tuple) and len(result) == 2 else (result, None)
+        if not (self.json_only and isinstance(data, (dict, list)) and (status is None or type(status) is int)):
+            # Anything else (headers, a framework response, bare strings, enum statuses): Connexion's way.
+            response = self._response_builder.build_framework_response(result)
+            return await response(scope, receive, send)
+        body = response_bytes(data) if self.jsonifier is JSONIFIER else self.jsonifier.dumps(data).encode()
+        await send({"type": "http.response.start", "status": status or 200,
+                    "headers": [_JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class CompiledApi(AsyncApi):
+    """The AsyncApp's API, with its operations compiled."""
+
+    def make_operation(self, operation) -> CompiledOperation:
+        return CompiledOperation.from_operation(operation, pythonic_params=self.pythonic_params,
+                                                jsonifier=self.jsonifier)
