@@ -1,11 +1,11 @@
 """The compiled per-operation path (sandbox/web/dispatch.py, validation.py) answers exactly as Connexion's own."""
 import schemathesis
+from conftest import AUTH, BASE, FROZEN_NOW
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
 from conformance._engine import steer_add_to_cart
 from conformance._flows import catalog_items
-from conftest import AUTH, BASE, FROZEN_NOW
 from sandbox import Settings, create_app
 
 SETTINGS = Settings(validate_responses=True, frozen_time=FROZEN_NOW)

@@ -21,14 +21,14 @@ from .address_api import AddressApi
 from .admin_api import AdminApi
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
-from .journey_api import JourneyApi
 from .checkout_api import CheckoutApi
-from .voucher_api import VoucherApi
-from .offers_api import OffersApi
 from .dispatch import CompiledApi
+from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .limits import BodyLimit
+from .offers_api import OffersApi
 from .validation import VALIDATOR_MAP, CompiledRequestValidationMiddleware
+from .voucher_api import VoucherApi
 
 # sandbox/openapi.yaml is a symlink to spec/openapi.yaml, so the spec ships inside the wheel too
 # (a non-editable install has no spec/ folder).

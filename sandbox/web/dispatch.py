@@ -21,7 +21,6 @@ import functools
 import typing as t
 
 from connexion.apps.asynchronous import AsyncApi, AsyncOperation
-from connexion.context import context as connexion_context
 from connexion.decorators import StarletteDecorator
 from connexion.decorators.parameter import (
     CONTEXT_NAME,
@@ -34,7 +33,12 @@ from connexion.decorators.parameter import (
 from connexion.decorators.response import BaseResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.lifecycle import ConnexionRequest
-from connexion.utils import inspect_function_arguments, is_json_mimetype, is_null, is_nullable
+from connexion.utils import (
+    inspect_function_arguments,
+    is_json_mimetype,
+    is_null,
+    is_nullable,
+)
 
 from .jsonify import JSONIFIER, response_bytes
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import typing as t
 
 from connexion.exceptions import BadRequestProblem, ExtraParameterProblem
+from connexion.json_schema import Draft4RequestValidator
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.request_validation import (
     RequestValidationAPI,
@@ -24,7 +25,6 @@ from connexion.uri_parsing import OpenAPIURIParser
 from connexion.utils import is_null, is_nullable
 from connexion.validators import VALIDATOR_MAP as CONNEXION_VALIDATORS
 from connexion.validators.json import JSONRequestBodyValidator
-from connexion.json_schema import Draft4RequestValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
