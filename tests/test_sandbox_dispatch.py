@@ -54,3 +54,49 @@ def test_json_body_without_content_type_is_read_as_json():
         assert [i["product"]["uid"] for i in r.json()["cart"]["items"]] == [article.item_id]
         bad = c.post(f"{BASE}/detail", content=b'{"items": "not a list"}')
     assert bad.status_code == 400 and "items" in bad.json()["message"]
+
+
+def test_requests_leave_no_cyclic_garbage():
+    """Reading and adding to carts leaves nothing for the cycle collector (its pauses were the p99 spikes)."""
+    import asyncio
+    import gc
+    import json
+
+    app = create_app(SETTINGS)
+    article = max(app.sandbox.catalog.articles, key=lambda a: a.stock)
+
+    async def call(method, query, body=b""):
+        headers = [(b"host", b"testserver"), (b"authorization", b"Bearer t"), (b"content-type", b"application/json"),
+                   (b"content-length", str(len(body)).encode())]
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
+                 "scheme": "http", "path": f"{BASE}/detail", "raw_path": f"{BASE}/detail".encode(),
+                 "query_string": query, "root_path": "", "headers": headers, "server": ("testserver", 80),
+                 "client": ("127.0.0.1", 1)}
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        return sent[0]["status"]
+
+    async def requests(n):
+        statuses = []
+        for i in range(n):
+            add = {"user_id": f"u{i}", "items": [{"item_id": article.item_id, "item_size": article.size}]}
+            statuses.append(await call("POST", b"b=true", json.dumps(add).encode()))
+            statuses.append(await call("GET", f"user_id=u{i}&b=true".encode()))
+            statuses.append(await call("GET", b"id=no-such-cart"))
+        return statuses
+
+    async def run():
+        await requests(5)  # first calls build caches
+        gc.collect()
+        statuses = await requests(50)
+        return statuses, gc.collect()
+
+    statuses, unreachable = asyncio.run(run())
+    assert set(statuses) == {200, 404} and unreachable == 0

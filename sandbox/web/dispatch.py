@@ -42,8 +42,9 @@ from connexion.utils import (
 
 from .jsonify import JSONIFIER, response_bytes
 
-PARSED_REQUEST = "cartwright.request"
-"""Scope extension: the ``ConnexionRequest`` request validation parsed (its parameters are cached on it)."""
+PARSED_PARAMETERS = "cartwright.parameters"
+"""Scope extension: ``(path parameters, query parameters)`` as request validation parsed them. Plain dicts:
+the request object itself would point back at the scope, a cycle per request for the collector."""
 PARSED_BODY = "cartwright.body"
 """Scope extension: the JSON body request validation parsed."""
 
@@ -148,13 +149,13 @@ class CompiledOperation(AsyncOperation):
     async def __call__(self, scope, receive, send):
         plan = self.plan
         extensions = scope.get("extensions") or {}
-        request = extensions.get(PARSED_REQUEST)
         if plan is None or not plan.covered or not self._plain_json_request(scope, extensions):
             return await super().__call__(scope, receive, send)
-        if request is None:
+        parameters = extensions.get(PARSED_PARAMETERS)
+        if parameters is None:
             request = ConnexionRequest(scope, receive, uri_parser=self._uri_parser)
-        kwargs = plan.kwargs(request.path_params, request.query_params, extensions.get(PARSED_BODY),
-                             extensions.get("connexion_context", {}))
+            parameters = (request.path_params, request.query_params)
+        kwargs = plan.kwargs(*parameters, extensions.get(PARSED_BODY), extensions.get("connexion_context", {}))
         result = await self._fn(**kwargs)
         await self._answer(result, scope, receive, send)
 

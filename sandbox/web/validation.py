@@ -28,7 +28,7 @@ from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
-from .dispatch import PARSED_BODY, PARSED_REQUEST
+from .dispatch import PARSED_BODY, PARSED_PARAMETERS
 
 
 def _format_checker() -> FormatChecker:
@@ -239,7 +239,7 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
     async def __call__(self, scope, receive, send):
         request = ConnexionRequest(scope, uri_parser=self._parameters.uri_parser)
         self._parameters.validate_request(request)
-        scope.setdefault("extensions", {})[PARSED_REQUEST] = request
+        scope.setdefault("extensions", {})[PARSED_PARAMETERS] = (request.path_params, request.query_params)
         mime_type, encoding = self._content_type(scope["headers"])
         if mime_type not in self._accepted_mime_types:
             self.validate_mime_type(mime_type)
