@@ -329,11 +329,12 @@ class CartService:
                           self._availability(product, article, line.quantity))
 
     def _availability(self, product: Product, article: Article, quantity: int) -> Availability:
-        others = sum(self.stock_of(a) for a in self.catalog.articles_for(product.uid, article.size)
+        taken, articles_for = self.store.taken, self.catalog.articles_for  # called per article of every line read
+        others = sum(a.stock - taken(a.article_id) for a in articles_for(product.uid, article.size)
                      if a.article_id != article.article_id)
-        sizes = tuple((size, any(self.stock_of(a) > 0 for a in self.catalog.articles_for(product.uid, size)))
+        sizes = tuple((size, any(a.stock > taken(a.article_id) for a in articles_for(product.uid, size)))
                       for size in product.sizes)
-        stock = self.stock_of(article)
+        stock = article.stock - taken(article.article_id)
         if stock == 0:
             message = f"item {product.uid} size {article.size} is out of stock"
         elif quantity > stock:

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from ..domain.cart import Availability, Cart, ChangeResult, DeliveryModes, PricedCart, PricedLine, Promise, Quote
+from ..domain.cart import (
+    Availability,
+    Cart,
+    ChangeResult,
+    DeliveryModes,
+    PricedCart,
+    PricedLine,
+    Promise,
+    Quote,
+)
 from ..domain.catalog import Catalog, Store
 from ..domain.money import ZERO
 from ..domain.offers import Applied, OfferOutcome
@@ -25,8 +34,10 @@ DISPLAY_LINES = (  # (raw key, label, shown when zero)
 
 def number(value: Decimal | int) -> float | int:
     """JSON number for a money amount (whole rupees stay integers)."""
-    value = Decimal(value)
-    return int(value) if value == value.to_integral_value() else float(value)
+    if type(value) is int:
+        return value
+    whole = int(value)
+    return whole if whole == value else float(value)
 
 
 def without_none(d: dict) -> dict:
