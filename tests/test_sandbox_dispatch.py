@@ -100,3 +100,18 @@ def test_requests_leave_no_cyclic_garbage():
 
     statuses, unreachable = asyncio.run(run())
     assert set(statuses) == {200, 404} and unreachable == 0
+
+
+def test_routing_answers_as_starlette_and_again_from_memory():
+    """Known, unknown, wrong-method, trailing-slash and UI paths route as Starlette routes them, twice over."""
+    probes = [("GET", f"{BASE}/detail?user_id=r"), ("PATCH", f"{BASE}/detail"), ("GET", f"{BASE}/detail/"),
+              ("GET", f"{BASE}/nowhere"), ("GET", "/nowhere"), ("GET", "/openapi.json"), ("GET", "/ui/"),
+              ("GET", "/ui"), ("GET", "/_cartwright/health"), ("GET", "/_cartwright/health/"),
+              ("DELETE", "/_cartwright/health"), ("GET", f"{BASE}/basic?id=nope"), ("GET", f"{BASE}/basic/")]
+    with create_app(SETTINGS).test_client(headers=AUTH, follow_redirects=False) as compiled, \
+            create_app(SETTINGS, compiled=False).test_client(headers=AUTH, follow_redirects=False) as connexion:
+        for _ in range(2):
+            for method, path in probes:
+                a, b = compiled.request(method, path), connexion.request(method, path)
+                assert (a.status_code, a.headers.get("location"), a.content) == \
+                       (b.status_code, b.headers.get("location"), b.content), (method, path)

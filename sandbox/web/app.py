@@ -10,6 +10,8 @@ import yaml
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
 
@@ -27,6 +29,7 @@ from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .limits import BodyLimit
 from .offers_api import OffersApi
+from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
 from .validation import VALIDATOR_MAP, CompiledRequestValidationMiddleware
 from .voucher_api import VoucherApi
 
@@ -70,9 +73,11 @@ def resolver(*handlers: object) -> Resolver:
     return Resolver(function_resolver=find)
 
 
-# Connexion's middleware stack, with request validation compiled per operation (validation.py).
-MIDDLEWARES = [CompiledRequestValidationMiddleware if m is RequestValidationMiddleware else m
-               for m in ConnexionMiddleware.default_middlewares]
+# Connexion's middleware stack, with match-caching routers (routing.py) and request validation
+# compiled per operation (validation.py).
+_REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware: CachingRoutingMiddleware,
+             RequestValidationMiddleware: CompiledRequestValidationMiddleware}
+MIDDLEWARES = [_REPLACED.get(m, m) for m in ConnexionMiddleware.default_middlewares]
 
 
 class SandboxApp(AsyncApp):

@@ -1,0 +1,90 @@
+"""Connexion's routing, remembering which route a path went to.
+
+Starlette's ``Router`` tries its routes in order, a regular expression each, on every request: about
+twenty for a cart read here, three routers deep (Swagger UI's, the routing middleware's, the API's).
+``MatchCachingRouter`` remembers, per method and path, the route that matched fully (the route still
+matches the request itself, so path parameters and the child scope are its own), or that nothing
+matched and the request goes to the router's default app; anything else (a partial match giving 405,
+a slash redirect) is left to Starlette.
+"""
+
+from __future__ import annotations
+
+from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from starlette._utils import get_route_path
+from starlette.routing import Match, Mount, Router
+
+_CAPACITY = 4096  # paths remembered per router; paths carry ids, so the set is capped, not evicted
+_DEFAULT, _STARLETTE = object(), object()  # outcomes other than a route: the default app; Starlette's own way
+
+
+class MatchCachingRouter(Router):
+    """Starlette's router, remembering per method and path where the request went."""
+
+    async def app(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            outcomes = self.__dict__.setdefault("_outcomes", {})
+            key = (scope["method"], scope.get("root_path", ""), scope["path"])
+            outcome = outcomes.get(key)
+            if outcome is None:
+                outcome = self._outcome(scope)
+                if len(outcomes) < _CAPACITY:
+                    outcomes[key] = outcome
+            if outcome is _DEFAULT:
+                scope.setdefault("router", self)
+                return await self.default(scope, receive, send)
+            if outcome is not _STARLETTE:
+                match, child_scope = outcome.matches(scope)
+                if match is Match.FULL:
+                    scope.setdefault("router", self)
+                    scope["route"] = outcome
+                    scope.update(child_scope)
+                    return await outcome.handle(scope, receive, send)
+        await super().app(scope, receive, send)
+
+    def _outcome(self, scope):
+        """The route that fully matches; else ``_DEFAULT`` where Starlette would go straight to the
+        default app (nothing matches, even with the trailing slash toggled), else ``_STARLETTE``."""
+        partial = False
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:
+                return route
+            partial = partial or match is Match.PARTIAL
+        if partial:
+            return _STARLETTE
+        route_path = get_route_path(scope)
+        if self.redirect_slashes and route_path != "/":
+            toggled = {**scope, "path": scope["path"].rstrip("/") if route_path.endswith("/") else scope["path"] + "/"}
+            if any(route.matches(toggled)[0] is not Match.NONE for route in self.routes):
+                return _STARLETTE
+        return _DEFAULT
+
+
+def _cache_matches(router: Router) -> None:
+    """``router`` and the routers mounted in it, made match-caching (they are plain Starlette routers)."""
+    if type(router) is Router:
+        plain = getattr(router.middleware_stack, "__func__", None) is Router.app
+        router.__class__ = MatchCachingRouter
+        if plain:  # Starlette bound ``app`` as the router's stack when it was made
+            router.middleware_stack = router.app
+    for route in router.routes:
+        if isinstance(route, Mount) and isinstance(route.app, Router):
+            _cache_matches(route.app)
+
+
+class CachingRoutingMiddleware(RoutingMiddleware):
+    """Connexion's routing middleware with match-caching routers."""
+
+    def add_api(self, *args, **kwargs) -> None:
+        super().add_api(*args, **kwargs)
+        _cache_matches(self.router)
+
+
+class CachingSwaggerUIMiddleware(SwaggerUIMiddleware):
+    """Connexion's Swagger UI middleware (the first router every request meets) with match-caching routers."""
+
+    def add_api(self, *args, **kwargs) -> None:
+        super().add_api(*args, **kwargs)
+        _cache_matches(self.router)
