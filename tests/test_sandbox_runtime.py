@@ -162,3 +162,29 @@ def test_concurrent_clients_over_a_real_socket(session_app, catalog):
         cart = httpx.get(f"{url}?id={cart_id}", headers=AUTH).json()
     assert statuses == [200] * len(statuses)
     assert [i["quantity"] for i in cart["items"]] == [min(a.stock, 20)]
+
+
+def test_serving_leaves_full_collections_to_resets(client):
+    """`serve` freezes start-up state and turns automatic full collections off; an admin reset runs one."""
+    import gc
+
+    from sandbox._cli import quiet_collector
+
+    threshold = gc.get_threshold()
+    full_passes = []
+
+    def record(phase, info):
+        if phase == "stop" and info["generation"] == 2:
+            full_passes.append(info)
+
+    try:
+        quiet_collector()
+        assert gc.get_threshold()[2] >= 2 ** 30 and gc.get_freeze_count() > 0
+        gc.callbacks.append(record)
+        assert client.post("/_cartwright/reset").status_code == 200
+        assert full_passes
+    finally:
+        if record in gc.callbacks:
+            gc.callbacks.remove(record)
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from .. import _sandbox
 from ..domain.catalog import Catalog
 
@@ -42,10 +44,12 @@ class AdminApi:
 
     async def reset(self):
         self.sandbox.reset()
+        gc.collect()  # `cartwright serve` runs full collections only here (see _cli.quiet_collector)
         return self._health(), 200
 
     async def reseed(self, body):
         self.sandbox.reseed(body["seed"], body.get("size", self.sandbox.settings.catalog_size))
+        gc.collect()
         return self._health(), 200
 
     async def catalog(self):
