@@ -329,12 +329,21 @@ class CartService:
                           self._availability(product, article, line.quantity))
 
     def _availability(self, product: Product, article: Article, quantity: int) -> Availability:
-        taken, articles_for = self.store.taken, self.catalog.articles_for  # called per article of every line read
-        others = sum(a.stock - taken(a.article_id) for a in articles_for(product.uid, article.size)
-                     if a.article_id != article.article_id)
-        sizes = tuple((size, any(a.stock > taken(a.article_id) for a in articles_for(product.uid, size)))
-                      for size in product.sizes)
-        stock = article.stock - taken(article.article_id)
+        # One pass over the product's articles (this runs for every line of every cart read).
+        taken, articles_for = self.store.taken, self.catalog.articles_for
+        stock, others, sizes = article.stock - taken(article.article_id), 0, []
+        for size in product.sizes:
+            available = False
+            for a in articles_for(product.uid, size):
+                left = a.stock - taken(a.article_id)  # stock_of(a)
+                available = available or left > 0
+                if size == article.size and a.article_id != article.article_id:
+                    others += left
+            sizes.append((size, available))
+        if article.size not in product.sizes:  # a catalog file may sell a size the product does not list
+            others = sum(a.stock - taken(a.article_id) for a in articles_for(product.uid, article.size)
+                         if a.article_id != article.article_id)
+        sizes = tuple(sizes)
         if stock == 0:
             message = f"item {product.uid} size {article.size} is out of stock"
         elif quantity > stock:
