@@ -6,15 +6,28 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from sandbox import Settings, create_app
-from sandbox.web.validation import BodyValidator
+from sandbox.web.validation import BodyValidator, CompiledRequestValidationMiddleware
 
-SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", create_app(Settings()))
+APP = create_app(Settings())
+SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
 WITH_BODY = {op.definition.raw["operationId"]: op for op in (r.ok() for r in SCHEMA.get_all_operations())
              if op.definition.raw.get("requestBody")}
 
 
+def _validation_operations() -> dict:
+    """The app's request-validation operations by operationId (built when the app first serves)."""
+    with APP.test_client() as c:
+        c.get("/_cartwright/health")
+    middleware = next(m for m in APP.middleware.middleware_stack if isinstance(m, CompiledRequestValidationMiddleware))
+    return {op_id: op for apis in middleware.apis.values() for api in apis for op_id, op in api.operations.items()}
+
+
+VALIDATION = _validation_operations()
+
+
 def validator(operation) -> BodyValidator:
-    return BodyValidator(operation.definition.raw["requestBody"]["content"]["application/json"]["schema"])
+    """The body validator the sandbox uses for ``operation``: its schema exactly as Connexion hands it over."""
+    return BodyValidator(VALIDATION[operation.definition.raw["operationId"]]._operation.body_schema("application/json"))
 
 
 @pytest.mark.parametrize("operation_id", sorted(WITH_BODY))

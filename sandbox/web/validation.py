@@ -208,13 +208,30 @@ def _with_integer_ranges(node):
     return out
 
 
-def _string_formats(node) -> set[str]:
-    if isinstance(node, list):
-        return set().union(*map(_string_formats, node)) if node else set()
-    if not isinstance(node, dict):
-        return set()
-    found = {node["format"]} if isinstance(node.get("format"), str) else set()
-    return found.union(*map(_string_formats, node.values()))
+def _schema_nodes(node):
+    """Every mapping in ``node`` (a schema), depth first."""
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _schema_nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _schema_nodes(value)
+
+
+def _fast_schema(schema: dict) -> dict | None:
+    """``schema`` as jsonschema-rs may take it, or None when it could be more lenient than Python's check.
+
+    Connexion attaches the spec's ``components`` to body schemas; its references are already resolved
+    inline, so they matter only when a ``$ref`` is left (then: None)."""
+    own = {k: v for k, v in schema.items() if k != "components"}
+    nodes = list(_schema_nodes(own))
+    if any("$ref" in n for n in nodes):
+        return None
+    checked = set(_FORMAT_CHECKER.checkers) - set(_INTEGER_BITS)
+    if any(isinstance(n.get("format"), str) and n["format"] in checked for n in nodes):
+        return None
+    return _with_integer_ranges(own)
 
 
 class BodyValidator:
@@ -230,9 +247,10 @@ class BodyValidator:
     def __init__(self, schema: dict) -> None:
         self.python = Draft4RequestValidator(schema, format_checker=_FORMAT_CHECKER)
         self.rust = None
-        if not (_string_formats(schema) & (set(_FORMAT_CHECKER.checkers) - set(_INTEGER_BITS))):
+        fast = _fast_schema(schema)
+        if fast is not None:
             try:
-                self.rust = jsonschema_rs.Draft4Validator(_with_integer_ranges(schema), validate_formats=False)
+                self.rust = jsonschema_rs.Draft4Validator(fast, validate_formats=False)
             except Exception:  # noqa: BLE001 - a schema it cannot take: the Python validator alone
                 self.rust = None
 
