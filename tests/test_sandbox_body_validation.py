@@ -31,7 +31,7 @@ def validator(operation) -> BodyValidator:
 
 
 @pytest.mark.parametrize("operation_id", sorted(WITH_BODY))
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(data=st.data())
 def test_fast_validation_agrees_with_connexion(operation_id, data):
     """Generated bodies, valid and invalid: the fast validator's verdict is the Python validator's."""

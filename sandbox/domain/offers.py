@@ -61,13 +61,13 @@ class Criteria:
         return (
             (not self.items or u.item_id in self.items)
             and (not self.brands or u.brand in self.brands)
-            and (not self.categories or bool(self.categories.intersection(u.categories)))
+            and (not self.categories or not self.categories.isdisjoint(u.categories))
             and (not self.stores or u.store in self.stores)
             and (not self.articles or u.article in self.articles)
             and (not self.sizes or u.size in self.sizes)
             and u.item_id not in self.exclude_items
             and u.brand not in self.exclude_brands
-            and not self.exclude_categories.intersection(u.categories)
+            and (not self.exclude_categories or self.exclude_categories.isdisjoint(u.categories))
             and u.store not in self.exclude_stores
             and u.article not in self.exclude_articles
         )
