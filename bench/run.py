@@ -1,9 +1,10 @@
 """Benchmark: the Cartwright sandbox against Prism's static mock of the same spec.
 
-Starts one sandbox process and ``prism mock`` (from bench/node_modules) on loopback, warms both up,
-then drives get-cart and add-to-cart against each with wrk from a separate process, interleaved
-(sandbox GET, Prism GET, sandbox POST, Prism POST, repeated), and reports the median of the rounds:
-requests/s, p50/p99 latency and the ratio to Prism. Writes the table to stdout and bench/results.md.
+Starts one sandbox process, ``prism mock`` (from bench/node_modules) and the floor (bench/floor.py: bare
+Starlette under the same uvicorn, answering with a fixed cart body) on loopback, warms them up, then
+drives get-cart and add-to-cart against each with wrk from a separate process, interleaved (sandbox,
+Prism, floor; GET, then POST; repeated), and reports the median of the rounds: requests/s, p50/p99
+latency and the ratio to Prism. Writes the table to stdout and bench/results.md.
 
 Run it with ``bench/run.sh`` (which installs Prism and wrk first) or ``make bench``.
 Standard library only; the sandbox runs under the project's venv.
@@ -55,10 +56,11 @@ def wait_for_port(port: int, proc: subprocess.Popen, name: str, timeout: float =
     raise SystemExit(f"bench: {name} is not listening on port {port} after {timeout:.0f}s")
 
 
-def start(stack: ExitStack, name: str, argv: list[str], log: Path) -> subprocess.Popen:
+def start(stack: ExitStack, name: str, argv: list[str], log: Path, env: dict | None = None) -> subprocess.Popen:
     """A server in its own process group, stopped (group and all) when the stack closes."""
     out = stack.enter_context(log.open("w"))
-    proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                            env={**os.environ, **(env or {})})
 
     def stop() -> None:
         if proc.poll() is None:
@@ -130,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--get-lines", type=int, default=3, help="items in the cart that get-cart reads [3]")
     p.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"), help="the sandbox's Python")
     p.add_argument("--no-prism", action="store_true", help="benchmark the sandbox alone (no ratio)")
+    p.add_argument("--no-floor", action="store_true",
+                   help="leave out the floor (bare Starlette under the same uvicorn, a fixed cart body)")
     p.add_argument("--output", type=Path, default=BENCH / "results.md", help="Markdown results [bench/results.md]")
     p.add_argument("--check", action="store_true", help="exit 1 if a target (ratio, p99) is missed")
     p.add_argument("sandbox_args", nargs="*", help="extra arguments for `sandbox serve` (after --)")
@@ -155,6 +159,15 @@ def main(argv: list[str] | None = None) -> int:
         items = items_in_stock(ports["sandbox"])
         if not items:
             raise SystemExit("bench: no item in the sandbox's catalog has stock")
+        if not args.no_floor:
+            # The floor answers with the sandbox's own get-cart body, so both send the same bytes.
+            prepare_sandbox(ports["sandbox"], items, args.get_lines)
+            body = logs / "floor-body.json"
+            body.write_text(json.dumps(call(ports["sandbox"], "GET", f"{BASE}/detail?user_id={GET_USER}&b=true")[1]))
+            ports["floor"] = free_port()
+            procs["floor"] = start(stack, "floor", [args.python, str(BENCH / "floor.py"), str(ports["floor"])],
+                                   logs / "floor.log", env={"CARTWRIGHT_FLOOR_BODY": str(body)})
+            wait_for_port(ports["floor"], procs["floor"], "floor")
         servers = list(ports)
 
         def run(server: str, op: str, tag: str, duration: float) -> dict:
@@ -165,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"bench: {server} died during {op} (see {logs / (server + '.log')})")
             return r
 
-        print(f"bench: sandbox on :{ports['sandbox']}" + (f", prism on :{ports['prism']}" if "prism" in ports else "")
+        print("bench: " + ", ".join(f"{name} on :{port}" for name, port in ports.items())
               + f"; wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, {args.rounds} rounds",
               file=sys.stderr)
         for op in ("get", "post"):
