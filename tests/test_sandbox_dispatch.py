@@ -115,3 +115,40 @@ def test_routing_answers_as_starlette_and_again_from_memory():
                 a, b = compiled.request(method, path), connexion.request(method, path)
                 assert (a.status_code, a.headers.get("location"), a.content) == \
                        (b.status_code, b.headers.get("location"), b.content), (method, path)
+
+
+def test_answers_the_fast_path_does_not_write_take_connexions_way():
+    """Headers, non-JSON bodies and Connexion responses from a handler come out as Connexion sends them."""
+    from connexion.lifecycle import ConnexionResponse
+    from connexion.resolver import Resolver
+
+    from sandbox.web.app import SandboxApp
+
+    answers = {
+        "withHeaders": lambda: ({"a": 1}, 201, {"X-Seen": "yes"}),
+        "connexionResponse": lambda: ConnexionResponse(status_code=202, body=b"raw", content_type="text/plain"),
+        "bareList": lambda: [1, 2],
+    }
+
+    def handler(name):
+        async def answer(**_):
+            return answers[name]()
+        return answer
+
+    def operation(name):
+        content = {"application/json": {"schema": {}}}
+        if name == "connexionResponse":
+            content["text/plain"] = {"schema": {}}
+        return {"get": {"operationId": name, "responses": {"200": {"description": "ok", "content": content}}}}
+
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "paths": {f"/{name}": operation(name) for name in answers}}
+    got = {}
+    for compiled in (True, False):
+        app = SandboxApp(__name__, compiled=compiled)
+        app.add_api(spec, resolver=Resolver(function_resolver=handler))
+        with app.test_client() as c:
+            got[compiled] = [(r.status_code, r.headers.get("x-seen"), r.headers["content-type"], r.content)
+                             for r in (c.get(f"/{name}") for name in answers)]
+    assert got[True] == got[False]
+    assert [g[:2] for g in got[True]] == [(201, "yes"), (202, None), (200, None)]

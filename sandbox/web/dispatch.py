@@ -30,7 +30,7 @@ from connexion.decorators.parameter import (
     sanitized,
     unwrap_decorators,
 )
-from connexion.decorators.response import BaseResponseDecorator
+from connexion.decorators.response import AsyncResponseDecorator
 from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.lifecycle import ConnexionRequest
 from connexion.utils import (
@@ -132,7 +132,9 @@ class CompiledOperation(AsyncOperation):
         self.plan = ArgumentPlan(operation, fn, pythonic_params) if operation is not None else None
         produces = set(operation.produces) if operation is not None else set()
         self.json_only = len(produces) == 1 and is_json_mimetype(next(iter(produces)))
-        self._response_builder = BaseResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)
+        # Connexion's response decorator around a function answering what it is given: its way with any
+        # answer the fast path does not write (framework or Connexion responses, headers, enum statuses).
+        self._connexion_response = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)(_given)
         self._uri_parser = (operation.uri_parser_class(operation.parameters, operation.body_definition())
                             if operation is not None else None)
 
@@ -166,13 +168,16 @@ class CompiledOperation(AsyncOperation):
     async def _answer(self, result, scope, receive, send) -> None:
         data, status = result if isinstance(result, tuple) and len(result) == 2 else (result, None)
         if not (self.json_only and isinstance(data, (dict, list)) and (status is None or type(status) is int)):
-            # Anything else (headers, a framework response, bare strings, enum statuses): Connexion's way.
-            response = self._response_builder.build_framework_response(result)
+            response = await self._connexion_response(result)
             return await response(scope, receive, send)
         body = response_bytes(data) if self.jsonifier is JSONIFIER else self.jsonifier.dumps(data).encode()
         await send({"type": "http.response.start", "status": status or 200,
                     "headers": [_JSON_HEADERS, (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+async def _given(result):
+    return result
 
 
 class CompiledApi(AsyncApi):
