@@ -152,3 +152,18 @@ def test_answers_the_fast_path_does_not_write_take_connexions_way():
                              for r in (c.get(f"/{name}") for name in answers)]
     assert got[True] == got[False]
     assert [g[:2] for g in got[True]] == [(201, "yes"), (202, None), (200, None)]
+
+
+def test_remembered_urls_never_let_invalid_parameters_through():
+    """Valid URLs are remembered per operation; an invalid one is refused every time, before and after."""
+    app = create_app(SETTINGS)
+    article = max(app.sandbox.catalog.articles, key=lambda a: a.stock)
+    add = {"user_id": "m", "items": [{"item_id": article.item_id, "item_size": article.size}]}
+    with app.test_client(headers=AUTH) as c:
+        for _ in range(2):
+            assert c.post(f"{BASE}/detail?b=true", json=add).status_code == 200
+            bad = c.post(f"{BASE}/detail?b=maybe", json=add)
+            assert bad.status_code == 400 and "'b'" in bad.json()["message"]
+            assert c.get(f"{BASE}/detail?user_id=m&b=true").json()["items"]
+            assert c.get(f"{BASE}/detail?user_id=m&i=2").status_code == 400
+            assert "items" not in c.get(f"{BASE}/detail?user_id=m&i=false").json()

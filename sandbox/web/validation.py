@@ -288,6 +288,7 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
 
 
 _SMALL_CACHE = 64  # content types seen per operation; more (odd clients) are worked out each time
+_URL_CACHE = 4096  # valid paths and query strings remembered per operation (URLs carry ids: capped)
 
 
 class CompiledRequestValidationOperation(RequestValidationOperation):
@@ -308,6 +309,10 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
         self._content_types: dict[bytes | None, tuple[str, str]] = {}
         self._accepted_mime_types: set[str] = set()
         self._body_validators: dict[tuple[str, str], object] = {}
+        # Without header or cookie parameters, whether the parameters are valid, and what they parse to,
+        # follows from the path and query string alone: remembered for the ones that passed.
+        self._url_only = not any(p["in"] in ("header", "cookie") for p in operation.parameters)
+        self._valid_urls: dict[tuple[str, bytes], tuple[dict, dict]] = {}
 
     def _content_type(self, headers) -> tuple[str, str]:
         raw = next((v for k, v in headers if k.lower() == b"content-type"), None)
@@ -338,10 +343,20 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
             self._body_validators[key] = validator
         return validator
 
+    def _parsed_parameters(self, scope) -> tuple[dict, dict]:
+        """``(path parameters, query parameters)``, validated (or the validator's 400 raised)."""
+        key = (scope["path"], scope.get("query_string", b""))
+        parsed = self._valid_urls.get(key) if self._url_only else None
+        if parsed is None:
+            request = ConnexionRequest(scope, uri_parser=self._parameters.uri_parser)
+            self._parameters.validate_request(request)
+            parsed = (request.path_params, request.query_params)
+            if self._url_only and len(self._valid_urls) < _URL_CACHE:
+                self._valid_urls[key] = parsed
+        return parsed
+
     async def __call__(self, scope, receive, send):
-        request = ConnexionRequest(scope, uri_parser=self._parameters.uri_parser)
-        self._parameters.validate_request(request)
-        scope.setdefault("extensions", {})[PARSED_PARAMETERS] = (request.path_params, request.query_params)
+        scope.setdefault("extensions", {})[PARSED_PARAMETERS] = self._parsed_parameters(scope)
         mime_type, encoding = self._content_type(scope["headers"])
         if mime_type not in self._accepted_mime_types:
             self.validate_mime_type(mime_type)
