@@ -7,6 +7,7 @@ service reports them; ``you_saved`` is positive.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable
@@ -71,11 +72,16 @@ class Breakup:
 
 def price_line(article: Article, quantity: int, gst_percent: Decimal) -> LinePrice:
     """One line's price: unit prices from the article, GST backed out of the inclusive price."""
-    marked = money(article.marked * quantity)
-    effective = money(article.effective * quantity)
+    return _line_price(article.marked, article.effective, quantity, gst_percent)
+
+
+@functools.lru_cache(maxsize=4096)  # a pure function of its inputs, asked for every line of every cart read
+def _line_price(unit_marked: Decimal, unit_effective: Decimal, quantity: int, gst_percent: Decimal) -> LinePrice:
+    marked = money(unit_marked * quantity)
+    effective = money(unit_effective * quantity)
     gst = money(effective * gst_percent / (100 + gst_percent))
     percent = int(((marked - effective) * 100 / marked).quantize(Decimal(1), rounding=ROUND_HALF_UP)) if marked else 0
-    return LinePrice(quantity, article.marked, article.effective, marked, effective, marked - effective, gst, percent)
+    return LinePrice(quantity, unit_marked, unit_effective, marked, effective, marked - effective, gst, percent)
 
 
 def delivery_charge(value: Decimal, rules: Iterable[DeliveryRule]) -> tuple[Decimal, Decimal | None]:
