@@ -125,7 +125,8 @@ def breakup_values(b: Breakup, catalog: Catalog, priced: PricedCart | None = Non
 
 def _product_price(price: LinePrice, per_unit: bool, catalog: Catalog) -> dict:
     marked, effective = (price.marked_unit, price.effective_unit) if per_unit else (price.marked, price.effective)
-    block = {"marked": number(marked), "effective": number(effective), "selling": number(effective),
+    selling = number(effective)
+    block = {"marked": number(marked), "effective": selling, "selling": selling,
              "add_on": 0, "currency_code": catalog.currency_code, "currency_symbol": catalog.currency_symbol}
     return {"base": block, "converted": dict(block)}
 
