@@ -7,6 +7,11 @@ compiles its validator too. Here, per operation and once, the parameters are gro
 with their compiled ``Draft4Validator``, the URI parser is replaced by a copy whose parameter
 schemas are computed once, and the body validator is compiled once. The checks are Connexion's;
 only parameter messages differ: they name the parameter.
+
+``CompiledRequestValidationMiddleware`` is Connexion's request validation middleware with those
+validators built once per operation too, the paths and query strings that passed remembered, and the
+parsed parameters and JSON body handed on to the handler's call (``dispatch.py``). Request bodies get
+a fast "valid" from jsonschema-rs first (``BodyValidator``); every refusal is the Python validator's.
 """
 
 from __future__ import annotations
