@@ -329,20 +329,19 @@ class CartService:
                           self._availability(product, article, line.quantity))
 
     def _availability(self, product: Product, article: Article, quantity: int) -> Availability:
-        # One pass over the product's articles (this runs for every line of every cart read).
-        taken, articles_for = self.store.taken, self.catalog.articles_for
-        stock, others, sizes = article.stock - taken(article.article_id), 0, []
-        for size in product.sizes:
+        # One pass over the product's articles (this runs for every line of every cart read); the
+        # article's own size is walked even where a catalog file leaves it out of the product's sizes.
+        stock_of, articles_for = self.stock_of, self.catalog.articles_for
+        stock, others, sizes = stock_of(article), 0, []
+        for size in dict.fromkeys((*product.sizes, article.size)):
             available = False
             for a in articles_for(product.uid, size):
-                left = a.stock - taken(a.article_id)  # stock_of(a)
+                left = stock_of(a)
                 available = available or left > 0
                 if size == article.size and a.article_id != article.article_id:
                     others += left
-            sizes.append((size, available))
-        if article.size not in product.sizes:  # a catalog file may sell a size the product does not list
-            others = sum(a.stock - taken(a.article_id) for a in articles_for(product.uid, article.size)
-                         if a.article_id != article.article_id)
+            if size in product.sizes:
+                sizes.append((size, available))
         sizes = tuple(sizes)
         if stock == 0:
             message = f"item {product.uid} size {article.size} is out of stock"

@@ -89,11 +89,6 @@ class ArgumentPlan:
         self.context_wanted = None if self.has_kwargs else wanted
         self.wants_context = CONTEXT_NAME in wanted
 
-    @property
-    def covered(self) -> bool:
-        """Whether requests to this operation can take the planned path at all."""
-        return not self.mutable_defaults
-
     def kwargs(self, path_params: dict, query_params: dict, body: t.Any, context: dict) -> dict:
         """The handler's keyword arguments, as Connexion's ``prep_kwargs`` builds them."""
         kwargs = {}
@@ -127,21 +122,21 @@ class ArgumentPlan:
 class CompiledOperation(AsyncOperation):
     """An ``AsyncOperation`` that calls its handler through an ``ArgumentPlan`` and writes JSON itself."""
 
-    def __init__(self, fn, jsonifier, operation_id, pythonic_params, *, operation=None) -> None:
-        super().__init__(fn, jsonifier=jsonifier, operation_id=operation_id, pythonic_params=pythonic_params)
-        self.plan = ArgumentPlan(operation, fn, pythonic_params) if operation is not None else None
-        produces = set(operation.produces) if operation is not None else set()
+    def __init__(self, operation, *, jsonifier, pythonic_params: bool) -> None:
+        fn = operation.function
+        super().__init__(fn, jsonifier=jsonifier, operation_id=operation.operation_id,
+                         pythonic_params=pythonic_params)
+        self.plan = ArgumentPlan(operation, fn, pythonic_params)
+        produces = set(operation.produces)
         self.json_only = len(produces) == 1 and is_json_mimetype(next(iter(produces)))
         # Connexion's response decorator around a function answering what it is given: its way with any
         # answer the fast path does not write (framework or Connexion responses, headers, enum statuses).
         self._connexion_response = AsyncResponseDecorator(framework=StarletteFramework, jsonifier=jsonifier)(_given)
-        self._uri_parser = (operation.uri_parser_class(operation.parameters, operation.body_definition())
-                            if operation is not None else None)
+        self._uri_parser = operation.uri_parser_class(operation.parameters, operation.body_definition())
 
     @classmethod
     def from_operation(cls, operation, *, pythonic_params: bool, jsonifier) -> CompiledOperation:
-        return cls(operation.function, jsonifier=jsonifier, operation_id=operation.operation_id,
-                   pythonic_params=pythonic_params, operation=operation)
+        return cls(operation, jsonifier=jsonifier, pythonic_params=pythonic_params)
 
     @functools.cached_property
     def fn(self) -> t.Callable:
@@ -151,7 +146,9 @@ class CompiledOperation(AsyncOperation):
     async def __call__(self, scope, receive, send):
         plan = self.plan
         extensions = scope.get("extensions") or {}
-        if plan is None or not plan.covered or not self._plain_json_request(scope, extensions):
+        # Connexion's own path where the plan cannot answer: mutable query defaults, or a body the
+        # handler takes that request validation did not parse as JSON.
+        if plan.mutable_defaults or (plan.body_name is not None and PARSED_BODY not in extensions):
             return await super().__call__(scope, receive, send)
         parameters = extensions.get(PARSED_PARAMETERS)
         if parameters is None:
@@ -160,10 +157,6 @@ class CompiledOperation(AsyncOperation):
         kwargs = plan.kwargs(*parameters, extensions.get(PARSED_BODY), extensions.get("connexion_context", {}))
         result = await self._fn(**kwargs)
         await self._answer(result, scope, receive, send)
-
-    def _plain_json_request(self, scope, extensions) -> bool:
-        """No body wanted, or a JSON body that request validation parsed: the planned path's inputs."""
-        return self.plan.body_name is None or PARSED_BODY in extensions
 
     async def _answer(self, result, scope, receive, send) -> None:
         data, status = result if isinstance(result, tuple) and len(result) == 2 else (result, None)

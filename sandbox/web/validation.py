@@ -36,14 +36,16 @@ from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 from .dispatch import PARSED_BODY, PARSED_PARAMETERS
 
+# OpenAPI's integer widths, as the ranges they promise.
+_INTEGER_RANGES = {name: (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for name, bits in (("int32", 32), ("int64", 64))}
+
 
 def _format_checker() -> FormatChecker:
     """jsonschema's Draft 4 formats plus OpenAPI's integer widths: ``int32``/``int64`` are ranges the
     spec promises, so a value outside them is invalid input (400), as a client generated from the spec
     would never send it."""
     checker = FormatChecker(formats=Draft4Validator.FORMAT_CHECKER.checkers)
-    for name, bits in (("int32", 32), ("int64", 64)):
-        low, high = -(2 ** (bits - 1)), 2 ** (bits - 1) - 1
+    for name, (low, high) in _INTEGER_RANGES.items():
         checker.checks(name)(lambda v, low=low, high=high: not isinstance(v, int) or isinstance(v, bool)
                              or low <= v <= high)
     return checker
@@ -196,9 +198,6 @@ class CachedParameterValidator(ParameterValidator):
         self.validate_request(ConnexionRequest(scope, uri_parser=self.uri_parser))
 
 
-_INTEGER_BITS = {"int32": 32, "int64": 64}
-
-
 def _with_integer_ranges(node):
     """``node`` with every ``int32``/``int64`` format also written as the range it means (jsonschema-rs
     checks formats of strings only)."""
@@ -207,9 +206,9 @@ def _with_integer_ranges(node):
     if not isinstance(node, dict):
         return node
     out = {k: _with_integer_ranges(v) for k, v in node.items()}
-    bits = _INTEGER_BITS.get(node["format"]) if isinstance(node.get("format"), str) else None
-    if bits:
-        out = {"allOf": [out, {"minimum": -(2 ** (bits - 1)), "maximum": 2 ** (bits - 1) - 1}]}
+    bounds = _INTEGER_RANGES.get(node["format"]) if isinstance(node.get("format"), str) else None
+    if bounds:
+        out = {"allOf": [out, {"minimum": bounds[0], "maximum": bounds[1]}]}
     return out
 
 
@@ -233,7 +232,7 @@ def _fast_schema(schema: dict) -> dict | None:
     nodes = list(_schema_nodes(own))
     if any("$ref" in n for n in nodes):
         return None
-    checked = set(_FORMAT_CHECKER.checkers) - set(_INTEGER_BITS)
+    checked = set(_FORMAT_CHECKER.checkers) - set(_INTEGER_RANGES)
     if any(isinstance(n.get("format"), str) and n["format"] in checked for n in nodes):
         return None
     return _with_integer_ranges(own)
