@@ -3,10 +3,15 @@
 A bare Starlette app under the same uvicorn as the sandbox (uvloop and httptools when installed),
 answering the benchmark's two requests (GET and POST …/detail) with one fixed body, the sandbox's own
 get-cart answer, read from the file named by CARTWRIGHT_FLOOR_BODY. Started by run.py: ``floor.py PORT``.
+
+With CARTWRIGHT_FLOOR_WORK_US set, each request first keeps the CPU busy for that many microseconds:
+a server whose only cost per request is known, to see what latency that cost gives on this machine
+(``run.py --calibrate``).
 """
 
 import os
 import sys
+import time
 
 import uvicorn
 from starlette.applications import Starlette
@@ -15,10 +20,15 @@ from starlette.routing import Route
 
 with open(os.environ["CARTWRIGHT_FLOOR_BODY"], "rb") as f:
     BODY = f.read()
+WORK_S = float(os.environ.get("CARTWRIGHT_FLOOR_WORK_US", "0")) / 1e6
 
 
 async def cart(request):
     await request.body()
+    if WORK_S:
+        until = time.perf_counter() + WORK_S
+        while time.perf_counter() < until:  # busy, as a handler computing is: no await, no sleep
+            pass
     return Response(BODY, media_type="application/json")
 
 

@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--no-prism", action="store_true", help="benchmark the sandbox alone (no ratio)")
     p.add_argument("--no-floor", action="store_true",
                    help="leave out the floor (bare Starlette under the same uvicorn, a fixed cart body)")
+    p.add_argument("--calibrate", type=lambda v: [int(x) for x in v.split(",")], default=[], metavar="US[,US…]",
+                   help="also run the floor with this many µs of busy work per request (one series per value), "
+                        "to see the latency a known cost per request gives on this machine")
     p.add_argument("--output", type=Path, default=BENCH / "results.md", help="Markdown results [bench/results.md]")
     p.add_argument("--check", action="store_true", help="exit 1 if a target (ratio, p99) is missed")
     p.add_argument("sandbox_args", nargs="*", help="extra arguments for `sandbox serve` (after --)")
@@ -159,15 +162,18 @@ def main(argv: list[str] | None = None) -> int:
         items = items_in_stock(ports["sandbox"])
         if not items:
             raise SystemExit("bench: no item in the sandbox's catalog has stock")
-        if not args.no_floor:
-            # The floor answers with the sandbox's own get-cart body, so both send the same bytes.
+        # The floors answer with the sandbox's own get-cart body, so all send the same bytes.
+        floors = ([] if args.no_floor else [("floor", 0)]) + [(f"floor+{us}µs", us) for us in args.calibrate]
+        if floors:
             prepare_sandbox(ports["sandbox"], items, args.get_lines)
             body = logs / "floor-body.json"
             body.write_text(json.dumps(call(ports["sandbox"], "GET", f"{BASE}/detail?user_id={GET_USER}&b=true")[1]))
-            ports["floor"] = free_port()
-            procs["floor"] = start(stack, "floor", [args.python, str(BENCH / "floor.py"), str(ports["floor"])],
-                                   logs / "floor.log", env={"CARTWRIGHT_FLOOR_BODY": str(body)})
-            wait_for_port(ports["floor"], procs["floor"], "floor")
+        for name, work_us in floors:
+            ports[name] = free_port()
+            procs[name] = start(stack, name, [args.python, str(BENCH / "floor.py"), str(ports[name])],
+                                logs / f"floor{f'-{work_us}us' if work_us else ''}.log",
+                                env={"CARTWRIGHT_FLOOR_BODY": str(body), "CARTWRIGHT_FLOOR_WORK_US": str(work_us)})
+            wait_for_port(ports[name], procs[name], name)
         servers = list(ports)
 
         def run(server: str, op: str, tag: str, duration: float) -> dict:
@@ -190,7 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                 for server in servers:
                     r = run(server, op, f"r{n}", args.duration)
                     results.setdefault((server, op), []).append(r)
-                    print(f"  round {n + 1} {server:7} {op:4} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms"
+                    print(f"  round {n + 1} {server:12} {op:4} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms"
                           f"  p99 {r['p99_us'] / 1000:6.2f} ms  non-2xx {r['non2xx']}", file=sys.stderr)
         if "sandbox" in procs:
             call(ports["sandbox"], "POST", "/_cartwright/reset")
