@@ -66,3 +66,16 @@ def test_nullable_fields_fall_back_to_connexion_rules():
     v = BodyValidator({"type": "object", "properties": {"note": {"type": "string", "nullable": True}}})
     assert v.rust is not None and not v.rust.is_valid({"note": None})
     assert v.is_valid({"note": None}) and not v.is_valid({"note": 3})
+
+
+def test_validation_caches_belong_to_their_app():
+    """Validators cache into classes of their app's own: the shared classes keep no app's spec objects."""
+    from sandbox.web.validation import CachedJSONBodyValidator, CachedParameterValidator
+
+    app = create_app(Settings())
+    with app.test_client() as c:
+        answer = c.post("/service/platform/cart/v1.0/company/1/application/a/detail?b=true",
+                        headers={"Authorization": "Bearer t"}, json={"items": [{"item_id": "x"}]})
+    assert answer.status_code == 400 and "item_id" in answer.json()["message"]
+    assert CachedParameterValidator._plans._entries == {}
+    assert CachedJSONBodyValidator._validators._entries == {}

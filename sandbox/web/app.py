@@ -30,7 +30,7 @@ from .jsonify import JSONIFIER
 from .limits import BodyLimit
 from .offers_api import OffersApi
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
-from .validation import VALIDATOR_MAP, CompiledRequestValidationMiddleware
+from .validation import CompiledRequestValidationMiddleware, validator_map
 from .voucher_api import VoucherApi
 
 # sandbox/openapi.yaml is a symlink to spec/openapi.yaml, so the spec ships inside the wheel too
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None,
         __name__,
         compiled=compiled,
         security_map={"bearer": bearer_handler(settings.tokens)},
-        validator_map=VALIDATOR_MAP,
+        validator_map=validator_map(),
         jsonifier=JSONIFIER,
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.

@@ -385,8 +385,11 @@ class CompiledRequestValidationMiddleware(RequestValidationMiddleware):
     api_cls = _CompiledRequestValidationAPI
 
 
-VALIDATOR_MAP = {
-    **CONNEXION_VALIDATORS,
-    "parameter": CachedParameterValidator,
-    "body": type(CONNEXION_VALIDATORS["body"])({**CONNEXION_VALIDATORS["body"], "*/*json": CachedJSONBodyValidator}),
-}
+def validator_map() -> dict:
+    """Connexion's validator map with the caching validators, as classes of their own whose caches belong
+    to one app: the caches keep the spec objects they were built from, and each app deep-copies its spec,
+    so caches shared by every app would keep every app's spec for good."""
+    parameter = type("CachedParameterValidator", (CachedParameterValidator,), {"_plans": _Cache()})
+    body = type("CachedJSONBodyValidator", (CachedJSONBodyValidator,), {"_validators": _Cache()})
+    return {**CONNEXION_VALIDATORS, "parameter": parameter,
+            "body": type(CONNEXION_VALIDATORS["body"])({**CONNEXION_VALIDATORS["body"], "*/*json": body})}
