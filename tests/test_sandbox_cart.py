@@ -368,3 +368,16 @@ def test_new_cart_starts_afresh(client, catalog):
     new = add(client, [(b, 1)], new_cart=True).json()["cart"]
     assert new["id"] != old and [i["product"]["uid"] for i in new["items"]] == [b.item_id]
     assert get_cart(client).json()["id"] == new["id"]
+
+
+def test_same_article_in_two_carts_keeps_each_lines_own_fields(client, catalog):
+    """Two carts holding one article show the same catalog blocks, each with its own line meta and id."""
+    a = article(catalog)
+    item = {"item_id": a.item_id, "item_size": a.size, "quantity": 1, "store_id": a.store_uid}
+    first = add(client, [{**item, "meta": {"gift": "yes"}}], user_id="user-1").json()["cart"]["items"][0]
+    second = add(client, [{**item, "meta": {"note": "door"}}], user_id="user-2").json()["cart"]["items"][0]
+    assert first["product"] == second["product"] and first["article"]["store"] == second["article"]["store"]
+    assert first["article"]["meta"] == {"gift": "yes"} and second["article"]["meta"] == {"note": "door"}
+    assert first["article"]["identifier"] != second["article"]["identifier"]
+    again = get_cart(client, "user_id=user-1").json()["items"][0]
+    assert again["article"]["meta"] == {"gift": "yes"} and again["product"]["uid"] == a.item_id

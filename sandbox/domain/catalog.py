@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable, Hashable
 
 from .money import money
 
@@ -107,6 +107,7 @@ class Catalog:
     articles: tuple[Article, ...]
     pincodes: tuple[PinCode, ...]
     _index: dict[str, dict] = field(default_factory=dict, repr=False, compare=False)
+    _derived: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_item_size: dict[tuple[int, str], list[Article]] = {}
@@ -152,6 +153,15 @@ class Catalog:
 
     def pincode(self, code: str) -> PinCode | None:
         return self._index["pincode"].get(code)
+
+    def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """``make()``, computed once per ``key`` for this catalog (which never changes): for callers
+        that derive the same value from it again and again, e.g. the catalog parts of every answer."""
+        try:
+            return self._derived[key]
+        except KeyError:
+            value = self._derived[key] = make()
+            return value
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Catalog:

@@ -139,31 +139,43 @@ def availability(a: Availability) -> dict:
     }
 
 
-def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None,
-         offers: OfferOutcome | None = None) -> dict:
-    product, article, store, ln = p.product, p.article, p.store, p.line
+def _catalog_part(product, article, store, catalog: Catalog) -> tuple[dict, dict]:
+    """The parts of a line's answer that come from the catalog alone: its ``product`` block and the
+    start of its ``article`` block. Shared by every answer showing that article: never mutated."""
     brand = catalog.brand(product.brand_uid)
     seller = catalog.seller(article.seller_uid)
     article_price = {"marked": number(article.marked), "effective": number(article.effective),
                      "currency_code": catalog.currency_code, "currency_symbol": catalog.currency_symbol}
+    product_block = {
+        "uid": product.uid, "name": product.name, "slug": product.slug, "item_code": product.item_code,
+        "type": "product", "brand": {"uid": brand.uid, "name": brand.name},
+        "categories": [{"uid": c.uid, "name": c.name} for c in map(catalog.category, product.category_uids)],
+        "images": [{"url": u, "secure_url": u, "aspect_ratio": "13:20"} for u in product.images],
+        "tags": list(product.tags), "attributes": {}, "_custom_json": {},
+        "action": {"type": "product", "url": f"/product/{product.slug}"},
+    }
+    article_start = {
+        "uid": article.article_id, "size": article.size, "quantity": article.stock, "type": "article",
+        "seller": {"uid": seller.uid, "name": seller.name}, "seller_identifier": article.seller_identifier,
+        "store": {"uid": store.uid, "name": store.name, "store_code": store.store_code},
+        "price": {"base": article_price, "converted": dict(article_price)},
+    }
+    return product_block, article_start
+
+
+def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None,
+         offers: OfferOutcome | None = None) -> dict:
+    product, article, ln = p.product, p.article, p.line
+    product_block, article_start = catalog.derived(
+        ("line", article.article_id, product.uid), lambda: _catalog_part(product, article, p.store, catalog))
     item = {
         "key": f"{product.uid}_{article.size}",
         "quantity": ln.quantity,
         "identifiers": {"identifier": ln.identifier},
         "is_set": False,
-        "product": {
-            "uid": product.uid, "name": product.name, "slug": product.slug, "item_code": product.item_code,
-            "type": "product", "brand": {"uid": brand.uid, "name": brand.name},
-            "categories": [{"uid": c.uid, "name": c.name} for c in map(catalog.category, product.category_uids)],
-            "images": [{"url": u, "secure_url": u, "aspect_ratio": "13:20"} for u in product.images],
-            "tags": list(product.tags), "attributes": {}, "_custom_json": {},
-            "action": {"type": "product", "url": f"/product/{product.slug}"},
-        },
+        "product": product_block,
         "article": {
-            "uid": article.article_id, "size": article.size, "quantity": article.stock, "type": "article",
-            "seller": {"uid": seller.uid, "name": seller.name}, "seller_identifier": article.seller_identifier,
-            "store": {"uid": store.uid, "name": store.name, "store_code": store.store_code},
-            "price": {"base": article_price, "converted": dict(article_price)},
+            **article_start,
             "product_group_tags": list(ln.product_group_tags), "parent_item_identifiers": ln.parent_item_identifiers,
             "meta": ln.meta, "extra_meta": ln.extra_meta, "_custom_json": ln.custom_json,
             "identifier": {"identifier": ln.identifier},
