@@ -530,7 +530,7 @@ class CartService:
     def _check_limits(self, cart: Cart, lines: list[CartLine]) -> None:
         """Refuse (before anything changes) a change taking the cart over its application's configured limits."""
         if self.limits is not None:
-            self.limits.check(cart, replace(cart, lines=lines))
+            self.limits.check(cart, lines)
 
     def set_lines(self, cart: Cart, lines: list[CartLine]) -> None:
         """Store ``lines`` as the cart's, once the cart is writable and within its configured limits."""

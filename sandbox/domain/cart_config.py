@@ -13,12 +13,12 @@ or true) it acts on carts:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .cart import Cart, CartService, Scope
+from .cart import Cart, CartLine, CartService, Scope
 from .errors import InvalidValue, NotFound, Refused
 from .pricing import DeliveryRule
 
@@ -128,11 +128,12 @@ class CartConfigs:
         return tuple(sorted((DeliveryRule(Decimal(c["threshold"]), Decimal(c["charges"]))
                              for c in delivery["charges"]), key=lambda r: r.threshold))
 
-    def check(self, before: Cart, after: Cart) -> None:
-        """Refuse a change that takes the cart (``before`` → ``after``) further over a configured maximum."""
-        doc = self.active(after.scope)
+    def check(self, before: Cart, lines: list[CartLine]) -> None:
+        """Refuse a change that takes the cart (``before`` → holding ``lines``) further over a configured maximum."""
+        doc = self.active(before.scope)
         if not doc:
             return
+        after = replace(before, lines=lines)
         most = doc.get("max_cart_items") or 0
         units = self.carts.count(after)
         if most and units > most and units > self.carts.count(before):
