@@ -15,7 +15,7 @@ from ..domain.cart import (
     Promise,
     Quote,
 )
-from ..domain.catalog import Catalog, Store
+from ..domain.catalog import Article, Catalog, Product, Store
 from ..domain.money import ZERO
 from ..domain.offers import Applied, OfferOutcome
 from ..domain.pricing import Breakup, LinePrice
@@ -139,7 +139,7 @@ def availability(a: Availability) -> dict:
     }
 
 
-def _catalog_part(product, article, store, catalog: Catalog) -> tuple[dict, dict]:
+def _catalog_part(product: Product, article: Article, store: Store, catalog: Catalog) -> tuple[dict, dict]:
     """The parts of a line's answer that come from the catalog alone: its ``product`` block and the
     start of its ``article`` block. Shared by every answer showing that article: never mutated."""
     brand = catalog.brand(product.brand_uid)
