@@ -102,7 +102,7 @@ class ArgumentPlan:
                 kwargs[wanted[0]] = _get_val_from_param(value, wanted[1])
         if self.body_name is not None:
             kwargs[self.body_name] = self._body_argument(body)
-        kwargs = {self._sanitize(k): v for k, v in kwargs.items()}
+        # Every name above is sanitized already (Connexion sanitizes them a second time; it is idempotent).
         for key, value in context.items():
             if self.context_wanted is None or key in self.context_wanted:
                 kwargs[key] = value
