@@ -41,6 +41,16 @@ def test_huge_body_is_413_and_changes_nothing(client, app, catalog):
     assert get_cart(client).json() == before
 
 
+def test_each_app_keeps_its_own_body_limit(settings, catalog):
+    """An app built before another with a smaller body limit still takes bodies up to its own limit."""
+    from sandbox import create_app
+
+    roomy = create_app(settings)
+    create_app(settings.replace(max_body_bytes=50))
+    with roomy.test_client(headers=AUTH) as c:
+        assert add(c, [(article(catalog), 1)], meta={"note": "x" * 100}).status_code == 200
+
+
 def test_huge_chunked_body_is_413(client, app):
     """A body without Content-Length is counted as it arrives and refused past the limit."""
     limit = app.sandbox.settings.max_body_bytes

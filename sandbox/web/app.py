@@ -87,7 +87,8 @@ class SandboxApp(AsyncApp):
     """
 
     def __init__(self, *args, compiled: bool = True, **kwargs) -> None:
-        super().__init__(*args, middlewares=MIDDLEWARES if compiled else None, **kwargs)
+        # A copy: add_middleware inserts into the list it was given, and every app adds its own.
+        super().__init__(*args, middlewares=list(MIDDLEWARES) if compiled else None, **kwargs)
         if compiled:
             # AsyncApp has no argument for its API class; its routing app reads this attribute in add_api.
             self._middleware_app.api_cls = CompiledApi
