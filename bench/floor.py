@@ -7,6 +7,10 @@ get-cart answer, read from the file named by CARTWRIGHT_FLOOR_BODY. Started by r
 With CARTWRIGHT_FLOOR_WORK_US set, each request first keeps the CPU busy for that many microseconds:
 a server whose only cost per request is known, to see what latency that cost gives on this machine
 (``run.py --calibrate``).
+
+Like the sandbox, it serves requests that wait together in the order they arrived
+(``sandbox/web/arrival.py``) unless CARTWRIGHT_ARRIVAL_ORDER is false, so that the two differ only in
+the work they do.
 """
 
 import os
@@ -17,6 +21,9 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
+
+from sandbox import Settings
+from sandbox.web.arrival import ArrivalOrder
 
 with open(os.environ["CARTWRIGHT_FLOOR_BODY"], "rb") as f:
     BODY = f.read()
@@ -34,6 +41,8 @@ async def cart(request):
 
 app = Starlette(routes=[Route("/service/platform/cart/v1.0/company/{company_id}/application/{application_id}/detail",
                               cart, methods=["GET", "POST"])])
+if Settings.from_env().arrival_order:
+    app = ArrivalOrder(app)
 
 if __name__ == "__main__":
     uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)

@@ -28,6 +28,7 @@ FLAGS = {  # setting → help
     "abandoned_after_minutes": "minutes untouched after which a cart with items is abandoned",
     "payment_modes": "comma-separated payment modes carts may select",
     "cod_charge": "charge for cash on delivery",
+    "arrival_order": "serve requests waiting together in the order they arrived (true/false)",
 }
 
 

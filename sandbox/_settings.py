@@ -44,6 +44,8 @@ class Settings:
     default_offers: bool = True
     # A cart with items, not checked out and untouched this long is abandoned (abandoned-cart list).
     abandoned_after_minutes: int = 1440
+    # Requests waiting together start in the order they arrived (web/arrival.py): under load, the p99.
+    arrival_order: bool = True
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -65,7 +67,7 @@ def parse_value(name: str, raw: str):
     try:
         if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes"):
             return int(raw)
-        if name in ("validate_responses", "default_offers"):
+        if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError(raw)
             return raw.lower() in ("1", "true", "yes")

@@ -21,6 +21,7 @@ from ..domain.store import CartStore
 from . import errors
 from .address_api import AddressApi
 from .admin_api import AdminApi
+from .arrival import ArrivalOrder
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
@@ -119,6 +120,8 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None,
                 name="admin", swagger_ui_options=None)
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
+    if settings.arrival_order:   # added first: outside the body limit, before any work
+        app.add_middleware(ArrivalOrder, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
     app.sandbox = sandbox
     return app
