@@ -225,7 +225,9 @@ def summarise(args, results, servers) -> tuple[str, list[str], list[str]]:
     lines = [
         f"Median of {args.rounds} interleaved rounds; wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration:g}s on loopback; one sandbox process; {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}.",
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}; arrival order "
+        f"{'off' if os.environ.get('CARTWRIGHT_ARRIVAL_ORDER', 'true').lower() in ('0', 'false', 'no') else 'on'}"
+        " (CARTWRIGHT_ARRIVAL_ORDER, sandbox and floors alike).",
         "",
         "| operation | server | req/s | p50 ms | p99 ms | ratio to Prism | errors |",
         "|---|---|---:|---:|---:|---:|---:|",
