@@ -8,7 +8,7 @@ With CARTWRIGHT_FLOOR_WORK_US set, each request first keeps the CPU busy for tha
 a server whose only cost per request is known, to see what latency that cost gives on this machine
 (``run.py --calibrate``).
 
-Like the sandbox, it serves requests that wait together in the order they arrived
+Like the sandbox, it writes each answer in one piece (``sandbox/web/coalesce.py``) and serves requests that wait together in the order they arrived
 (``sandbox/web/arrival.py``) unless CARTWRIGHT_ARRIVAL_ORDER is false, so that the two differ only in
 the work they do.
 """
@@ -24,6 +24,7 @@ from starlette.routing import Route
 
 from sandbox import Settings
 from sandbox.web.arrival import ArrivalOrder
+from sandbox.web.coalesce import HTTP_PROTOCOL
 
 with open(os.environ["CARTWRIGHT_FLOOR_BODY"], "rb") as f:
     BODY = f.read()
@@ -45,4 +46,5 @@ if Settings.from_env().arrival_order:
     app = ArrivalOrder(app)
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
+                http=HTTP_PROTOCOL)

@@ -119,8 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  Swagger UI:  {base}/ui/")
     print(f"  Admin:       {base}{settings.admin_prefix}/catalog  (items, sizes, stores to use)")
     print(f"  Try:         {example_curl(app, settings)}", flush=True)
+    from .web.coalesce import HTTP_PROTOCOL
+
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                access_log=settings.log_level.lower() == "debug")
+                access_log=settings.log_level.lower() == "debug", http=HTTP_PROTOCOL)
     return 0
 
 

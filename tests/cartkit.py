@@ -80,10 +80,13 @@ def assert_fynd_error(response, status: int, *words: str):
 
 @contextlib.contextmanager
 def served(app):
-    """Serve ``app`` with uvicorn on a free loopback port for the block; yields the port."""
+    """Serve ``app`` with uvicorn on a free loopback port for the block, as `cartwright serve` does; yields the
+    port."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
+    from sandbox.web.coalesce import HTTP_PROTOCOL
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", http=HTTP_PROTOCOL))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
