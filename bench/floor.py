@@ -4,7 +4,9 @@ A bare Starlette app under the same uvicorn as the sandbox (uvloop and httptools
 answering the benchmark's two requests (GET and POST …/detail) with one fixed body, the sandbox's own
 get-cart answer, read from the file named by CARTWRIGHT_FLOOR_BODY. Started by run.py: ``floor.py PORT``.
 
-With CARTWRIGHT_FLOOR_WORK_US set, each request first keeps the CPU busy for that many microseconds:
+With CARTWRIGHT_FLOOR_WORK_US set, each request first keeps the CPU busy for that many microseconds
+of the thread's own CPU time (not wall time: when wrk takes the CPU away, the work waits, as real
+work does):
 a server whose only cost per request is known, to see what latency that cost gives on this machine
 (``run.py --calibrate``).
 
@@ -34,8 +36,8 @@ WORK_S = float(os.environ.get("CARTWRIGHT_FLOOR_WORK_US", "0")) / 1e6
 async def cart(request):
     await request.body()
     if WORK_S:
-        until = time.perf_counter() + WORK_S
-        while time.perf_counter() < until:  # busy, as a handler computing is: no await, no sleep
+        until = time.thread_time() + WORK_S
+        while time.thread_time() < until:  # busy, as a handler computing is: no await, no sleep
             pass
     return Response(BODY, media_type="application/json")
 
