@@ -10,9 +10,9 @@ work does):
 a server whose only cost per request is known, to see what latency that cost gives on this machine
 (``run.py --calibrate``).
 
-Like the sandbox, it writes each answer in one piece (``sandbox/web/coalesce.py``) and serves requests that wait together in the order they arrived
-(``sandbox/web/arrival.py``) unless CARTWRIGHT_ARRIVAL_ORDER is false, so that the two differ only in
-the work they do.
+Like the sandbox, it writes each answer in one piece (``sandbox/web/coalesce.py``) and serves
+requests that wait together in the order they arrived (``sandbox/web/arrival.py``) unless
+CARTWRIGHT_ARRIVAL_ORDER is false, so that the two differ only in the work they do.
 """
 
 import os
