@@ -3,6 +3,7 @@ import asyncio
 import socket
 
 import httpx
+import pytest
 
 from cartkit import articles, served
 from conftest import AUTH, BASE
@@ -41,36 +42,44 @@ def turn(loop):
     loop.run_forever()
 
 
-def test_two_writes_go_out_as_one():
-    """A head and a body written back to back reach the socket as one write, in order."""
+@pytest.fixture
+def loop():
+    """A fresh event loop, closed after the test."""
     loop = asyncio.new_event_loop()
-    raw = RecordingTransport()
-    t = CoalescingTransport(raw, loop)
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def raw():
+    return RecordingTransport()
+
+
+@pytest.fixture
+def t(raw, loop):
+    """A coalescing transport over ``raw``."""
+    return CoalescingTransport(raw, loop)
+
+
+def test_two_writes_go_out_as_one(loop, raw, t):
+    """A head and a body written back to back reach the socket as one write, in order."""
     t.write(b"HTTP/1.1 200 OK\r\n\r\n")
     t.write(b"{}")
     assert raw.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
     turn(loop)
     assert raw.writes == [b"HTTP/1.1 200 OK\r\n\r\n{}"]
-    loop.close()
 
 
-def test_a_lone_write_goes_out_at_the_next_turn():
+def test_a_lone_write_goes_out_at_the_next_turn(loop, raw, t):
     """A write with nothing after it is held for one turn of the loop, then sent alone."""
-    loop = asyncio.new_event_loop()
-    raw = RecordingTransport()
-    t = CoalescingTransport(raw, loop)
     t.write(b"HTTP/1.1 100 Continue\r\n\r\n")
     assert raw.writes == [] and t.get_write_buffer_size() == len(b"HTTP/1.1 100 Continue\r\n\r\n")
     turn(loop)
     assert raw.writes == [b"HTTP/1.1 100 Continue\r\n\r\n"]
-    loop.close()
 
 
-def test_closing_sends_what_is_held_first_and_abort_drops_it():
+def test_closing_sends_what_is_held_first_and_abort_drops_it(loop, raw, t):
     """close() sends the held write before closing; abort() drops it; other calls reach the socket's transport."""
-    loop = asyncio.new_event_loop()
-    raw = RecordingTransport()
-    t = CoalescingTransport(raw, loop)
     t.write(b"last words")
     t.close()
     assert raw.writes == [b"last words"] and raw.closed
@@ -80,19 +89,14 @@ def test_closing_sends_what_is_held_first_and_abort_drops_it():
     t.abort()
     turn(loop)
     assert other.writes == [] and other.aborted and t.get_extra_info("peername") == ("127.0.0.1", 5000)
-    loop.close()
 
 
-def test_held_write_is_dropped_when_the_peer_has_gone():
+def test_held_write_is_dropped_when_the_peer_has_gone(loop, raw, t):
     """A write still held when the connection closes from the other side is not sent to the dead socket."""
-    loop = asyncio.new_event_loop()
-    raw = RecordingTransport()
-    t = CoalescingTransport(raw, loop)
     t.write(b"too late")
     raw.aborted = True
     turn(loop)
     assert raw.writes == []
-    loop.close()
 
 
 def test_served_answers_are_whole_over_keep_alive(session_app, catalog):
