@@ -167,3 +167,43 @@ def test_remembered_urls_never_let_invalid_parameters_through():
             assert c.get(f"{BASE}/detail?user_id=m&b=true").json()["items"]
             assert c.get(f"{BASE}/detail?user_id=m&i=2").status_code == 400
             assert "items" not in c.get(f"{BASE}/detail?user_id=m&i=false").json()
+
+
+def test_remembered_tokens_never_let_a_refused_token_through(settings):
+    """Passing Authorization headers are remembered; a refused or missing one is refused every time."""
+    app = create_app(settings.replace(tokens=frozenset({"sesame"})))
+    with app.test_client() as c:
+        for _ in range(2):
+            assert c.get(f"{BASE}/detail?user_id=t", headers={"Authorization": "Bearer sesame"}).status_code == 200
+            for headers in ({"Authorization": "Bearer open"}, {}):
+                refused = c.get(f"{BASE}/detail?user_id=t", headers=headers)
+                assert refused.status_code == 401 and refused.json()["success"] is False
+
+
+def test_handlers_get_arguments_of_their_own_from_remembered_urls_and_tokens():
+    """Same URL and token again: the handler gets fresh arguments and context, as from Connexion's path."""
+    from connexion.resolver import Resolver
+
+    from sandbox.web.app import SandboxApp, bearer_handler
+
+    async def mutate(tags, limit, user, token_info):
+        answer = {"tags": list(tags), "limit": limit, "user": user, "token_info": dict(token_info)}
+        tags.append("changed")  # a handler changing what it was given must not change the next call's
+        token_info["changed"] = True
+        return answer
+
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "components": {"securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"b": []}],
+            "paths": {"/m": {"get": {"operationId": "mutate", "parameters": [
+                {"name": "tags", "in": "query", "schema": {"type": "array", "items": {"type": "string"}},
+                 "explode": False},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "default": 5}}],
+                "responses": {"200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}}}}}
+    got = {}
+    for compiled in (True, False):
+        app = SandboxApp(__name__, compiled=compiled, security_map={"bearer": bearer_handler(None)})
+        app.add_api(spec, resolver=Resolver(function_resolver=lambda _: mutate))
+        with app.test_client(headers={"Authorization": "Bearer tok"}) as c:
+            got[compiled] = [c.get("/m?tags=a,b").json() for _ in range(3)]
+    assert got[True] == got[False] == [{"tags": ["a", "b"], "limit": 5, "user": "tok", "token_info": {"sub": "tok"}}] * 3

@@ -11,6 +11,7 @@ from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
+from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
@@ -31,6 +32,7 @@ from .jsonify import JSONIFIER
 from .limits import BodyLimit
 from .offers_api import OffersApi
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
+from .security import CachingSecurityMiddleware
 from .validation import CompiledRequestValidationMiddleware, validator_map
 from .voucher_api import VoucherApi
 
@@ -74,9 +76,10 @@ def resolver(*handlers: object) -> Resolver:
     return Resolver(function_resolver=find)
 
 
-# Connexion's middleware stack, with match-caching routers (routing.py) and request validation
-# compiled per operation (validation.py).
+# Connexion's middleware stack, with match-caching routers (routing.py), security checks remembering
+# passing headers (security.py) and request validation compiled per operation (validation.py).
 _REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware: CachingRoutingMiddleware,
+             SecurityMiddleware: CachingSecurityMiddleware,
              RequestValidationMiddleware: CompiledRequestValidationMiddleware}
 MIDDLEWARES = [_REPLACED.get(m, m) for m in ConnexionMiddleware.default_middlewares]
 

@@ -49,6 +49,15 @@ PARSED_BODY = "cartwright.body"
 """Scope extension: the JSON body request validation parsed."""
 
 _JSON_HEADERS = (b"content-type", b"application/json")
+_URL_ARGUMENTS = 4096  # URLs whose handler arguments are remembered per operation (URLs carry ids: capped)
+_SCALARS = (str, int, float, bool, type(None))
+
+
+class RememberedParameters(tuple):
+    """``(path parameters, query parameters)`` that request validation remembers for good, one per URL:
+    the handler arguments made of them can be remembered with them."""
+
+    __slots__ = ()
 
 
 class _DecorateOnce(StarletteDecorator):
@@ -86,11 +95,41 @@ class ArgumentPlan:
             if name in wanted or self.has_kwargs:
                 self.body_name = name
         self.body_schema = operation.body_schema() if operation.is_request_body_defined else {}
+        self.body_nullable = is_nullable(self.body_schema)
         self.context_wanted = None if self.has_kwargs else wanted
         self.wants_context = CONTEXT_NAME in wanted
+        self._remembered: dict[int, tuple[RememberedParameters, dict]] = {}
 
     def kwargs(self, path_params: dict, query_params: dict, body: t.Any, context: dict) -> dict:
         """The handler's keyword arguments, as Connexion's ``prep_kwargs`` builds them."""
+        return self._with_body_and_context(self.url_kwargs(path_params, query_params), body, context)
+
+    def remembered_kwargs(self, parameters: RememberedParameters, body: t.Any, context: dict) -> dict:
+        """``kwargs`` for parameters request validation remembered: their converted values are remembered
+        too, where they are all scalars (a handler may change a list it is given)."""
+        remembered = self._remembered.get(id(parameters))
+        if remembered is None or remembered[0] is not parameters:
+            url_kwargs = self.url_kwargs(*parameters)
+            if len(self._remembered) >= _URL_ARGUMENTS or not all(
+                    isinstance(v, _SCALARS) for v in url_kwargs.values()):
+                return self._with_body_and_context(url_kwargs, body, context)
+            # The parameters are kept alive by validation's cache and by this entry: their id is theirs.
+            remembered = self._remembered[id(parameters)] = (parameters, url_kwargs)
+        return self._with_body_and_context(dict(remembered[1]), body, context)
+
+    def _with_body_and_context(self, kwargs: dict, body: t.Any, context: dict) -> dict:
+        if self.body_name is not None:
+            kwargs[self.body_name] = self._body_argument(body)
+        # Every name here is sanitized already (Connexion sanitizes them a second time; it is idempotent).
+        for key, value in context.items():
+            if self.context_wanted is None or key in self.context_wanted:
+                kwargs[key] = value
+        if self.wants_context:
+            kwargs[CONTEXT_NAME] = context
+        return kwargs
+
+    def url_kwargs(self, path_params: dict, query_params: dict) -> dict:
+        """The handler's arguments from the path and query string (with the query defaults)."""
         kwargs = {}
         for name, value in path_params.items():
             definition = self.path.get(name)
@@ -100,18 +139,10 @@ class ArgumentPlan:
             wanted = self.query_wanted.get(name)
             if wanted is not None:
                 kwargs[wanted[0]] = _get_val_from_param(value, wanted[1])
-        if self.body_name is not None:
-            kwargs[self.body_name] = self._body_argument(body)
-        # Every name above is sanitized already (Connexion sanitizes them a second time; it is idempotent).
-        for key, value in context.items():
-            if self.context_wanted is None or key in self.context_wanted:
-                kwargs[key] = value
-        if self.wants_context:
-            kwargs[CONTEXT_NAME] = context
         return kwargs
 
     def _body_argument(self, body: t.Any) -> t.Any:
-        if is_nullable(self.body_schema) and is_null(body):
+        if self.body_nullable and is_null(body):
             return None
         if body is None:
             default = self.body_schema.get("default", {})
@@ -154,7 +185,9 @@ class CompiledOperation(AsyncOperation):
         if parameters is None:
             request = ConnexionRequest(scope, receive, uri_parser=self._uri_parser)
             parameters = (request.path_params, request.query_params)
-        kwargs = plan.kwargs(*parameters, extensions.get(PARSED_BODY), extensions.get("connexion_context", {}))
+        body, context = extensions.get(PARSED_BODY), extensions.get("connexion_context", {})
+        kwargs = (plan.remembered_kwargs(parameters, body, context) if type(parameters) is RememberedParameters
+                  else plan.kwargs(*parameters, body, context))
         result = await self._fn(**kwargs)
         await self._answer(result, scope, receive, send)
 

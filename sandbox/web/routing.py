@@ -2,10 +2,10 @@
 
 Starlette's ``Router`` tries its routes in order, a regular expression each, on every request: about
 twenty for a cart read here, three routers deep (Swagger UI's, the routing middleware's, the API's).
-``MatchCachingRouter`` remembers, per method and path, the route that matched fully (the route still
-matches the request itself, so path parameters and the child scope are its own), or that nothing
-matched and the request goes to the router's default app; anything else (a partial match giving 405,
-a slash redirect) is left to Starlette.
+``MatchCachingRouter`` remembers, per method and path, the route that matched fully and the child scope
+that match gave (each request gets its own copy of the path parameters), or that nothing matched and
+the request goes to the router's default app; anything else (a partial match giving 405, a slash
+redirect) is left to Starlette.
 """
 
 from __future__ import annotations
@@ -35,13 +35,30 @@ class MatchCachingRouter(Router):
                 scope.setdefault("router", self)
                 return await self.default(scope, receive, send)
             if outcome is not _STARLETTE:
-                match, child_scope = outcome.matches(scope)
-                if match is Match.FULL:
+                child_scope = self._child_scope(outcome, key, scope)
+                if child_scope is not None:
                     scope.setdefault("router", self)
                     scope["route"] = outcome
                     scope.update(child_scope)
                     return await outcome.handle(scope, receive, send)
         await super().app(scope, receive, send)
+
+    def _child_scope(self, route, key, scope) -> dict | None:
+        """What ``route.matches(scope)`` adds to the scope on a full match (else None), remembered with
+        the two other things it reads: the path parameters found so far and the app's root path."""
+        children = self.__dict__.setdefault("_children", {})
+        given = (scope.get("path_params"), scope.get("app_root_path", _DEFAULT))
+        remembered = children.get(key)
+        if remembered is not None and remembered[0] == given:
+            child_scope = remembered[1]
+        else:
+            match, child_scope = route.matches(scope)
+            if match is not Match.FULL:
+                return None
+            if len(children) < _CAPACITY:
+                children[key] = ((dict(given[0]) if given[0] is not None else None, given[1]), child_scope)
+        # Path parameters are a dict of the request's own, as Starlette gives each request.
+        return {**child_scope, "path_params": dict(child_scope["path_params"])}
 
     def _outcome(self, scope):
         """The route that fully matches; else ``_DEFAULT`` where Starlette would go straight to the

@@ -34,7 +34,7 @@ from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
-from .dispatch import PARSED_BODY, PARSED_PARAMETERS
+from .dispatch import PARSED_BODY, PARSED_PARAMETERS, RememberedParameters
 
 # OpenAPI's integer widths, as the ranges they promise.
 _INTEGER_RANGES = {name: (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for name, bits in (("int32", 32), ("int64", 64))}
@@ -290,6 +290,27 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
         scope.setdefault("extensions", {})[PARSED_BODY] = body
         return body
 
+    async def wrap_receive(self, receive, *, scope):
+        """Connexion's ``wrap_receive``, its checks in its order, without the header object and the stream
+        of messages it builds per request; a body without a plain length takes Connexion's own way."""
+        length = next((value for name, value in scope["headers"] if name == b"content-length"), None)
+        if length is None or not length.isdigit() or not int(length) or self.MUTABLE_VALIDATION:
+            return await super().wrap_receive(receive, scope=scope)
+        messages, chunks, more = [], [], True
+        while more:
+            message = await receive()
+            messages.append(message)
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = await self._parse(_stream(b"".join(chunks)), scope)
+        if not (body is None and self._nullable):
+            self._validate(body)
+        return self._insert_messages(receive, messages=messages), scope
+
+
+async def _stream(data: bytes):
+    yield data
+
 
 _SMALL_CACHE = 64  # content types seen per operation; more (odd clients) are worked out each time
 _URL_CACHE = 4096  # valid paths and query strings remembered per operation (URLs carry ids: capped)
@@ -316,7 +337,7 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
         # Without header or cookie parameters, whether the parameters are valid, and what they parse to,
         # follows from the path and query string alone: remembered for the ones that passed.
         self._url_only = not any(p["in"] in ("header", "cookie") for p in operation.parameters)
-        self._valid_urls: dict[tuple[str, bytes], tuple[dict, dict]] = {}
+        self._valid_urls: dict[tuple[str, bytes], RememberedParameters] = {}
 
     def _content_type(self, headers) -> tuple[str, str]:
         raw = next((v for k, v in headers if k.lower() == b"content-type"), None)
@@ -356,7 +377,7 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
             self._parameters.validate_request(request)
             parsed = (request.path_params, request.query_params)
             if self._url_only and len(self._valid_urls) < _URL_CACHE:
-                self._valid_urls[key] = parsed
+                parsed = self._valid_urls[key] = RememberedParameters(parsed)
         return parsed
 
     async def __call__(self, scope, receive, send):
