@@ -10,4 +10,6 @@ ZERO = Decimal("0.00")
 
 def money(value: Decimal | int | str) -> Decimal:
     """Round to paise, half away from zero: the only rounding rule in the sandbox."""
+    if value is ZERO:  # the commonest amount by far (no coupon, no COD, no adjustment), rounded already
+        return ZERO
     return Decimal(value).quantize(PAISA, rounding=ROUND_HALF_UP)

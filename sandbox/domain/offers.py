@@ -14,6 +14,7 @@ shipping offers on the delivery charge.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -154,7 +155,7 @@ class Offer:
             return f"{self.source} {self.code or self.id} expired on {self.end.date().isoformat()}"
         return None
 
-    @property
+    @functools.cached_property  # the book replaces a document when it changes, never edits one
     def used_up(self) -> bool:
         """No uses left (``restrictions.uses.remaining.total`` is 0)."""
         remaining = (((self.doc.get("restrictions") or {}).get("uses") or {}).get("remaining") or {}).get("total")
@@ -272,9 +273,17 @@ def apportion(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     return shares
 
 
-def evaluate(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_units: int) -> tuple[Applied | None, str]:
-    """What ``offer`` takes off ``units`` (those it may touch), or None and why not."""
-    eligible = [u for u in units if offer.criteria.matches(u)]
+def evaluate(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_units: int,
+             why: bool = True) -> tuple[Applied | None, str]:
+    """What ``offer`` takes off ``units`` (those it may touch), or None and why not.
+
+    ``why=False``: the caller has no use for the reason, so a cart with no unit the offer may touch is
+    turned down first (the reasons are checked in a fixed order, and that one is usually last).
+    """
+    matches = offer.criteria.matches
+    eligible = [u for u in units if matches(u)]
+    if not why and not eligible:
+        return None, ""
     if offer.buy is not None and not any(offer.buy.matches(u) for u in units):
         return None, "needs an item the promotion's buy rules name"
     if not offer.cart_value.holds(cart_value):
@@ -345,15 +354,18 @@ def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Off
     closed: set[int] = set()      # positions no later promotion may touch
     applied: list[Applied] = []
     shipping: Tier | None = None
-    for offer in sorted(promotions, key=lambda o: (o.priority, o.id)):
+    value = sum([u.price for u in units], ZERO)   # what the units cost now; promotions lower it
+    for offer in sorted(promotions, key=_application_order):
         if not offer.live_at(now) or (offer.users and user_id not in offer.users) or offer.used_up:
             continue
         if offer.payment_codes and (payment_mode or "").upper() not in offer.payment_codes:
             continue
-        open_positions = [i for i in range(len(units)) if i not in closed
-                          and (offer.stackable or i not in touched)]
-        value = sum((u.price for u in units), ZERO)
-        result, _ = evaluate(offer, [units[i] for i in open_positions], value, cart_units)
+        if closed or (touched and not offer.stackable):
+            open_positions = [i for i in range(len(units)) if i not in closed
+                              and (offer.stackable or i not in touched)]
+        else:
+            open_positions = range(len(units))
+        result, _ = evaluate(offer, [units[i] for i in open_positions], value, cart_units, why=False)
         if result is None:
             continue
         if result.shipping:
@@ -362,6 +374,7 @@ def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Off
             continue
         applied.append(result)
         units, hit = _take(units, open_positions, result)
+        value = sum([u.price for u in units], ZERO)
         touched.update(hit)
         if offer.exclusive == "cart":
             break
@@ -373,13 +386,16 @@ def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Off
         if not message and coupon.users and user_id not in coupon.users:
             message = f"coupon {coupon.code} is not for this customer"
         if not message:
-            value = sum((u.price for u in units), ZERO)
             coupon_applied, why = evaluate(coupon, units, value, cart_units)
             if coupon_applied is None:
                 message = f"coupon {coupon.code} {why}"
             elif coupon_applied.shipping:
                 shipping = coupon.tier_for(cart_units)
     return OfferOutcome(tuple(applied), coupon_applied, message, shipping)
+
+
+def _application_order(offer: Offer) -> tuple[int, str]:
+    return offer.priority, offer.id
 
 
 def _take(units: list[Unit], positions: list[int], result: Applied) -> tuple[list[Unit], set[int]]:

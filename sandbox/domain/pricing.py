@@ -111,24 +111,24 @@ def breakup(
     ``vog`` (never on an empty cart or a store pick-up) and capped by a shipping offer;
     ``total`` adds delivery, COD charges and charge adjustments to ``vog``.
     """
-    lines = list(lines)
-    mrp_total = sum((l.marked for l in lines), ZERO)
-    subtotal = sum((l.effective for l in lines), ZERO)
-    gst = sum((l.gst for l in lines), ZERO)
+    mrp_total = subtotal = gst = ZERO
+    empty = True
+    for line in lines:
+        mrp_total, subtotal, gst, empty = mrp_total + line.marked, subtotal + line.effective, gst + line.gst, False
     reductions = money(promotion) + money(adjustment_discount)
     coupon = money(coupon)
     vog = subtotal - reductions - coupon
-    if not lines or order_type == PICK_AT_STORE:
+    if empty or order_type == PICK_AT_STORE:
         charge, gap = ZERO, None
     else:
         charge, gap = delivery_charge(vog, rules)
         if shipping_cap is not None and shipping_cap < charge:
             charge, gap = money(shipping_cap), None
-    cod_charge = money(cod_charge)
-    total = vog + charge + cod_charge + money(adjustment_charge)
+    cod_charge, adjustment_charge = money(cod_charge), money(adjustment_charge)
+    total = vog + charge + cod_charge + adjustment_charge
     return Breakup(
         mrp_total=mrp_total, subtotal=subtotal, discount=subtotal - mrp_total - reductions, coupon=-coupon,
         vog=vog, delivery_charge=charge, cod_charge=cod_charge, convenience_fee=ZERO, gst_charges=gst,
         fynd_cash=ZERO, gift_card=ZERO, total=total, you_saved=mrp_total - vog, free_delivery_gap=gap,
-        adjustment_charge=money(adjustment_charge),
+        adjustment_charge=adjustment_charge,
     )

@@ -110,12 +110,11 @@ def cart_coupon(priced: PricedCart) -> dict:
 
 def breakup_values(b: Breakup, catalog: Catalog, priced: PricedCart | None = None) -> dict:
     raw = {k: number(v) for k, v in b.as_raw().items()}
-    values = {**b.as_raw(), "price_adjustment": b.adjustment_charge}
-    display = [
-        {"key": key, "display": label, "value": number(values[key]), "currency_code": catalog.currency_code,
-         "currency_symbol": catalog.currency_symbol, "message": []}
-        for key, label, always in DISPLAY_LINES if always or values[key]
-    ]
+    values = {**raw, "price_adjustment": number(b.adjustment_charge)}   # a zero amount is a zero number
+    code, symbol = catalog.currency_code, catalog.currency_symbol
+    display = [{"key": key, "display": label, "value": values[key], "currency_code": code,
+                "currency_symbol": symbol, "message": []}
+               for key, label, always in DISPLAY_LINES if always or values[key]]
     return {
         "raw": raw,
         "display": display,
