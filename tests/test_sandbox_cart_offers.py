@@ -352,3 +352,22 @@ def test_auto_apply_coupon_skips_carts_it_does_not_fit(client, app, catalog):
     default = add(client, [(a, 1)], user_id="default-scope-user").json()["cart"]
     assert raw_of(default)["coupon"] == 0
 
+
+
+def test_a_changed_promotion_reprices_carts_read_before(client, app, catalog):
+    """A promotion changed after a cart was priced (its offer lists are kept) counts on the cart's next read."""
+    promo = promotion(app, "DECCAN15")
+    a = in_stock(catalog, lambda p: p.brand_uid in promo["discount_rules"][0]["item_criteria"]["item_brand"])
+    before = add(client, [(a, 1)]).json()["cart"]
+    assert get_cart(client).json()["applied_promo_details"]  # read again: the kept lists are in use
+    changed = {k: v for k, v in promo.items() if k not in ("_id", "date_meta")}
+    changed["discount_rules"] = [{**promo["discount_rules"][0], "offer": {"discount_percentage": 40}}]
+    r = client.put(f"{BASE}/promotion/{promo['_id']}", json=changed)
+    assert r.status_code == 200, r.text
+    after = get_cart(client).json()
+    [applied] = after["items"][0]["promotions_applied"]
+    assert money(applied["amount"]) == money(a.effective * 40 / PCT)
+    assert raw_of(after)["total"] < raw_of(before)["total"]
+    archived = {**changed, "_schedule": {**changed["_schedule"], "status": "rejected"}}
+    assert client.put(f"{BASE}/promotion/{promo['_id']}", json=archived).status_code == 200
+    assert get_cart(client).json()["applied_promo_details"] == []

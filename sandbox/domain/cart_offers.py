@@ -39,11 +39,20 @@ class PaymentCheck:
 
 
 class OfferIndex:
-    """The offers of an ``OfferBook`` parsed once per document version (an ``OfferSource``)."""
+    """The offers of an ``OfferBook`` parsed once per document version (an ``OfferSource``); a scope's
+    lists of them are kept until the book's ``revision`` moves (every priced cart asks for both)."""
 
     def __init__(self, book) -> None:
         self.book = book
         self._parsed: dict[tuple[str, str], tuple[dict, Offer]] = {}
+        self._lists: dict[tuple[str, Scope], tuple[int, tuple[Offer, ...]]] = {}
+
+    def _list(self, source: str, scope: Scope, docs) -> list[Offer]:
+        key, revision = (source, scope), self.book.revision
+        kept = self._lists.get(key)
+        if kept is None or kept[0] != revision:
+            kept = self._lists[key] = (revision, tuple(self._offer(source, d) for d in docs(scope)))
+        return list(kept[1])
 
     def _offer(self, source: str, doc: dict) -> Offer:
         key = (source, doc.get("_id", ""))
@@ -54,10 +63,10 @@ class OfferIndex:
         return hit[1]
 
     def promotions(self, scope: Scope) -> list[Offer]:
-        return [self._offer("promotion", d) for d in self.book.promotions(scope)]
+        return self._list("promotion", scope, self.book.promotions)
 
     def coupons(self, scope: Scope) -> list[Offer]:
-        return [self._offer("coupon", d) for d in self.book.coupons(scope)]
+        return self._list("coupon", scope, self.book.coupons)
 
     def coupon(self, scope: Scope, code: str) -> Offer | None:
         doc = self.book.coupon_by_code(scope, code)

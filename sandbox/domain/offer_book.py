@@ -110,6 +110,7 @@ class OfferBook:
         self.ids = ids
         self._defaults = {COUPON: copy.deepcopy(default_coupons), PROMOTION: copy.deepcopy(default_promotions)}
         self._docs: dict[tuple[_Kind, Scope], dict[str, dict]] = {}
+        self.revision = 0   # counts the changes to any document: readers may keep what they derived until it moves
 
     # ------------------------------------------------------------------ storage
     def _book(self, kind: _Kind, scope: Scope) -> dict[str, dict]:
@@ -174,6 +175,7 @@ class OfferBook:
         offer_id = self.ids.object_id()
         self._stamp(doc, None)
         self._book(kind, scope)[offer_id] = {**doc, "_id": offer_id}
+        self.revision += 1
         return offer_id
 
     def _update(self, kind: _Kind, scope: Scope, offer_id: str, doc: dict) -> dict:
@@ -183,6 +185,7 @@ class OfferBook:
         self._check(kind, scope, doc, offer_id)
         self._stamp(doc, before)
         stored = self._book(kind, scope)[offer_id] = {**doc, "_id": offer_id}
+        self.revision += 1
         return copy.deepcopy(stored)
 
     def _delete(self, kind: _Kind, scope: Scope, offer_id: str) -> None:
@@ -191,6 +194,7 @@ class OfferBook:
             raise Refused(f"{kind.noun} {offer_id} is {status}: only a draft {kind.noun} can be deleted",
                           field="_schedule.status", value=status)
         del self._book(kind, scope)[offer_id]
+        self.revision += 1
 
     def _code_count(self, kind: _Kind, scope: Scope, code: str) -> int:
         return sum(1 for d in self._book(kind, scope).values()
