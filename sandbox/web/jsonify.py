@@ -30,7 +30,10 @@ def json_bytes(data) -> bytes:
 
 def response_bytes(data) -> bytes:
     """A response body exactly as ``JSONIFIER`` writes it (Connexion's Jsonifier ends it with a newline)."""
-    return json_bytes(data) + b"\n"
+    try:
+        return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)  # no second copy to add it
+    except orjson.JSONEncodeError:
+        return json_bytes(data) + b"\n"
 
 
 JSONIFIER = Jsonifier(_OrjsonModule)
