@@ -83,7 +83,7 @@ def test_validation_caches_belong_to_their_app():
 
 def test_bodies_in_several_messages_are_read_validated_and_replayed_whole():
     """A body sent in pieces is parsed whole, checked, and replayed as sent; one without a length is
-    left to Connexion (which refuses a required body it cannot see the length of)."""
+    left to Connexion (which refuses it: in the app, BodyLimit gives every chunked body its length)."""
     import asyncio
     import json
 

@@ -63,6 +63,27 @@ def test_huge_chunked_body_is_413(client, app):
     assert_fynd_error(r, 413)
 
 
+@pytest.mark.parametrize("compiled", [True, False])
+def test_chunked_bodies_are_taken_like_any_other(settings, catalog, compiled):
+    """A body sent in chunks without Content-Length is added, refused naming the field, or missing, as sent."""
+    from sandbox import create_app
+
+    a = article(catalog)
+    good = json.dumps({"user_id": "chunked", "items": [{"item_id": a.item_id, "item_size": a.size}]}).encode()
+
+    def chunked(payload: bytes):
+        yield from (payload[:9], payload[9:])
+
+    with create_app(settings, compiled=compiled).test_client(headers=AUTH) as c:
+        post = lambda payload: c.post(f"{BASE}/detail", content=chunked(payload),  # noqa: E731
+                                      headers={"Content-Type": "application/json"})
+        r = post(good)
+        assert r.status_code == 200, r.text
+        assert [i["product"]["uid"] for i in r.json()["cart"]["items"]] == [a.item_id]
+        assert_fynd_error(post(b'{"items": "x"}'), 400, "items")
+        assert_fynd_error(post(b""), 400, "RequestBody is required")
+
+
 def test_unknown_route_and_method(client):
     """An unknown path is 404 and a wrong method 405, both in the Fynd shape."""
     assert_fynd_error(client.get(f"{BASE}/nowhere"), 404, "nowhere")

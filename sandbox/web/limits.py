@@ -41,7 +41,11 @@ class BodyLimit:
             done = True
             return {"type": "http.request", "body": body, "more_body": False}
 
-        return await self.app(scope, replay, send)
+        # Read whole, the body has a length: say it, as a proxy taking chunks off would. Connexion's body
+        # validation reads Content-Length to tell a missing body, and refused every chunked one.
+        headers = [h for h in scope["headers"] if h[0] != b"transfer-encoding"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        return await self.app({**scope, "headers": headers}, replay, send)
 
     async def _refuse(self, scope, send):
         body = error_bytes(scope["path"], 413, f"request body larger than {self.limit} bytes")
