@@ -17,6 +17,7 @@ from starlette.routing import Match, Mount, Router
 
 _CAPACITY = 4096  # paths remembered per router; paths carry ids, so the set is capped, not evicted
 _DEFAULT, _STARLETTE = object(), object()  # outcomes other than a route: the default app; Starlette's own way
+_ABSENT = object()  # a scope key not there
 
 
 class MatchCachingRouter(Router):
@@ -47,7 +48,7 @@ class MatchCachingRouter(Router):
         """What ``route.matches(scope)`` adds to the scope on a full match (else None), remembered with
         the two other things it reads: the path parameters found so far and the app's root path."""
         children = self.__dict__.setdefault("_children", {})
-        given = (scope.get("path_params"), scope.get("app_root_path", _DEFAULT))
+        given = (scope.get("path_params"), scope.get("app_root_path", _ABSENT))
         remembered = children.get(key)
         if remembered is not None and remembered[0] == given:
             child_scope = remembered[1]
