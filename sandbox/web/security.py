@@ -2,9 +2,11 @@
 
 For every request, Connexion 3.x builds a request object, parses its headers, splits the
 ``Authorization`` value and calls the scheme's token check through two wrappers. Where every scheme an
-operation accepts is HTTP bearer, the outcome depends on that header alone: ``CachingSecurityOperation``
-runs Connexion's check the first time a header value is seen and, when it passes, remembers what it put
-in the request context. A header that fails is checked (and refused) again every time.
+operation accepts is HTTP bearer, and the token check is the sandbox's (``app.bearer_handler``: any
+token, or a fixed set; it never changes its mind about a token), the outcome depends on that header
+alone. ``CachingSecurityOperation`` runs Connexion's check the first time a header value is seen and,
+when it passes, remembers what it put in the request context. A header that fails is checked (and
+refused) again every time.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ class CachingSecurityOperation(SecurityOperation):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        requirements = self.security or []
-        schemes = [(self.security_schemes or {}).get(name, {}) for requirement in requirements for name in requirement]
+        requirements, known = self.security or [], self.security_schemes or {}
+        schemes = [known.get(name, {}) for requirement in requirements for name in requirement]
         # Bearer only, and no requirement left empty (an empty one means "no credentials needed", which
         # Connexion answers without writing the context): the header decides, and nothing else.
         self._header_only = bool(requirements) and all(requirements) and all(
