@@ -168,7 +168,7 @@ def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None,
          offers: OfferOutcome | None = None) -> dict:
     product, article, ln = p.product, p.article, p.line
     product_block, article_start = catalog.derived(
-        ("line", article.article_id, product.uid), lambda: _catalog_part(product, article, p.store, catalog))
+        ("line", article.article_id), lambda: _catalog_part(product, article, p.store, catalog))
     item = {
         "key": f"{product.uid}_{article.size}",
         "quantity": ln.quantity,
