@@ -19,21 +19,19 @@ class _OrjsonModule:
     loads = staticmethod(json.loads)
 
 
-def json_bytes(data) -> bytes:
-    """``data`` as JSON, UTF-8 encoded."""
+def json_bytes(data, newline: bool = False) -> bytes:
+    """``data`` as JSON, UTF-8 encoded (ending with a newline if asked: orjson adds it without a copy)."""
     try:
-        return orjson.dumps(data)
+        return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE if newline else None)
     except orjson.JSONEncodeError:
         # orjson stops at 64-bit integers; JSON does not, and a client may echo bigger ones back.
-        return json.dumps(data, ensure_ascii=False).encode()
+        text = json.dumps(data, ensure_ascii=False)
+        return (text + "\n" if newline else text).encode()
 
 
 def response_bytes(data) -> bytes:
     """A response body exactly as ``JSONIFIER`` writes it (Connexion's Jsonifier ends it with a newline)."""
-    try:
-        return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE)  # no second copy to add it
-    except orjson.JSONEncodeError:
-        return json_bytes(data) + b"\n"
+    return json_bytes(data, newline=True)
 
 
 JSONIFIER = Jsonifier(_OrjsonModule)
