@@ -134,3 +134,19 @@ def test_body_that_is_not_utf8_is_400(client):
     r = client.put(f"{BASE}/update-user?id=x", content=b'{"user_id": "\xff\xfe"}',
                    headers={"Content-Type": "application/json"})
     assert_fynd_error(r, 400, "UTF-8")
+
+
+def test_unexpected_error_is_500_in_shape_and_logged_with_traceback(client, app, catalog, monkeypatch, caplog):
+    """An unexpected exception answers 500 in the Fynd shape and is logged with its traceback."""
+    cart_id = add(client, [(article(catalog), 1)]).json()["cart"]["id"]
+
+    def broken(cart):
+        raise RuntimeError("deliberately broken count")
+
+    monkeypatch.setattr(app.sandbox.carts, "count", broken)
+    with caplog.at_level("ERROR", logger="cartwright.sandbox"):
+        r = client.get(f"{BASE}/basic?id={cart_id}")
+    assert_fynd_error(r, 500, "RuntimeError")
+    logged = [rec for rec in caplog.records if rec.name == "cartwright.sandbox"]
+    assert logged and logged[-1].exc_info is not None and logged[-1].exc_info[0] is RuntimeError
+    assert "deliberately broken count" in caplog.text and "Traceback" in caplog.text

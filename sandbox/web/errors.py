@@ -43,14 +43,16 @@ def _response(request: ConnexionRequest, status: int, message: str) -> Connexion
                              body=error_bytes(request.url.path, status, message))
 
 
-def sandbox_error(request: ConnexionRequest, exc: SandboxError) -> ConnexionResponse:
+# The handlers are coroutines: Connexion runs plain functions in a thread pool, where the exception being
+# handled is no longer the thread's current one (a traceback logged there was lost: "NoneType: None").
+async def sandbox_error(request: ConnexionRequest, exc: SandboxError) -> ConnexionResponse:
     status = next(code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind))
     if request.url.path.startswith(ENKASH_PREFIX) and status == 404:
         status = 400  # EnKash documents no 404: an unknown id is a refused value there
     return _response(request, status, exc.message)
 
 
-def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
+async def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionResponse:
     """Connexion's own problems (validation, auth, routing) in the API's shape."""
     message = exc.detail or exc.title or ERROR_NAMES.get(exc.status, "Error")
     if exc.status == 501:
@@ -58,19 +60,20 @@ def problem(request: ConnexionRequest, exc: ProblemException) -> ConnexionRespon
     return _response(request, exc.status, message)
 
 
-def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
+async def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
     messages = {404: f"no operation at {request.url.path}",
                 405: f"{request.method} is not allowed on {request.url.path}"}
     return _response(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
 
 
-def undecodable(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
+async def undecodable(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
     # Connexion decodes JSON bodies with json.loads, which raises this (not JSONDecodeError) on bad UTF-8.
     return _response(request, 400, f"request body is not UTF-8 JSON (bad byte at {exc.start})")
 
 
-def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-    log.exception("unexpected error on %s %s", request.method, request.url.path)
+async def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+    log.error("unexpected error on %s %s", request.method, request.url.path,
+              exc_info=(type(exc), exc, exc.__traceback__))
     return _response(request, 500, f"internal error: {type(exc).__name__}")
 
 
