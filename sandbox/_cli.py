@@ -19,6 +19,8 @@ FLAGS = {  # setting → help
     "catalog_file": "serve this catalog file instead of a generated one",
     "log_level": "uvicorn log level (critical, error, warning, info, debug)",
     "tokens": "comma-separated bearer tokens to accept (default: any token)",
+    "admin_token": "bearer token of the admin API (default: the API's tokens; open when the API is)",
+    "max_catalog_size": "largest generated catalog, in products (start-up and admin reseed)",
     "id_seed": "seed of fresh cart ids and line identifiers",
     "delivery_rules": "delivery charges as threshold:charge,... (e.g. 499:49); empty = free",
     "max_body_bytes": "largest request body accepted",
@@ -39,6 +41,8 @@ def describe(settings: Settings, name: str) -> str:
         return ",".join(f"{r.threshold}:{r.charge}" for r in value) or "free"
     if name == "tokens":
         return ",".join(sorted(value)) if value else "any"
+    if name == "admin_token":
+        return "set" if value else "the API's tokens"
     if name == "payment_modes":
         return ",".join(value)
     return str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from .catalog_file import generated_catalog, read_catalog_file
@@ -14,6 +15,7 @@ from .domain.cart_offers import CartOffers, OfferIndex
 from .domain.checkout import Checkout
 from .domain.vouchers import VoucherCarts, voucher_catalog
 from .domain.catalog import Catalog
+from .domain.errors import InvalidValue
 from .domain.offer_book import OfferBook
 from .domain.runtime import Clock, Ids
 from .domain.sharing import Sharing
@@ -21,29 +23,48 @@ from .domain.store import CartStore, MemoryStore
 from ._settings import Settings
 
 
+@dataclass(frozen=True)
+class CatalogBundle:
+    """Everything that follows from one catalog: made without touching a running sandbox, so it can be
+    built off the event loop and installed in one step."""
+
+    settings: Settings
+    catalog: Catalog
+    voucher_catalog: dict
+    default_offers: dict
+
+
+def catalog_bundle(settings: Settings) -> CatalogBundle:
+    """The catalog ``settings`` name (a file, or generated from the seed and size), its vouchers and offers."""
+    if settings.catalog_file is not None:
+        data = read_catalog_file(settings.catalog_file)
+    else:
+        if not 1 <= settings.catalog_size <= settings.max_catalog_size:
+            raise InvalidValue(f"catalog_size: {settings.catalog_size} is not between 1 and max_catalog_size "
+                               f"{settings.max_catalog_size}", field="catalog_size", value=settings.catalog_size)
+        data = generated_catalog(settings.seed, settings.catalog_size)
+    from .fixturegen.offers import offers_from_seed  # the default offers are made for the catalog
+    from .fixturegen.vouchers import generate_vouchers
+
+    offers = offers_from_seed(data, settings.seed) if settings.default_offers else {"coupons": [], "promotions": []}
+    return CatalogBundle(settings, Catalog.from_dict(data), voucher_catalog(generate_vouchers(settings.seed)), offers)
+
+
 class Sandbox:
     """What ``create_app`` builds and the HTTP layer reaches through ``app.sandbox``."""
 
     def __init__(self, settings: Settings, store: CartStore | None = None) -> None:
-        self.settings = settings
         self.store = store if store is not None else MemoryStore()
         self.clock = Clock(settings.frozen_time)
-        self._load_catalog(settings.seed, settings.catalog_size)
+        self.install(catalog_bundle(settings))
+
+    def install(self, bundle: CatalogBundle) -> None:
+        """Serve ``bundle``'s catalog, with no carts (their articles may be gone)."""
+        self.settings = bundle.settings
+        self.catalog = bundle.catalog
+        self.voucher_catalog = bundle.voucher_catalog
+        self.default_offers = bundle.default_offers
         self.reset()
-
-    def _load_catalog(self, seed: int, size: int) -> None:
-        if self.settings.catalog_file is not None:
-            data = read_catalog_file(self.settings.catalog_file)
-        else:
-            data = generated_catalog(seed, size)
-        from .fixturegen.offers import offers_from_seed  # the default offers are made for the catalog
-
-        self.catalog = Catalog.from_dict(data)
-        from .fixturegen.vouchers import generate_vouchers
-
-        self.voucher_catalog = voucher_catalog(generate_vouchers(seed))
-        self.default_offers = (offers_from_seed(data, seed) if self.settings.default_offers
-                               else {"coupons": [], "promotions": []})
 
     def reset(self) -> None:
         """Forget every cart and every change to coupons and promotions; fresh ids start again."""
@@ -66,8 +87,10 @@ class Sandbox:
                                  checkout_problems=self.cart_config.checkout_problems)
         self.vouchers = VoucherCarts(self.voucher_catalog)
 
+    def reseed_settings(self, seed: int, size: int) -> Settings:
+        """The settings a reseed to ``seed`` and ``size`` serves with (build its bundle with ``catalog_bundle``)."""
+        return self.settings.replace(seed=seed, catalog_size=size, catalog_file=None)
+
     def reseed(self, seed: int, size: int) -> None:
         """A new generated catalog and its offers (and no carts, since their articles may be gone)."""
-        self.settings = self.settings.replace(seed=seed, catalog_size=size, catalog_file=None)
-        self._load_catalog(seed, size)
-        self.reset()
+        self.install(catalog_bundle(self.reseed_settings(seed, size)))

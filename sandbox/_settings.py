@@ -27,6 +27,10 @@ class Settings:
     log_level: str = "info"
     # None: any bearer token is accepted; otherwise only these.
     tokens: frozenset[str] | None = None
+    # The admin API's own token; None: the admin API takes the API's tokens (and is open when the API is).
+    admin_token: str | None = None
+    # Largest generated catalog (start-up size and admin reseed), in products.
+    max_catalog_size: int = 2000
     # Seed of the generator of fresh cart ids and line identifiers.
     id_seed: int = 0
     # Cart value below `threshold` pays `charge`; the first matching rule wins.
@@ -65,7 +69,8 @@ class Settings:
 def parse_value(name: str, raw: str):
     """One setting from text (an environment variable or a CLI flag)."""
     try:
-        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes"):
+        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes",
+                    "max_catalog_size"):
             return int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
@@ -82,7 +87,7 @@ def parse_value(name: str, raw: str):
             return tuple(m.strip().upper() for m in raw.split(",") if m.strip())
         if name == "cod_charge":
             return Decimal(raw)
-        if name in ("frozen_time",):
+        if name in ("frozen_time", "admin_token"):
             return raw or None
         return raw
     except (ValueError, ArithmeticError) as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 
 from .. import _sandbox
@@ -48,7 +49,9 @@ class AdminApi:
         return self._health(), 200
 
     async def reseed(self, body):
-        self.sandbox.reseed(body["seed"], body.get("size", self.sandbox.settings.catalog_size))
+        settings = self.sandbox.reseed_settings(body["seed"], body.get("size", self.sandbox.settings.catalog_size))
+        # Generating a large catalog takes seconds: in a thread, so other clients are served meanwhile.
+        self.sandbox.install(await asyncio.to_thread(_sandbox.catalog_bundle, settings))
         gc.collect()
         return self._health(), 200
 

@@ -64,6 +64,30 @@ def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]
     return SandboxBearer
 
 
+def admin_token_set(settings: Settings) -> frozenset[str] | None:
+    """The tokens the admin API takes: its own token, else the API's; None (open) when the API is open."""
+    return frozenset({settings.admin_token}) if settings.admin_token else settings.tokens
+
+
+def admin_spec(settings: Settings, *, protected: bool) -> dict:
+    """The admin API's spec for these settings: the reseed size cap, and bearer auth on everything but
+    ``/health`` when the admin API is protected."""
+    spec = copy.deepcopy(_load(ADMIN_SPEC))
+    reseed = spec["paths"]["/reseed"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    reseed["properties"]["size"]["maximum"] = settings.max_catalog_size
+    if protected:
+        spec.setdefault("components", {})["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer"}}
+        spec["security"] = [{"bearer": []}]
+        spec["paths"]["/health"]["get"]["security"] = []
+        for path in spec["paths"].values():
+            for operation in path.values():
+                if operation.get("security") != []:
+                    operation.setdefault("responses", {})["401"] = {
+                        "description": "No token, or not the admin token.",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return spec
+
+
 def resolver(*handlers: object) -> Resolver:
     """operationId → the first handler object's method of that name (Connexion answers 501 where none has it)."""
 
@@ -118,9 +142,10 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None,
                                          VoucherApi)]
     app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(*handlers), resolver_error=501,
                 pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
-    app.add_api(copy.deepcopy(_load(ADMIN_SPEC)), base_path=settings.admin_prefix,
+    admin_tokens = admin_token_set(settings)
+    app.add_api(admin_spec(settings, protected=admin_tokens is not None), base_path=settings.admin_prefix,
                 resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,
-                name="admin", swagger_ui_options=None)
+                name="admin", swagger_ui_options=None, security_map={"bearer": bearer_handler(admin_tokens)})
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
     if settings.arrival_order:   # added first: outside the body limit, before any work
