@@ -31,6 +31,10 @@ class Settings:
     admin_token: str | None = None
     # Largest generated catalog (start-up size and admin reseed), in products.
     max_catalog_size: int = 2000
+    # What the web layer may remember about requests (paths, query strings, tokens), per process
+    # (web/memo.py); keys longer than cache_max_key_bytes are never remembered.
+    cache_max_bytes: int = 32 * 2 ** 20
+    cache_max_key_bytes: int = 2048
     # Seed of the generator of fresh cart ids and line identifiers.
     id_seed: int = 0
     # Cart value below `threshold` pays `charge`; the first matching rule wins.
@@ -70,7 +74,7 @@ def parse_value(name: str, raw: str):
     """One setting from text (an environment variable or a CLI flag)."""
     try:
         if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes",
-                    "max_catalog_size"):
+                    "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes"):
             return int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):

@@ -7,6 +7,7 @@ import gc
 
 from .. import _sandbox
 from ..domain.catalog import Catalog
+from .memo import BUDGET
 
 
 def catalog_listing(c: Catalog) -> dict:
@@ -45,6 +46,7 @@ class AdminApi:
 
     async def reset(self):
         self.sandbox.reset()
+        BUDGET.clear_all()   # what was remembered about requests goes with the state
         gc.collect()  # `cartwright serve` runs full collections only here (see _cli.quiet_collector)
         return self._health(), 200
 
@@ -52,6 +54,7 @@ class AdminApi:
         settings = self.sandbox.reseed_settings(body["seed"], body.get("size", self.sandbox.settings.catalog_size))
         # Generating a large catalog takes seconds: in a thread, so other clients are served meanwhile.
         self.sandbox.install(await asyncio.to_thread(_sandbox.catalog_bundle, settings))
+        BUDGET.clear_all()
         gc.collect()
         return self._health(), 200
 

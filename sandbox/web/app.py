@@ -30,6 +30,7 @@ from .dispatch import CompiledApi
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .limits import BodyLimit
+from .memo import BUDGET
 from .offers_api import OffersApi
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
 from .security import CachingSecurityMiddleware
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None,
     """
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings, store)
+    BUDGET.configure(settings.cache_max_bytes, settings.cache_max_key_bytes)
     app = SandboxApp(
         __name__,
         compiled=compiled,

@@ -41,6 +41,7 @@ from connexion.utils import (
 )
 
 from .jsonify import JSONIFIER, response_bytes
+from .memo import Memo
 
 PARSED_PARAMETERS = "cartwright.parameters"
 """Scope extension: ``(path parameters, query parameters)`` as request validation parsed them. Plain dicts:
@@ -98,7 +99,7 @@ class ArgumentPlan:
         self.body_nullable = is_nullable(self.body_schema)
         self.context_wanted = None if self.has_kwargs else wanted
         self.wants_context = CONTEXT_NAME in wanted
-        self._remembered: dict[int, tuple[RememberedParameters, dict]] = {}
+        self._remembered = Memo(_URL_ARGUMENTS)
 
     def kwargs(self, path_params: dict, query_params: dict, body: t.Any, context: dict) -> dict:
         """The handler's keyword arguments, as Connexion's ``prep_kwargs`` builds them."""
@@ -110,11 +111,14 @@ class ArgumentPlan:
         remembered = self._remembered.get(id(parameters))
         if remembered is None or remembered[0] is not parameters:
             url_kwargs = self.url_kwargs(*parameters)
-            if len(self._remembered) >= _URL_ARGUMENTS or not all(
-                    isinstance(v, _SCALARS) for v in url_kwargs.values()):
+            if not all(isinstance(v, _SCALARS) for v in url_kwargs.values()):
                 return self._with_body_and_context(url_kwargs, body, context)
             # The parameters are kept alive by validation's cache and by this entry: their id is theirs.
-            remembered = self._remembered[id(parameters)] = (parameters, url_kwargs)
+            remembered = (parameters, url_kwargs)
+            if not self._remembered.remember(id(parameters), remembered,
+                                             sum(len(v) for v in url_kwargs.values() if isinstance(v, str))):
+                return self._with_body_and_context(url_kwargs, body, context)
+            return self._with_body_and_context(dict(url_kwargs), body, context)
         return self._with_body_and_context(dict(remembered[1]), body, context)
 
     def _with_body_and_context(self, kwargs: dict, body: t.Any, context: dict) -> dict:

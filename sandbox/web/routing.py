@@ -15,6 +15,8 @@ from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette._utils import get_route_path
 from starlette.routing import Match, Mount, Router
 
+from .memo import Memo
+
 _CAPACITY = 4096  # paths remembered per router; paths carry ids, so the set is capped, not evicted
 _DEFAULT, _STARLETTE = object(), object()  # outcomes other than a route: the default app; Starlette's own way
 _ABSENT = object()  # a scope key not there
@@ -25,13 +27,14 @@ class MatchCachingRouter(Router):
 
     async def app(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            outcomes = self.__dict__.setdefault("_outcomes", {})
+            outcomes = self.__dict__.get("_outcomes")
+            if outcomes is None:
+                outcomes = self.__dict__["_outcomes"] = Memo(_CAPACITY)
             key = (scope["method"], scope.get("root_path", ""), scope["path"])
             outcome = outcomes.get(key)
             if outcome is None:
                 outcome = self._outcome(scope)
-                if len(outcomes) < _CAPACITY:
-                    outcomes[key] = outcome
+                outcomes.remember(key, outcome, len(key[1]) + len(key[2]))
             if outcome is _DEFAULT:
                 scope.setdefault("router", self)
                 return await self.default(scope, receive, send)
@@ -47,7 +50,9 @@ class MatchCachingRouter(Router):
     def _child_scope(self, route, key, scope) -> dict | None:
         """What ``route.matches(scope)`` adds to the scope on a full match (else None), remembered with
         the two other things it reads: the path parameters found so far and the app's root path."""
-        children = self.__dict__.setdefault("_children", {})
+        children = self.__dict__.get("_children")
+        if children is None:
+            children = self.__dict__["_children"] = Memo(_CAPACITY)
         given = (scope.get("path_params"), scope.get("app_root_path", _ABSENT))
         remembered = children.get(key)
         if remembered is not None and remembered[0] == given:
@@ -56,8 +61,8 @@ class MatchCachingRouter(Router):
             match, child_scope = route.matches(scope)
             if match is not Match.FULL:
                 return None
-            if len(children) < _CAPACITY:
-                children[key] = ((dict(given[0]) if given[0] is not None else None, given[1]), child_scope)
+            children.remember(key, ((dict(given[0]) if given[0] is not None else None, given[1]), child_scope),
+                              len(key[1]) + 2 * len(key[2]))
         # Path parameters are a dict of the request's own, as Starlette gives each request.
         return {**child_scope, "path_params": dict(child_scope["path_params"])}
 

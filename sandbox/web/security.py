@@ -14,6 +14,8 @@ from __future__ import annotations
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 
+from .memo import Memo
+
 _CAPACITY = 1024  # header values remembered per operation; tokens vary, so the set is capped, not evicted
 _CONTEXT_KEYS = ("user", "token_info")  # what Connexion's verify_fn writes in the context (copied: a
 # handler taking token_info may change it)
@@ -30,7 +32,7 @@ class CachingSecurityOperation(SecurityOperation):
         # Connexion answers without writing the context): the header decides, and nothing else.
         self._header_only = bool(requirements) and all(requirements) and all(
             s.get("type") == "http" and str(s.get("scheme", "")).lower() == "bearer" for s in schemes)
-        self._passed: dict[bytes | None, dict] = {}
+        self._passed = Memo(_CAPACITY)
 
     async def __call__(self, scope, receive, send) -> None:
         if not self._header_only:
@@ -42,8 +44,7 @@ class CachingSecurityOperation(SecurityOperation):
             request = ConnexionRequest(scope)
             await self.verification_fn(request)  # raises Connexion's 401/403 problem
             passed = {key: _copy(request.context[key]) for key in _CONTEXT_KEYS}
-            if len(self._passed) < _CAPACITY:
-                self._passed[header] = passed
+            self._passed.remember(header, passed, 2 * len(header or b""))
         else:
             context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
             context.update({key: _copy(value) for key, value in passed.items()})

@@ -35,6 +35,7 @@ from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
 from .dispatch import PARSED_BODY, PARSED_PARAMETERS, RememberedParameters
+from .memo import Memo
 
 # OpenAPI's integer widths, as the ranges they promise.
 _INTEGER_RANGES = {name: (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for name, bits in (("int32", 32), ("int64", 64))}
@@ -331,21 +332,20 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
         self._parameters = self._validator_map["parameter"](
             operation.parameters, uri_parser=uri_parser, strict_validation=strict_validation,
             security_query_params=self.security_query_params)
-        self._content_types: dict[bytes | None, tuple[str, str]] = {}
+        self._content_types = Memo(_SMALL_CACHE)
         self._accepted_mime_types: set[str] = set()
         self._body_validators: dict[tuple[str, str], object] = {}
         # Without header or cookie parameters, whether the parameters are valid, and what they parse to,
         # follows from the path and query string alone: remembered for the ones that passed.
         self._url_only = not any(p["in"] in ("header", "cookie") for p in operation.parameters)
-        self._valid_urls: dict[tuple[str, bytes], RememberedParameters] = {}
+        self._valid_urls = Memo(_URL_CACHE)
 
     def _content_type(self, headers) -> tuple[str, str]:
         raw = next((v for k, v in headers if k.lower() == b"content-type"), None)
         found = self._content_types.get(raw)
         if found is None:
             found = self.extract_content_type(headers)
-            if len(self._content_types) < _SMALL_CACHE:
-                self._content_types[raw] = found
+            self._content_types.remember(raw, found, 2 * len(raw or b""))
         return found
 
     def _body_validator(self, mime_type: str, encoding: str):
@@ -376,8 +376,10 @@ class CompiledRequestValidationOperation(RequestValidationOperation):
             request = ConnexionRequest(scope, uri_parser=self._parameters.uri_parser)
             self._parameters.validate_request(request)
             parsed = (request.path_params, request.query_params)
-            if self._url_only and len(self._valid_urls) < _URL_CACHE:
-                parsed = self._valid_urls[key] = RememberedParameters(parsed)
+            if self._url_only:
+                remembered = RememberedParameters(parsed)
+                if self._valid_urls.remember(key, remembered, len(key[0]) + len(key[1])):
+                    parsed = remembered
         return parsed
 
     async def __call__(self, scope, receive, send):
