@@ -154,7 +154,7 @@ def test_a_replace_that_adds_nothing_leaves_the_target_as_it_was(client, app, st
     source = new_cart(client, [(a, 2)], "alice")
     target = new_cart(client, [(b, 1)], "bob")
     token = share(client, source).json()["token"]
-    app.sandbox.store.take(a.article_id, app.sandbox.carts.stock_of(a) - 1)   # one unit left
+    app.sandbox.store.take("1", a.article_id, app.sandbox.carts.stock_of("1", a) - 1)   # one unit left
     assert_fynd_error(client.post(f"{BASE}/share-cart/{token}/replace?cart_id={target}"), 400, "quantity")
     assert quantities(get_cart(client, "user_id=bob").json()) == {(b.item_id, b.size): 1}
 
@@ -165,7 +165,7 @@ def test_a_merge_reports_items_it_could_not_add(client, app, stocked):
     source = new_cart(client, [(a, 2), (b, 1)], "alice")
     target = new_cart(client, [(c, 1)], "bob")
     token = share(client, source).json()["token"]
-    app.sandbox.store.take(a.article_id, app.sandbox.carts.stock_of(a) - 1)
+    app.sandbox.store.take("1", a.article_id, app.sandbox.carts.stock_of("1", a) - 1)
     r = client.post(f"{BASE}/share-cart/{token}/merge?cart_id={target}")
     assert r.status_code == 200, r.text
     assert "shared items[0].quantity" in r.json()["error"]

@@ -349,10 +349,10 @@ class CartAddresses:
             held[line.article_id] = held.get(line.article_id, 0) + line.quantity
         for article_id, quantity in held.items():
             article = catalog.article(article_id)
-            if quantity > self.carts.stock_of(article):
+            if quantity > self.carts.stock_of(cart.scope[0], article):
                 where = next((c.where for c, a in named if a.article_id == article_id), "shipments")
                 field = f"{where}.quantity" if where != "shipments" else where
-                raise InvalidValue(f"{field}: store {article.store_uid} has only {self.carts.stock_of(article)} of"
+                raise InvalidValue(f"{field}: store {article.store_uid} has only {self.carts.stock_of(cart.scope[0], article)} of"
                                    f" item {article.item_id} size {article.size} ({quantity} asked for)",
                                    field=field, value=quantity)
         self.carts.set_lines(cart, lines)   # checks writability and limits before anything changes

@@ -270,7 +270,8 @@ class CartService:
     def priced(self, cart: Cart, order_type: str | None = None, adjustments: list | None = None) -> PricedCart:
         """The cart with prices, promotions, its coupon, its price adjustments and totals, as of now."""
         order_type = order_type or cart.order_type or HOME_DELIVERY
-        lines = tuple(self.priced_line(line) for line in cart.lines)
+        company = cart.scope[0]
+        lines = tuple(self.priced_line(line, company) for line in cart.lines)
         coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
         now = self.clock.now()
         units, promotions, mode = self.units(lines), self.offers.promotions(cart.scope), (cart.payment or {}).get("mode")
@@ -321,22 +322,23 @@ class CartService:
                      price=p.article.effective)
                 for p in lines for _ in range(p.line.quantity)]
 
-    def priced_line(self, line: CartLine) -> PricedLine:
+    def priced_line(self, line: CartLine, company: str) -> PricedLine:
+        """``line`` priced, with its availability in ``company``'s stock."""
         article = self.catalog.article(line.article_id)
         product = self.catalog.product(line.item_id)
         return PricedLine(line, article, product, self.catalog.store(article.store_uid),
                           price_line(article, line.quantity, product.gst_percent),
-                          self._availability(product, article, line.quantity))
+                          self._availability(product, article, line.quantity, company))
 
-    def _availability(self, product: Product, article: Article, quantity: int) -> Availability:
+    def _availability(self, product: Product, article: Article, quantity: int, company: str) -> Availability:
         # One pass over the product's articles (this runs for every line of every cart read); the
         # article's own size is walked even where a catalog file leaves it out of the product's sizes.
-        stock_of, articles_for = self.stock_of, self.catalog.articles_for
-        stock, others, sizes = stock_of(article), 0, []
+        taken, articles_for = self.store.taken, self.catalog.articles_for
+        stock, others, sizes = article.stock - taken(company, article.article_id), 0, []
         for size in dict.fromkeys((*product.sizes, article.size)):
             available = False
             for a in articles_for(product.uid, size):
-                left = stock_of(a)
+                left = a.stock - taken(company, a.article_id)
                 available = available or left > 0
                 if size == article.size and a.article_id != article.article_id:
                     others += left
@@ -353,9 +355,10 @@ class CartService:
                             other_store_quantity=others, sizes=product.sizes, available_sizes=sizes,
                             message=message)
 
-    def stock_of(self, article: Article) -> int:
-        """Units of ``article`` still for sale: the catalog's stock less what checkouts took."""
-        return article.stock - self.store.taken(article.article_id)
+    def stock_of(self, company: str, article: Article) -> int:
+        """Units of ``article`` still for sale to ``company``: the catalog's stock less what its checkouts
+        took (a company's stores serve all its applications; other companies have stock of their own)."""
+        return article.stock - self.store.taken(company, article.article_id)
 
     def count(self, cart: Cart) -> int:
         """Units in the cart: the sum of line quantities."""
@@ -388,7 +391,7 @@ class CartService:
         outcomes, errors = [], []
         for item in items:
             try:
-                article = self._add_one(lines, item)
+                article = self._add_one(lines, item, cart.scope[0])
             except (InvalidValue, NotFound, OutOfStock) as exc:
                 errors.append(exc)
                 outcomes.append(ItemOutcome(item.item_id, item.size, item.store_id, False, exc.message))
@@ -402,7 +405,7 @@ class CartService:
                    else "Added to cart")
         return ChangeResult(self.priced(cart, order_type), tuple(outcomes), not partial, partial, message)
 
-    def _add_one(self, lines: list[CartLine], item: ItemRequest) -> Article:
+    def _add_one(self, lines: list[CartLine], item: ItemRequest, company: str) -> Article:
         """Add ``item`` to ``lines`` from the cheapest store that has the stock; the article used."""
         if item.quantity < 1:
             raise InvalidValue(f"{item.where}.quantity must be at least 1, not {item.quantity}",
@@ -413,9 +416,9 @@ class CartService:
             raise OutOfStock(f"{item.where}.item_size: item {product.uid} size {size} is sold by no store",
                              field=f"{item.where}.item_size", value=size)
         held = {l.article_id: l.quantity for l in lines}
-        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= self.stock_of(a)]
+        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= self.stock_of(company, a)]
         if not fitting:
-            most = max(self.stock_of(a) - held.get(a.article_id, 0) for a in candidates)
+            most = max(self.stock_of(company, a) - held.get(a.article_id, 0) for a in candidates)
             raise OutOfStock(
                 f"{item.where}.quantity: only {max(most, 0)} more of item {product.uid} size {size} can be added"
                 f" ({item.quantity} asked for)", field=f"{item.where}.quantity", value=item.quantity)
@@ -480,14 +483,14 @@ class CartService:
                 del lines[index]
                 size, message = line.size, "Item removed from cart"
             else:
-                lines[index] = self._updated_line(lines, line, update)
+                lines[index] = self._updated_line(lines, line, update, cart.scope[0])
                 size, message = lines[index].size, "Item updated in cart"
             outcomes.append(ItemOutcome(line.item_id, size, line.store_uid, True, message))
         self.set_lines(cart, lines)
         message = "Item removed from cart" if operation == REMOVE_ITEM else "Cart updated"
         return ChangeResult(self.priced(cart, order_type), tuple(outcomes), True, False, message)
 
-    def _updated_line(self, lines: list[CartLine], line: CartLine, update: LineUpdate) -> CartLine:
+    def _updated_line(self, lines: list[CartLine], line: CartLine, update: LineUpdate, company: str) -> CartLine:
         quantity = line.quantity if update.quantity is None else update.quantity
         if quantity < 0:
             raise InvalidValue(f"{update.where}.quantity must be at least 0, not {quantity}",
@@ -497,15 +500,17 @@ class CartService:
             product, size = self._product_size(update.where, line.item_id, update.size, "item_size")
             options = self.catalog.articles_for(product.uid, size)
             # Same store when it can serve the quantity, else the cheapest store that can.
-            fitting = [a for a in options if self.stock_of(a) >= quantity]
+            fitting = [a for a in options if self.stock_of(company, a) >= quantity]
             if not fitting:
-                raise OutOfStock(f"{update.where}.quantity: only {max((self.stock_of(a) for a in options), default=0)}"
+                raise OutOfStock(f"{update.where}.quantity: only "
+                                 f"{max((self.stock_of(company, a) for a in options), default=0)}"
                                  f" of item {product.uid} size {size} in stock ({quantity} asked for)",
                                  field=f"{update.where}.quantity", value=quantity)
             article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
         elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id and l is not line)
-        if quantity + elsewhere > self.stock_of(article):
-            raise OutOfStock(f"{update.where}.quantity: only {self.stock_of(article) - elsewhere} of item {line.item_id}"
+        if quantity + elsewhere > self.stock_of(company, article):
+            raise OutOfStock(f"{update.where}.quantity: only {self.stock_of(company, article) - elsewhere} of item "
+                             f"{line.item_id}"
                              f" size {article.size} in stock ({quantity} asked for)",
                              field=f"{update.where}.quantity", value=quantity)
         changed = replace(line, quantity=quantity, article_id=article.article_id, size=article.size,
@@ -594,10 +599,10 @@ class CartService:
             if not articles:
                 problems.append(f"{where}.size: item {product.uid} size {size} is sold by no store")
                 continue
-            article = min(articles, key=lambda a: (self.stock_of(a) < quantity, a.effective, a.store_uid))
+            article = min(articles, key=lambda a: (self.stock_of(scope[0], a) < quantity, a.effective, a.store_uid))
             line = CartLine(identifier=where, article_id=article.article_id, item_id=product.uid, size=size,
                             store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
-            lines.append(self.priced_line(line))
+            lines.append(self.priced_line(line, scope[0]))
         pin = None
         if area_code is not None:
             pin = self.catalog.pincode(area_code)
@@ -615,7 +620,7 @@ class CartService:
         now = self.clock.now()
         return Promise(now + timedelta(days=pin.promise_min_days), now + timedelta(days=pin.promise_max_days))
 
-    def delivery_modes(self, area_code: str, cart: Cart | None) -> DeliveryModes:
+    def delivery_modes(self, scope: Scope, area_code: str, cart: Cart | None) -> DeliveryModes:
         """Home delivery where the PIN code is served; pick-up from stores in its city that stock the cart."""
         pin = self.catalog.pincode(area_code)
         if pin is None:
@@ -624,7 +629,8 @@ class CartService:
         stores = tuple(
             s.uid for s in self.catalog.stores
             if s.city == pin.city and all(
-                any(a.store_uid == s.uid and self.stock_of(a) >= q for a in self.catalog.articles_for(item, size))
+                any(a.store_uid == s.uid and self.stock_of(scope[0], a) >= q
+                    for a in self.catalog.articles_for(item, size))
                 for item, size, q in wanted)
         )
         modes = ((HOME_DELIVERY,) if pin.serviceable else ()) + ((PICK_AT_STORE,) if stores else ())

@@ -125,7 +125,7 @@ class CartOffers:
         priced = self.carts.priced(cart)
         units = self._units_after_promotions(priced)
         if slug is not None:
-            units = self._product_units(slug, store_id)
+            units = self._product_units(cart.scope[0], slug, store_id)
         value = sum((u.price for u in units), ZERO)
         choices = []
         for offer in self.carts.offers.coupons(cart.scope):
@@ -151,7 +151,7 @@ class CartOffers:
             counts[u.line] = counts.get(u.line, 0) + 1
         return [replace(u, price=u.price - taken.get(u.line, ZERO) / counts[u.line]) for u in units]
 
-    def _product_units(self, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
+    def _product_units(self, company: str, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
         product = next((p for p in self.carts.catalog.products if p.slug == slug), None)
         if product is None:
             raise NotFound(f"slug: no product {slug!r}", field="slug", value=slug)
@@ -159,10 +159,10 @@ class CartOffers:
                     if store_id is None or a.store_uid == store_id]
         if not articles:
             raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)
-        article = min(articles, key=lambda a: (self.carts.stock_of(a) == 0, a.effective, a.store_uid))
+        article = min(articles, key=lambda a: (self.carts.stock_of(company, a) == 0, a.effective, a.store_uid))
         line = CartLine(identifier=slug, article_id=article.article_id, item_id=product.uid, size=article.size,
                         store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
-        return self.carts.units([self.carts.priced_line(line)])
+        return self.carts.units([self.carts.priced_line(line, company)])
 
     def promotion_offers(self, scope: Scope, slug: str | None, store_id: int | None, group: str | None,
                          page_size: int | None) -> list[PromotionChoice]:
@@ -175,10 +175,10 @@ class CartOffers:
                 continue
             saving = ZERO
             if slug is not None:
-                one = self._product_units(slug, store_id)
+                one = self._product_units(scope[0], slug, store_id)
                 if not offer.criteria.matches(one[0]):
                     continue
-                units = self._product_units(slug, store_id, quantity=max(t.group for t in offer.tiers))
+                units = self._product_units(scope[0], slug, store_id, quantity=max(t.group for t in offer.tiers))
                 result, _ = evaluate(offer, units, sum((u.price for u in units), ZERO), len(units))
                 saving = result.total if result is not None else ZERO
             found.append(PromotionChoice(offer, saving))

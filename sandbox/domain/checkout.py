@@ -144,7 +144,7 @@ class Checkout:
                 raise problems[0]
         # Everything checked: take the stock and close the cart, all at once.
         for p in priced.lines:
-            self.carts.store.take(p.article.article_id, p.line.quantity)
+            self.carts.store.take(trial.scope[0], p.article.article_id, p.line.quantity)
         trial.payment = {**(trial.payment or {}), "mode": mode}
         trial.address_id = address_id
         if billing_address_id:
@@ -208,14 +208,14 @@ class Checkout:
             articles = [a for a in self.carts.catalog.articles_for(product.uid, item["size"])
                         if (ordering_store is None or a.store_uid == ordering_store)
                         and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
-            fitting = [a for a in articles if self.carts.stock_of(a) >= quantity]
+            fitting = [a for a in articles if self.carts.stock_of(cart.scope[0], a) >= quantity]
             if not fitting:
                 raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
                                  f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
                                  field=f"{where}.quantity", value=quantity)
             takes.append((min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity))
         for article, quantity in takes:
-            self.carts.store.take(article.article_id, quantity)
+            self.carts.store.take(cart.scope[0], article.article_id, quantity)
         cart.payment = {**(cart.payment or {}), "mode": mode}
         cart.order_type = order_type
         cart.meta["override_items"] = items
@@ -256,7 +256,7 @@ class Checkout:
         for m in body["payment_methods"]:
             self._mode(m["mode"], "payment_methods.mode")
         for line in quote.lines:
-            self.carts.store.take(line.article.article_id, line.line.quantity)
+            self.carts.store.take(scope[0], line.article.article_id, line.line.quantity)
         order_id = self._order_id()
         self._open_orders[digest] = order_id
         return Order(order_id, None, None, value, False)

@@ -18,8 +18,8 @@ class CartStore(Protocol):
     def carts(self, scope: Scope) -> Iterator[Cart]: ...
     def scopes(self) -> list[Scope]: ...
     def clear(self) -> None: ...
-    def taken(self, article_id: str) -> int: ...
-    def take(self, article_id: str, quantity: int) -> None: ...
+    def taken(self, company: str, article_id: str) -> int: ...
+    def take(self, company: str, article_id: str, quantity: int) -> None: ...
     def release(self, cart: Cart) -> None: ...
 
 
@@ -29,7 +29,7 @@ class MemoryStore:
     def __init__(self) -> None:
         self._carts: dict[Scope, dict[str, Cart]] = {}
         self._active: dict[tuple[Scope, str, bool], str] = {}
-        self._taken: dict[str, int] = {}   # units of each article sold by checkouts
+        self._taken: dict[tuple[str, str], int] = {}   # (company, article) → units its checkouts took
 
     def get(self, scope: Scope, cart_id: str) -> Cart | None:
         return self._carts.get(scope, {}).get(cart_id)
@@ -61,11 +61,12 @@ class MemoryStore:
         self._active.clear()
         self._taken.clear()
 
-    def taken(self, article_id: str) -> int:
-        return self._taken.get(article_id, 0)
+    def taken(self, company: str, article_id: str) -> int:
+        return self._taken.get((company, article_id), 0)
 
-    def take(self, article_id: str, quantity: int) -> None:
-        self._taken[article_id] = self._taken.get(article_id, 0) + quantity
+    def take(self, company: str, article_id: str, quantity: int) -> None:
+        key = (company, article_id)
+        self._taken[key] = self._taken.get(key, 0) + quantity
 
     def release(self, cart: Cart) -> None:
         """The cart stops being its user's active cart (it stays readable by id)."""

@@ -89,9 +89,17 @@ class VoucherCart:
 
 
 def ek_user_id(token: str) -> str:
-    """A stable EnKash user id for a bearer token: ``EK`` and six characters."""
+    """A stable EnKash user id for a bearer token: ``EK`` and six characters, as the document shows one.
+
+    Only a label: two tokens can share it (30 bits). Carts are kept per ``owner_key``, the whole token's
+    digest."""
     digest = hashlib.sha256(token.encode()).digest()
     return "EK" + base64.b32encode(digest).decode()[:6]
+
+
+def owner_key(token: str) -> str:
+    """Whose voucher carts a bearer token opens: the token's SHA-256, so distinct tokens never share them."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class VoucherCarts:
@@ -99,19 +107,20 @@ class VoucherCarts:
 
     def __init__(self, catalog: dict[str, VoucherEntry]) -> None:
         self.catalog = catalog
-        self._carts: dict[str, dict[str, VoucherCart]] = {}   # user → entry id → cart
+        self._carts: dict[str, dict[str, VoucherCart]] = {}   # owner key → entry id → cart
         self._next_id = 0
 
-    def carts(self, user: str) -> list[VoucherCart]:
-        return list(self._carts.get(user, {}).values())
+    def carts(self, owner: str) -> list[VoucherCart]:
+        return list(self._carts.get(owner, {}).values())
 
-    def add(self, user: str, catalog_id: str, items: dict[str, dict]) -> list[VoucherCart]:
-        """Add every item (config id → {quantity}) or none; the user's carts after it."""
+    def add(self, owner: str, user: str, catalog_id: str, items: dict[str, dict]) -> list[VoucherCart]:
+        """Add every item (config id → {quantity}) or none to ``owner``'s carts (labelled ``user``); the
+        owner's carts after it."""
         entry = self.catalog.get(catalog_id)
         if entry is None:
             raise NotFound(f"productCatalogId: no voucher catalog {catalog_id!r}", field="productCatalogId",
                            value=catalog_id)
-        held = self._carts.get(user, {}).get(catalog_id)
+        held = self._carts.get(owner, {}).get(catalog_id)
         have = dict(held.quantities) if held else {}
         for config_id, item in items.items():
             config = entry.config(config_id)
@@ -129,6 +138,6 @@ class VoucherCarts:
             have[config_id] = have.get(config_id, 0) + quantity
         if held is None:
             self._next_id += 1
-            held = self._carts.setdefault(user, {})[catalog_id] = VoucherCart(self._next_id, user, entry)
+            held = self._carts.setdefault(owner, {})[catalog_id] = VoucherCart(self._next_id, user, entry)
         held.quantities = have
-        return self.carts(user)
+        return self.carts(owner)

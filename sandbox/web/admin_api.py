@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import gc
+from typing import Callable
 
 from .. import _sandbox
-from ..domain.catalog import Catalog
+from ..domain.catalog import Article, Catalog
 from .memo import BUDGET
 
 
-def catalog_listing(c: Catalog) -> dict:
-    """The catalog re-grouped for people choosing what to add: product → size → store."""
+def catalog_listing(c: Catalog, stock_of: Callable[[Article], int] | None = None) -> dict:
+    """The catalog re-grouped for people choosing what to add: product → size → store; ``stock_of`` gives
+    the stock shown (default: the catalog's)."""
     products = []
     for p in c.products:
         sizes = {size: [] for size in p.sizes}
         for size in p.sizes:
             for a in c.articles_for(p.uid, size):
                 sizes[size].append({"store_id": a.store_uid, "seller_id": a.seller_uid, "article_id": a.article_id,
-                                    "marked": float(a.marked), "effective": float(a.effective), "stock": a.stock})
+                                    "marked": float(a.marked), "effective": float(a.effective),
+                                     "stock": a.stock if stock_of is None else stock_of(a)})
         products.append({"item_id": p.uid, "name": p.name, "brand": c.brand(p.brand_uid).name,
                          "sizes": [{"size": s, "articles": arts} for s, arts in sizes.items()]})
     return {
@@ -58,8 +61,11 @@ class AdminApi:
         gc.collect()
         return self._health(), 200
 
-    async def catalog(self):
-        listing = catalog_listing(self.sandbox.catalog)
+    async def catalog(self, company_id=None):
+        carts = self.sandbox.carts
+        listing = catalog_listing(self.sandbox.catalog, None if company_id is None else
+                                  (lambda a: carts.stock_of(company_id, a)))
+        listing["company_id"] = company_id
         listing["vouchers"] = [
             {"productCatalogId": e.id, "name": e.name,
              "productConfigs": [{"productConfigId": c.id, "mrp": c.mrp, "sellRate": c.sell_rate,

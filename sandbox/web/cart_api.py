@@ -112,7 +112,7 @@ class CartApi:
     async def getAvailableDeliveryModes(self, company_id, application_id, area_code, id_=None):
         s = self.sandbox
         cart = s.carts.find((company_id, application_id), id_) if id_ else None
-        return out.delivery_modes(s.carts.delivery_modes(area_code, cart)), 200
+        return out.delivery_modes(s.carts.delivery_modes((company_id, application_id), area_code, cart)), 200
 
     async def getStoreAddressByUid(self, company_id, application_id, store_uid):
         return {"items": [out.store(self.sandbox.carts.store_details(store_uid))]}, 200

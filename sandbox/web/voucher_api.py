@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _sandbox
-from ..domain.vouchers import VoucherCart, ek_user_id
+from ..domain.vouchers import VoucherCart, ek_user_id, owner_key
 
 
 def voucher_cart(cart: VoucherCart) -> dict:
@@ -29,6 +29,6 @@ class VoucherApi:
         self.sandbox = sandbox
 
     async def addVoucherToCart(self, product, body, token_info=None):
-        user = ek_user_id(token_info["sub"])
-        carts = self.sandbox.vouchers.add(user, body["productCatalogId"], body["items"])
+        token = token_info["sub"]
+        carts = self.sandbox.vouchers.add(owner_key(token), ek_user_id(token), body["productCatalogId"], body["items"])
         return {"payload": [voucher_cart(c) for c in carts], "response_code": 0, "response_message": "Success"}, 200
