@@ -23,6 +23,7 @@ FLAGS = {  # setting → help
     "max_catalog_size": "largest generated catalog, in products (start-up and admin reseed)",
     "cache_max_bytes": "bytes the web layer may spend remembering paths, query strings and tokens",
     "cache_max_key_bytes": "longest path, query string or token the web layer remembers",
+    "fresh_carts_remembered": "ids of never-written carts shown by reads that stay reachable by id",
     "id_seed": "seed of fresh cart ids and line identifiers",
     "delivery_rules": "delivery charges as threshold:charge,... (e.g. 499:49); empty = free",
     "max_body_bytes": "largest request body accepted",

@@ -54,7 +54,7 @@ class Sandbox:
     """What ``create_app`` builds and the HTTP layer reaches through ``app.sandbox``."""
 
     def __init__(self, settings: Settings, store: CartStore | None = None) -> None:
-        self.store = store if store is not None else MemoryStore()
+        self.store = store if store is not None else MemoryStore(settings.fresh_carts_remembered)
         self.clock = Clock(settings.frozen_time)
         self.install(catalog_bundle(settings))
 

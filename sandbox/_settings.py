@@ -35,6 +35,9 @@ class Settings:
     # (web/memo.py); keys longer than cache_max_key_bytes are never remembered.
     cache_max_bytes: int = 32 * 2 ** 20
     cache_max_key_bytes: int = 2048
+    # Reading a user's cart before it has items stores nothing; the ids of that many such fresh carts are
+    # remembered (oldest forgotten first), so reads and writes by that id find the fresh cart.
+    fresh_carts_remembered: int = 10_000
     # Seed of the generator of fresh cart ids and line identifiers.
     id_seed: int = 0
     # Cart value below `threshold` pays `charge`; the first matching rule wins.
@@ -74,7 +77,8 @@ def parse_value(name: str, raw: str):
     """One setting from text (an environment variable or a CLI flag)."""
     try:
         if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes",
-                    "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes"):
+                    "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes",
+                    "fresh_carts_remembered"):
             return int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):

@@ -3,6 +3,7 @@ import asyncio
 
 import httpx
 
+from cartkit import article
 from conftest import AUTH, BASE
 from sandbox.web.arrival import ArrivalOrder
 
@@ -110,8 +111,10 @@ def test_forgotten_connections_count_as_new():
 
 
 def carts_made_order(app):
-    """Three clients (ports 1, 2, 3) are answered in turn, then read a new user's cart each at once, sent in
+    """Three clients (ports 1, 2, 3) are answered in turn, then each start a new user's cart at once, sent in
     the order 3, 2, 1; the client ports in the order their carts were made (cart numbers count up)."""
+    a = article(app.sandbox.catalog, min_stock=3)
+    item = {"item_id": a.item_id, "item_size": a.size, "quantity": 1}
 
     async def run():
         clients = {port: httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=("127.0.0.1", port)),
@@ -119,12 +122,12 @@ def carts_made_order(app):
         try:
             for port in (1, 2, 3):
                 assert (await clients[port].get(f"{BASE}/detail?user_id=first-{port}")).status_code == 200
-            answers = await asyncio.gather(*(clients[port].get(f"{BASE}/detail?user_id=second-{port}")
-                                             for port in (3, 2, 1)))
+            answers = await asyncio.gather(*(clients[port].post(f"{BASE}/detail", json={
+                "user_id": f"second-{port}", "items": [item]}) for port in (3, 2, 1)))
         finally:
             for c in clients.values():
                 await c.aclose()
-        numbers = {port: a.json()["cart_id"] for port, a in zip((3, 2, 1), answers)}
+        numbers = {port: r.json()["cart"]["cart_id"] for port, r in zip((3, 2, 1), answers)}
         return sorted(numbers, key=numbers.get)
 
     return asyncio.run(run())

@@ -64,7 +64,7 @@ class AbandonedCarts:
 
         chosen.sort(key=key, reverse=True)
         if last_id:
-            last = self.carts.store.get(scope, last_id)
+            last = self.carts.get(scope, last_id)
             if last is None:
                 raise NotFound(f"last_id: no cart {last_id}", field="last_id", value=last_id)
             start = sum(1 for c in chosen if key(c) >= key(last))
@@ -81,7 +81,7 @@ class AbandonedCarts:
         """Any cart of the application by id (abandoned or not: touching it makes it not abandoned)."""
         if not cart_id:
             raise InvalidValue(f"{field} (cart id) is required", field=field)
-        cart = self.carts.store.get(scope, cart_id)
+        cart = self.carts.get(scope, cart_id)
         if cart is None:
             raise NotFound(f"{field}: no cart {cart_id}", field=field, value=cart_id)
         return cart
@@ -91,16 +91,9 @@ class AbandonedCarts:
         cart = self.cart(scope, cart_id)
         if not new_cart:
             return self.carts.add_items(cart, items)
-        store = self.carts.store
-        previous = store.active_for_user(scope, cart.user_id, False) if cart.user_id else None
+        # The new cart is stored only once items are added to it: a refusal leaves the user's active cart.
         fresh = self.carts.cart_to_add_to(scope, None, cart.user_id, False, new_cart=True)
-        try:
-            return self.carts.add_items(fresh, items)
-        except Exception:   # nothing added: the new cart goes, the user's active cart is the one before
-            store.remove(fresh)
-            if previous is not None:
-                store.save(previous)
-            raise
+        return self.carts.add_items(fresh, items)
 
     def update(self, scope: Scope, cart_id: str, operation: str, updates: Sequence[LineUpdate]) -> ChangeResult:
         """Change or remove the cart's lines (as update-cart does): all or nothing."""

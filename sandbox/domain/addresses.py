@@ -212,7 +212,7 @@ class CartAddresses:
 
     def cart_named(self, scope: Scope, cart_id: str, field: str = "cart_id") -> Cart:
         """The cart ``cart_id``; NotFound naming ``field`` (these operations call the cart id ``cart_id``)."""
-        cart = self.carts.store.get(scope, cart_id)
+        cart = self.carts.get(scope, cart_id)
         if cart is None:
             raise NotFound(f"{field}: no cart {cart_id}", field=field, value=cart_id)
         return cart

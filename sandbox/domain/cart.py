@@ -221,18 +221,39 @@ class CartService:
     # ------------------------------------------------------------------ finding carts
     def find(self, scope: Scope, cart_id: str | None, user_id: str | None = None,
              buy_now: bool = False, create: bool = False) -> Cart:
-        """The cart named by ``cart_id``, else the user's active cart (made on first use)."""
+        """The cart named by ``cart_id``, else the user's active cart, else (``create``) a user-less one.
+
+        A user without an active cart gets a fresh empty one that is not stored until a change saves it
+        (so reading creates nothing); its id is the one that first change gives it."""
         if cart_id:
-            cart = self.store.get(scope, cart_id)
+            cart = self.get(scope, cart_id)
             if cart is None:
                 raise NotFound(f"cart {cart_id} not found", field="id", value=cart_id)
             return cart
         if user_id:
             cart = self.store.active_for_user(scope, user_id, buy_now)
-            return cart if cart is not None else self._new_cart(scope, user_id, buy_now)
+            if cart is None:
+                cart = self._new_cart(scope, user_id, buy_now)
+                self.store.note_fresh(scope, cart.id, (user_id, buy_now, self.store.generation(scope, user_id, buy_now)))
+            return cart
         if create:
             return self._new_cart(scope, None, buy_now)
         raise InvalidValue("either id (cart id) or user_id is required", field="id")
+
+    def get(self, scope: Scope, cart_id: str) -> Cart | None:
+        """The cart with ``cart_id``: a stored one, or a fresh one a read showed (see ``find``); else None."""
+        return self.store.get(scope, cart_id) or self._shown_fresh_cart(scope, cart_id)
+
+    def _shown_fresh_cart(self, scope: Scope, cart_id: str) -> Cart | None:
+        """The fresh cart a read showed with ``cart_id``, while it is still the user's next cart (and the
+        store still remembers showing it)."""
+        shown = self.store.fresh(scope, cart_id)
+        if shown is None:
+            return None
+        user_id, buy_now, generation = shown
+        if generation != self.store.generation(scope, user_id, buy_now):
+            return None   # stored since, or another cart took its place
+        return self._new_cart(scope, user_id, buy_now)
 
     def cart_to_add_to(self, scope: Scope, cart_id: str | None, user_id: str | None, buy_now: bool,
                        new_cart: bool = False) -> Cart:
@@ -260,11 +281,18 @@ class CartService:
         return self.find(scope, cart_id, buy_now=buy_now)
 
     def _new_cart(self, scope: Scope, user_id: str | None, buy_now: bool) -> Cart:
+        """A fresh empty cart, not stored (``set_lines`` stores it with its first lines).
+
+        A user's next cart has an id derived from the user and how many carts they have had, so every
+        read before the first change shows the id that change gives it; a user-less cart gets a fresh id.
+        Its small number (``cart_id``) is 0 until it is stored."""
         now = self.clock.now()
-        cart = Cart(id=self.ids.object_id(), cart_id=self.ids.cart_number(), scope=scope, user_id=user_id,
-                    buy_now=buy_now, created_on=now, last_modified=now)
-        self.store.save(cart)
-        return cart
+        if user_id is not None:
+            cart_id = self.ids.user_cart_id(scope, user_id, buy_now, self.store.generation(scope, user_id, buy_now))
+        else:
+            cart_id = self.ids.object_id()
+        return Cart(id=cart_id, cart_id=0, scope=scope, user_id=user_id, buy_now=buy_now, created_on=now,
+                    last_modified=now)
 
     # ------------------------------------------------------------------ reading
     def priced(self, cart: Cart, order_type: str | None = None, adjustments: list | None = None) -> PricedCart:
@@ -543,6 +571,8 @@ class CartService:
         self._check_limits(cart, lines)
         cart.lines = lines
         cart.last_modified = self.clock.now()
+        if not cart.cart_id:   # a fresh cart, stored now for the first time
+            cart.cart_id = self.ids.cart_number()
         self.store.save(cart)
 
     def archive(self, scope: Scope, cart_ids: Sequence[str]) -> int:

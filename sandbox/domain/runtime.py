@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import random
 from datetime import datetime, timezone
 
@@ -13,10 +15,18 @@ class Ids:
     def __init__(self, seed: int = 0) -> None:
         self._random = random.Random(seed)
         self._cart_number = 0
+        # Keys the ids of users' next carts (user_cart_id): from the seed, so the same seed gives the same ids.
+        self._user_cart_key = random.Random(f"user-carts:{seed}").randbytes(32)
 
     def object_id(self) -> str:
         """A 24-hex-digit id, shaped like the service's cart ids."""
         return f"{self._random.getrandbits(96):024x}"
+
+    def user_cart_id(self, scope: tuple[str, str], user_id: str, buy_now: bool, generation: int) -> str:
+        """The id of the user's next cart, shaped like ``object_id``: the same until that cart is stored
+        (``generation`` then moves on), and not guessable from the user without the key."""
+        message = "\x1f".join((*scope, user_id, "buy-now" if buy_now else "cart", str(generation))).encode()
+        return hmac.new(self._user_cart_key, message, hashlib.sha256).hexdigest()[:24]
 
     def cart_number(self) -> int:
         """The cart's small integer id (``cart_id``/``uid``), counting from 1."""

@@ -41,13 +41,13 @@ class Sharing:
         """The cart's share (made on first use; the same one, token and meta, every time after)."""
         if not cart_id:
             raise InvalidValue("id (the cart to share) is required", field="id")
-        if self.carts.store.get(scope, cart_id) is None:
+        if self.carts.get(scope, cart_id) is None:
             # The operation documents no 404: an unknown cart is a bad request naming `id`.
             raise InvalidValue(f"id: no cart {cart_id} to share", field="id", value=cart_id)
         existing = self._by_cart.get((scope, cart_id))
         if existing is not None:
             return existing
-        cart = self.carts.store.get(scope, cart_id)
+        cart = self.carts.get(scope, cart_id)
         share = Share(self._fresh_token(scope), scope, cart_id, cart.user_id, self.carts.clock.now(),
                       dict(meta or {}))
         self._by_cart[(scope, cart_id)] = share
@@ -70,7 +70,7 @@ class Sharing:
         share = self._by_token.get((scope, token))
         if share is None:
             raise NotFound(f"token: no shared cart {token!r}", field="token", value=token)
-        cart = self.carts.store.get(scope, share.cart_id)
+        cart = self.carts.get(scope, share.cart_id)
         if cart is None:
             raise NotFound(f"token: the cart shared as {token!r} no longer exists", field="token", value=token)
         return share, cart
@@ -87,7 +87,7 @@ class Sharing:
                                value=action)
         if not cart_id:
             raise InvalidValue("cart_id (the cart that takes the shared items) is required", field="cart_id")
-        target = self.carts.store.get(scope, cart_id)
+        target = self.carts.get(scope, cart_id)
         if target is None:
             raise NotFound(f"cart_id: no cart {cart_id}", field="cart_id", value=cart_id)
         if target.id == source.id:
