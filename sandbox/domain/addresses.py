@@ -355,9 +355,8 @@ class CartAddresses:
                 raise InvalidValue(f"{field}: store {article.store_uid} has only {self.carts.stock_of(cart.scope[0], article)} of"
                                    f" item {article.item_id} size {article.size} ({quantity} asked for)",
                                    field=field, value=quantity)
-        self.carts.set_lines(cart, lines)   # checks writability and limits before anything changes
-        cart.order_type = order_type
-        self.carts.store.save(cart)
+        # Checks writability and limits before anything changes; lines and order type are stored together.
+        self.carts.set_lines(cart, lines, order_type=order_type)
         return cart
 
     @staticmethod

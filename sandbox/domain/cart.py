@@ -565,11 +565,14 @@ class CartService:
         if self.limits is not None:
             self.limits.check(cart, lines)
 
-    def set_lines(self, cart: Cart, lines: list[CartLine]) -> None:
-        """Store ``lines`` as the cart's, once the cart is writable and within its configured limits."""
+    def set_lines(self, cart: Cart, lines: list[CartLine], *, order_type: str | None = None) -> None:
+        """Store ``lines`` as the cart's (and ``order_type``, when given), once the cart is writable and within
+        its configured limits."""
         self.writable(cart)
         self._check_limits(cart, lines)
         cart.lines = lines
+        if order_type is not None:
+            cart.order_type = order_type
         cart.last_modified = self.clock.now()
         if not cart.cart_id:   # a fresh cart, stored now for the first time
             cart.cart_id = self.ids.cart_number()
@@ -580,8 +583,9 @@ class CartService:
         if not cart_ids:
             raise InvalidValue("id or cart_id_list is required", field="cart_id_list")
         carts = [self.find(scope, cart_id) for cart_id in dict.fromkeys(cart_ids)]
-        for cart in carts:
-            self.store.remove(cart)
+        with self.store.transaction():
+            for cart in carts:
+                self.store.remove(cart)
         return len(carts)
 
     def move_to_user(self, cart: Cart, user_id: str) -> Cart:

@@ -3,6 +3,10 @@
 Checkout is idempotent per cart: a cart that already has an order answers with that
 order again and takes nothing twice. The open-API checkout (no cart, items in the body)
 is idempotent per identical request.
+
+Each checkout checks everything on copies first, then takes the stock, closes the cart and records
+the order inside one store transaction: a failure at any step leaves no stock taken, no cart closed
+and no order placed.
 """
 
 from __future__ import annotations
@@ -43,7 +47,6 @@ class Checkout:
         self.modes = tuple(m.upper() for m in modes)
         self.addresses = addresses
         self.checkout_problems = checkout_problems
-        self._open_orders: dict[str, str] = {}      # request digest → order id (open-API checkout)
 
     # ------------------------------------------------------------------ payment
     def select_payment(self, cart: Cart, mode: str | None, identifiers: dict[str, Any],
@@ -60,20 +63,27 @@ class Checkout:
         if "COD" in modes and pin is not None and not pin.cod:
             raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                           field="payment_mode", value="COD")
-        amounts = [m.get("amount") for m in methods if m.get("amount") is not None]
-        if amounts:
-            paid = money(sum((Decimal(str(a)) for a in amounts), ZERO))
-            total = self.carts.priced(cart).breakup.total
-            if paid != total:
-                raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not the cart's total {total}",
-                                   field="payment_methods", value=str(paid))
-        cart.payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
-                        "methods": methods}
+        payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
+                   "methods": methods}
+        self._check_amounts(methods, replace(cart, payment=payment))
+        cart.payment = payment
         if address_id:
             cart.address_id = address_id
         cart.last_modified = self.carts.clock.now()
         self.carts.store.save(cart)
         return self.carts.priced(cart)
+
+    def _check_amounts(self, methods: list[dict] | None, cart: Cart) -> None:
+        """Where the payment methods give amounts, they must add up to ``cart``'s total (priced with its
+        payment mode, so a COD charge counts)."""
+        amounts = [m.get("amount") for m in methods or [] if m.get("amount") is not None]
+        if not amounts:
+            return
+        paid = money(sum((Decimal(str(a)) for a in amounts), ZERO))
+        total = self.carts.priced(cart).breakup.total
+        if paid != total:
+            raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not the cart's total {total}",
+                               field="payment_methods", value=str(paid))
 
     def _mode(self, mode: str | None, where: str) -> str:
         if not mode:
@@ -117,7 +127,7 @@ class Checkout:
             raise InvalidValue(f"user_id: cart {cart.id} belongs to another user", field="user_id", value=user_id)
         if not cart.lines:
             raise Refused(f"id: cart {cart.id} has no items", field="id", value=cart.id)
-        trial = replace(cart, lines=[replace(line) for line in cart.lines])
+        trial = replace(cart, lines=[replace(line) for line in cart.lines], meta=dict(cart.meta))
         if order_type is not None:
             trial.order_type = order_type
         if pick_at_store is not None:
@@ -133,26 +143,29 @@ class Checkout:
         if mode == "COD" and pin is not None and not pin.cod:
             raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                           field="payment_mode", value=mode)
+        trial.payment = {**(trial.payment or {}), "mode": mode}
         priced = self.carts.priced(trial)
         for p in priced.lines:
             if not p.availability.is_valid:
                 field = "pick_at_store_uid" if pick_at_store is not None else "items"
                 raise OutOfStock(f"{field}: {p.availability.message}", field=field, value=p.product.uid)
+        self._check_amounts(methods, trial)
         if self.checkout_problems is not None:
             problems = self.checkout_problems(trial)   # the application's cart configuration
             if problems:
                 raise problems[0]
         # Everything checked: take the stock and close the cart, all at once.
-        for p in priced.lines:
-            self.carts.store.take(trial.scope[0], p.article.article_id, p.line.quantity)
-        trial.payment = {**(trial.payment or {}), "mode": mode}
         trial.address_id = address_id
         if billing_address_id:
             trial.billing_address_id = billing_address_id
         trial.order_id = self._order_id()
         trial.checked_out_on = trial.last_modified = self.carts.clock.now()
-        self.carts.store.save(trial)
-        self.carts.store.release(trial)
+        store = self.carts.store
+        with store.transaction():
+            for p in priced.lines:
+                store.take(trial.scope[0], p.article.article_id, p.line.quantity)
+            store.save(trial)
+            store.release(trial)
         priced = self.carts.priced(trial)
         return Order(trial.order_id, trial, priced, priced.breakup.total, False)
 
@@ -214,16 +227,17 @@ class Checkout:
                                  f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
                                  field=f"{where}.quantity", value=quantity)
             takes.append((min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity))
-        for article, quantity in takes:
-            self.carts.store.take(cart.scope[0], article.article_id, quantity)
-        cart.payment = {**(cart.payment or {}), "mode": mode}
-        cart.order_type = order_type
-        cart.meta["override_items"] = items
-        cart.order_id = self._order_id()
-        cart.checked_out_on = cart.last_modified = self.carts.clock.now()
-        self.carts.store.save(cart)
-        self.carts.store.release(cart)
-        return Order(cart.order_id, cart, None, self._override_value(cart), False)
+        now = self.carts.clock.now()
+        closed = replace(cart, payment={**(cart.payment or {}), "mode": mode}, order_type=order_type,
+                         meta={**cart.meta, "override_items": items}, order_id=self._order_id(),
+                         checked_out_on=now, last_modified=now)
+        store = self.carts.store
+        with store.transaction():
+            for article, quantity in takes:
+                store.take(cart.scope[0], article.article_id, quantity)
+            store.save(closed)
+            store.release(closed)
+        return Order(closed.order_id, closed, None, self._override_value(closed), False)
 
     @staticmethod
     def _override_value(cart: Cart) -> Decimal:
@@ -233,8 +247,10 @@ class Checkout:
     def checkout_items(self, scope: Scope, body: dict) -> Order:
         """Order the items in the body at the shipping address: the prices must be today's, the value the total."""
         digest = hashlib.sha256(json.dumps([scope, body], sort_keys=True, default=str).encode()).hexdigest()
-        if digest in self._open_orders:
-            return Order(self._open_orders[digest], None, None, Decimal(str(body["cart_value"])), True)
+        store = self.carts.store
+        earlier = store.order_for(digest)
+        if earlier is not None:
+            return Order(earlier, None, None, Decimal(str(body["cart_value"])), True)
         area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
         triples = [(str(i["product_id"]), i["size"], i.get("quantity", 1)) for i in body["cart_items"]]
         quote = self.carts.quote(scope, triples, area)
@@ -255,8 +271,9 @@ class Checkout:
                                field="payment_methods", value=str(paid))
         for m in body["payment_methods"]:
             self._mode(m["mode"], "payment_methods.mode")
-        for line in quote.lines:
-            self.carts.store.take(scope[0], line.article.article_id, line.line.quantity)
         order_id = self._order_id()
-        self._open_orders[digest] = order_id
+        with store.transaction():
+            for line in quote.lines:
+                store.take(scope[0], line.article.article_id, line.line.quantity)
+            store.record_order(digest, order_id)
         return Order(order_id, None, None, value, False)

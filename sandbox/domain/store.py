@@ -5,8 +5,9 @@ A shared backend (Redis, a database) would implement the same methods.
 
 from __future__ import annotations
 
+import contextlib
 from collections import OrderedDict
-from typing import Iterator, Protocol
+from typing import ContextManager, Iterator, Protocol
 
 from .cart import Cart, Scope
 
@@ -29,10 +30,21 @@ class CartStore(Protocol):
     def taken(self, company: str, article_id: str) -> int: ...
     def take(self, company: str, article_id: str, quantity: int) -> None: ...
     def release(self, cart: Cart) -> None: ...
+    def order_for(self, digest: str) -> str | None: ...
+    def record_order(self, digest: str, order_id: str) -> None: ...
+    def transaction(self) -> ContextManager[None]:
+        """A block whose changes all stay, or (when it raises) none do."""
+
+
+_MISSING = object()
 
 
 class MemoryStore:
-    """Carts in dictionaries. Safe on one event loop: no method awaits."""
+    """Carts in dictionaries. Safe on one event loop: no method awaits.
+
+    Inside ``transaction()`` every change is logged with what it replaced; if the block raises, the log is
+    played back and the store is exactly as before the block (see ``transaction``).
+    """
 
     def __init__(self, fresh_carts_remembered: int = 10_000) -> None:
         self._fresh: OrderedDict[tuple[Scope, str], tuple[str, bool, int]] = OrderedDict()
@@ -41,7 +53,41 @@ class MemoryStore:
         self._active: dict[tuple[Scope, str, bool], str] = {}
         self._taken: dict[tuple[str, str], int] = {}   # (company, article) → units its checkouts took
         self._generations: dict[tuple[Scope, str, bool], int] = {}   # carts stored as new, per user
+        self._orders: dict[str, str] = {}   # request digest → order id (the open-API checkout's orders)
+        self._undo: list[tuple[dict, object, object]] | None = None
 
+    # ------------------------------------------------------------------ all or nothing
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Changes made in the block all stay, or (when it raises) none do. Nested blocks join the outer one."""
+        if self._undo is not None:
+            yield
+            return
+        self._undo = []
+        try:
+            yield
+        except BaseException:
+            for mapping, key, old in reversed(self._undo):
+                if old is _MISSING:
+                    mapping.pop(key, None)
+                else:
+                    mapping[key] = old
+            raise
+        finally:
+            self._undo = None
+
+    def _set(self, mapping: dict, key, value) -> None:
+        if self._undo is not None:
+            self._undo.append((mapping, key, mapping.get(key, _MISSING)))
+        mapping[key] = value
+
+    def _pop(self, mapping: dict, key) -> None:
+        if key in mapping:
+            if self._undo is not None:
+                self._undo.append((mapping, key, mapping[key]))
+            del mapping[key]
+
+    # ------------------------------------------------------------------ carts
     def get(self, scope: Scope, cart_id: str) -> Cart | None:
         return self._carts.get(scope, {}).get(cart_id)
 
@@ -54,6 +100,7 @@ class MemoryStore:
         return self._generations.get((scope, user_id, buy_now), 0)
 
     def note_fresh(self, scope: Scope, cart_id: str, owner: tuple[str, bool, int]) -> None:
+        # Not logged: a note of what a read showed, not a change (and nothing a rollback must undo).
         key = (scope, cart_id)
         self._fresh[key] = owner
         self._fresh.move_to_end(key)
@@ -64,19 +111,20 @@ class MemoryStore:
         return self._fresh.get((scope, cart_id))
 
     def save(self, cart: Cart) -> None:
-        carts = self._carts.setdefault(cart.scope, {})
+        carts = self._carts.get(cart.scope)
+        if carts is None:
+            carts = {}
+            self._set(self._carts, cart.scope, carts)
         if cart.user_id is not None and cart.id not in carts:
             key = (cart.scope, cart.user_id, cart.buy_now)
-            self._generations[key] = self._generations.get(key, 0) + 1
-        carts[cart.id] = cart
+            self._set(self._generations, key, self._generations.get(key, 0) + 1)
+        self._set(carts, cart.id, cart)
         if cart.user_id is not None:
-            self._active[(cart.scope, cart.user_id, cart.buy_now)] = cart.id
+            self._set(self._active, (cart.scope, cart.user_id, cart.buy_now), cart.id)
 
     def remove(self, cart: Cart) -> None:
-        self._carts.get(cart.scope, {}).pop(cart.id, None)
-        key = (cart.scope, cart.user_id, cart.buy_now)
-        if self._active.get(key) == cart.id:
-            del self._active[key]
+        self._pop(self._carts.get(cart.scope, {}), cart.id)
+        self.release(cart)
 
     def carts(self, scope: Scope) -> Iterator[Cart]:
         return iter(list(self._carts.get(scope, {}).values()))
@@ -85,21 +133,26 @@ class MemoryStore:
         return list(self._carts)
 
     def clear(self) -> None:
-        self._carts.clear()
-        self._active.clear()
-        self._taken.clear()
-        self._generations.clear()
-        self._fresh.clear()
-
-    def taken(self, company: str, article_id: str) -> int:
-        return self._taken.get((company, article_id), 0)
-
-    def take(self, company: str, article_id: str, quantity: int) -> None:
-        key = (company, article_id)
-        self._taken[key] = self._taken.get(key, 0) + quantity
+        for mapping in (self._carts, self._active, self._taken, self._generations, self._fresh, self._orders):
+            mapping.clear()
 
     def release(self, cart: Cart) -> None:
         """The cart stops being its user's active cart (it stays readable by id)."""
         key = (cart.scope, cart.user_id, cart.buy_now)
         if self._active.get(key) == cart.id:
-            del self._active[key]
+            self._pop(self._active, key)
+
+    # ------------------------------------------------------------------ stock and orders
+    def taken(self, company: str, article_id: str) -> int:
+        return self._taken.get((company, article_id), 0)
+
+    def take(self, company: str, article_id: str, quantity: int) -> None:
+        key = (company, article_id)
+        self._set(self._taken, key, self._taken.get(key, 0) + quantity)
+
+    def order_for(self, digest: str) -> str | None:
+        """The order an identical open-API checkout placed before, if any."""
+        return self._orders.get(digest)
+
+    def record_order(self, digest: str, order_id: str) -> None:
+        self._set(self._orders, digest, order_id)
