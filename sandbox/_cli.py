@@ -29,6 +29,12 @@ FLAGS = {  # setting → help
     "payment_modes": "comma-separated payment modes carts may select",
     "cod_charge": "charge for cash on delivery",
     "arrival_order": "serve requests waiting together in the order they arrived (true/false)",
+    "max_header_bytes": "largest request line and headers accepted (431 beyond)",
+    "header_timeout_seconds": "seconds a client has to send a request's line and headers (408 beyond)",
+    "body_timeout_seconds": "seconds a client has to send a request's body once its headers are in (408 beyond)",
+    "keep_alive_seconds": "seconds an idle keep-alive connection stays open",
+    "max_connections": "open connections at most (503 beyond; lowered to fit the descriptor limit)",
+    "shutdown_timeout_seconds": "seconds a shutdown waits for requests in flight before dropping them",
 }
 
 
