@@ -115,8 +115,6 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxError as exc:
         print(f"cartwright: {exc.message}", file=sys.stderr)
         return 2
-    import uvicorn
-
     quiet_collector()
 
     base = f"http://{settings.host}:{settings.port}"
@@ -125,11 +123,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  Swagger UI:  {base}/ui/")
     print(f"  Admin:       {base}{settings.admin_prefix}/catalog  (items, sizes, stores to use)")
     print(f"  Try:         {example_curl(app, settings)}", flush=True)
-    from .web.coalesce import HTTP_PROTOCOL
+    from .web.server import serve
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                access_log=settings.log_level.lower() == "debug", http=HTTP_PROTOCOL)
-    return 0
+    return serve(app, settings)
 
 
 if __name__ == "__main__":
