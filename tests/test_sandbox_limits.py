@@ -255,12 +255,15 @@ def test_sigterm_drops_a_slow_client_and_exits_0(tmp_path):
     assert "Finished server process" in log()
 
 
-def test_sigterm_when_idle_exits_0(tmp_path):
-    """SIGTERM to an idle `cartwright serve` exits 0."""
-    with cartwright_serve(tmp_path) as (process, port, _log):
+@pytest.mark.parametrize("sent, code", [(signal.SIGTERM, 0), (signal.SIGINT, 130)])
+def test_signals_end_an_idle_server_cleanly(tmp_path, sent, code):
+    """SIGTERM to an idle `cartwright serve` exits 0; Ctrl+C (SIGINT) exits 130, as a shell reports it,
+    without a traceback."""
+    with cartwright_serve(tmp_path) as (process, port, log):
         assert answered(port) == 200
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(PATIENCE) == 0
+        process.send_signal(sent)
+        assert process.wait(PATIENCE) == code
+        assert "Finished server process" in log() and "Traceback" not in log()
 
 
 def test_idle_connections_cannot_use_up_descriptors(tmp_path):

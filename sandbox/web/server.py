@@ -132,7 +132,8 @@ def uvicorn_config(app, settings, **overrides: Any) -> uvicorn.Config:
 
 
 def serve(app, settings) -> int:
-    """Serve ``app`` until SIGTERM or Ctrl+C, draining first: 0 after SIGTERM, as a supervisor expects."""
+    """Serve ``app`` until SIGTERM or Ctrl+C, draining first: 0 after SIGTERM, as a supervisor expects (130
+    after Ctrl+C, as a shell does, without a traceback)."""
     server = uvicorn.Server(uvicorn_config(app, settings))
     previous = signal.signal(signal.SIGTERM, _exit_zero)
     try:
@@ -141,6 +142,8 @@ def serve(app, settings) -> int:
         if exc.code not in (0, None):
             raise
         return 0
+    except KeyboardInterrupt:   # uvicorn raises a caught SIGINT again, like SIGTERM
+        return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
     return 0 if server.started else STARTUP_FAILURE
