@@ -10,23 +10,23 @@ work does):
 a server whose only cost per request is known, to see what latency that cost gives on this machine
 (``run.py --calibrate``).
 
-Like the sandbox, it writes each answer in one piece (``sandbox/web/coalesce.py``) and serves
-requests that wait together in the order they arrived (``sandbox/web/arrival.py``) unless
-CARTWRIGHT_ARRIVAL_ORDER is false, so that the two differ only in the work they do.
+Like the sandbox, it is served by ``sandbox/web/server.py`` (each answer written in one piece, the
+same HTTP limits) and serves requests that wait together in the order they arrived
+(``sandbox/web/arrival.py``) unless CARTWRIGHT_ARRIVAL_ORDER is false, so that the two differ only in
+the work they do.
 """
 
 import os
 import sys
 import time
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
 from sandbox import Settings
 from sandbox.web.arrival import ArrivalOrder
-from sandbox.web.coalesce import HTTP_PROTOCOL
+from sandbox.web.server import serve
 
 with open(os.environ["CARTWRIGHT_FLOOR_BODY"], "rb") as f:
     BODY = f.read()
@@ -48,5 +48,5 @@ if Settings.from_env().arrival_order:
     app = ArrivalOrder(app)
 
 if __name__ == "__main__":
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning", access_log=False,
-                http=HTTP_PROTOCOL)
+    raise SystemExit(serve(app, Settings.from_env().replace(host="127.0.0.1", port=int(sys.argv[1]),
+                                                            log_level="warning")))

@@ -34,6 +34,12 @@ FLAGS = {  # setting → help
     "payment_modes": "comma-separated payment modes carts may select",
     "cod_charge": "charge for cash on delivery",
     "arrival_order": "serve requests waiting together in the order they arrived (true/false)",
+    "max_header_bytes": "largest request line and headers accepted (431 beyond)",
+    "header_timeout_seconds": "seconds a client has to send a request's line and headers (408 beyond)",
+    "body_timeout_seconds": "seconds a client has to send a request's body once its headers are in (408 beyond)",
+    "keep_alive_seconds": "seconds an idle keep-alive connection stays open",
+    "max_connections": "open connections at most (503 beyond; lowered to fit the descriptor limit)",
+    "shutdown_timeout_seconds": "seconds a shutdown waits for requests in flight before dropping them",
 }
 
 
@@ -116,8 +122,6 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxError as exc:
         print(f"cartwright: {exc.message}", file=sys.stderr)
         return 2
-    import uvicorn
-
     quiet_collector()
 
     base = f"http://{settings.host}:{settings.port}"
@@ -126,11 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  Swagger UI:  {base}/ui/")
     print(f"  Admin:       {base}{settings.admin_prefix}/catalog  (items, sizes, stores to use)")
     print(f"  Try:         {example_curl(app, settings)}", flush=True)
-    from .web.coalesce import HTTP_PROTOCOL
+    from .web.server import serve
 
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
-                access_log=settings.log_level.lower() == "debug", http=HTTP_PROTOCOL)
-    return 0
+    return serve(app, settings)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,15 @@ class Settings:
     abandoned_after_minutes: int = 1440
     # Requests waiting together start in the order they arrived (web/arrival.py): under load, the p99.
     arrival_order: bool = True
+    # HTTP limits (web/server.py): a request's line and headers, the time to send them and the body, an idle
+    # keep-alive connection's life, open connections (also kept under the descriptor limit), and how long
+    # a shutdown waits for requests in flight.
+    max_header_bytes: int = 32_768
+    header_timeout_seconds: float = 20.0
+    body_timeout_seconds: float = 30.0
+    keep_alive_seconds: float = 5.0
+    max_connections: int = 1000
+    shutdown_timeout_seconds: float = 5.0
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -84,6 +93,11 @@ def parse_value(name: str, raw: str):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError(raw)
             return raw.lower() in ("1", "true", "yes")
+        if name in ("max_header_bytes", "max_connections"):
+            return _positive(int(raw))
+        if name in ("header_timeout_seconds", "body_timeout_seconds", "keep_alive_seconds",
+                    "shutdown_timeout_seconds"):
+            return _positive(float(raw))
         if name == "catalog_file":
             return Path(raw) if raw else None
         if name == "tokens":
@@ -100,6 +114,12 @@ def parse_value(name: str, raw: str):
         return raw
     except (ValueError, ArithmeticError) as exc:
         raise InvalidValue(f"setting {name}: cannot read {raw!r}", field=name, value=raw) from exc
+
+
+def _positive(value):
+    if not 0 < value < float("inf"):   # NaN fails too
+        raise ValueError(value)
+    return value
 
 
 def parse_delivery_rules(raw: str) -> tuple[DeliveryRule, ...]:

@@ -79,14 +79,16 @@ def assert_fynd_error(response, status: int, *words: str):
 
 
 @contextlib.contextmanager
-def served(app):
+def served(app, **limits):
     """Serve ``app`` with uvicorn on a free loopback port for the block, as `cartwright serve` does; yields the
-    port."""
+    port. ``limits`` are Settings fields (``max_header_bytes=1024``, ``header_timeout_seconds=0.5``...)."""
     import uvicorn
 
-    from sandbox.web.coalesce import HTTP_PROTOCOL
+    from sandbox import Settings
+    from sandbox.web.server import uvicorn_config
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", http=HTTP_PROTOCOL))
+    settings = Settings(log_level="warning").replace(**limits)
+    server = uvicorn.Server(uvicorn_config(app, settings, port=0))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

@@ -1,4 +1,4 @@
-"""One write per response: uvicorn's HTTP protocol with a socket write for the head and body together.
+"""One write per response: a transport that sends a response's head and body in one socket write.
 
 uvicorn writes a response's status line and headers to the socket as soon as the application starts
 the response, and the body when it comes: two ``write`` system calls and, with ``TCP_NODELAY``, two
@@ -6,20 +6,15 @@ TCP segments, so the client wakes twice for one answer. On loopback each of thos
 the receiving side's TCP stack. Under the benchmark's load the sandbox spent about an eighth of its
 CPU time in those writes.
 
-``CoalescingHttpToolsProtocol`` gives uvicorn's httptools protocol a transport that holds a write
-until the next one and sends both together, or sends it alone at the next turn of the event loop
-when nothing follows (a response whose body is streamed later, ``100 Continue``). Closing the
-connection sends what is held first. Bytes and their order are unchanged.
+``CoalescingTransport`` holds a write until the next one and sends both together, or sends it alone
+at the next turn of the event loop when nothing follows (a response whose body is streamed later,
+``100 Continue``). Closing the connection sends what is held first. Bytes and their order are
+unchanged. The serving protocol (``sandbox/web/server.py``) puts it under uvicorn's httptools protocol.
 """
 
 from __future__ import annotations
 
 import asyncio
-
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-except ImportError:  # httptools missing: uvicorn falls back to h11, and so do we
-    HttpToolsProtocol = None
 
 
 class CoalescingTransport:
@@ -70,15 +65,3 @@ class CoalescingTransport:
     def __getattr__(self, name: str):
         # Everything else (is_closing, get_extra_info, pause_reading, …) is the real transport's.
         return getattr(self._transport, name)
-
-
-if HttpToolsProtocol is not None:
-    class CoalescingHttpToolsProtocol(HttpToolsProtocol):
-        """uvicorn's httptools protocol over a ``CoalescingTransport``."""
-
-        def connection_made(self, transport: asyncio.Transport) -> None:
-            super().connection_made(CoalescingTransport(transport, self.loop))
-
-    HTTP_PROTOCOL: type | str = CoalescingHttpToolsProtocol
-else:
-    HTTP_PROTOCOL = "auto"

@@ -25,6 +25,8 @@ STATUS_BY_ERROR: list[tuple[type[SandboxError], int]] = [
 ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
                413: "PayloadTooLarge", 415: "UnsupportedMediaType", 500: "InternalServerError",
                501: "NotImplemented"}
+# Answered by the server itself (web/server.py), for a connection or a request the application never saw.
+ERROR_NAMES.update({408: "RequestTimeout", 431: "RequestHeaderFieldsTooLarge", 503: "ServiceUnavailable"})
 
 
 def error_body(path: str, status: int, message: str) -> dict:
