@@ -1,0 +1,470 @@
+"""The sandbox's state, typed: repositories of domain objects over the ``Storage`` port.
+
+``SandboxState`` is the one way in to everything the sandbox remembers. Its repositories read (copies:
+every read decodes a record afresh, so changing what was read changes nothing until it is saved);
+``SandboxState.atomically(fn)`` gives ``fn`` a ``Changes``, the same repositories over one transaction,
+whose writes are applied together when ``fn`` returns, or not at all when it raises. A backend may run
+``fn`` more than once, so ``fn`` only reads and writes through its ``Changes``.
+
+Records are plain JSON-like values (see ``storage.Record``): the conversions are here (``*_record`` and
+``*_from``), so the storage knows nothing of carts and the snapshot format is these records.
+
+    table            part                    key                 record
+    carts            application             cart id             cart_record
+    active           application             user + buy now      cart id
+    generations      application             user + buy now      carts stored as new for the user
+    adjustment_cart  application             adjustment id       cart id
+    stock_taken      company                 article id          units checkouts took
+    orders           application             request digest      order id (open-API checkout)
+    offers           application             coupon:/promotion:id  {"doc", "seq"}
+    offer_books      application             "defaults"          true once the defaults were copied in
+    offer_revision   application             "n"                 changes to the application's offers
+    addresses        application + user      address id          {"doc", "seq"}
+    address_users    application             address id          user id
+    shares           application             token               share_record
+    share_of_cart    application             cart id             token
+    cart_configs     application             "config"            config_record
+    voucher_carts    token owner             catalog entry id    voucher_record
+    (notes) fresh    application             cart id             [user, buy now, generation]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+
+from .errors import InvalidValue
+from .storage import checked_document
+
+if TYPE_CHECKING:
+    from .adjustments import Adjustment
+    from .cart import Cart, CartLine, Scope
+    from .cart_config import CartConfig
+    from .sharing import Share
+    from .storage import Reader, Storage, Tx
+    from .vouchers import VoucherCart, VoucherEntry
+
+T = TypeVar("T")
+SEP = "\x1f"   # between the parts of a key (ids and names never hold it)
+
+
+def part_of(scope: Scope) -> str:
+    """The storage part of an application ``(company_id, application_id)``."""
+    return f"{scope[0]}{SEP}{scope[1]}"
+
+
+def scope_of(part: str) -> Scope:
+    company, _, application = part.partition(SEP)
+    return company, application
+
+
+def _user_key(user_id: str, buy_now: bool) -> str:
+    return f"{user_id}{SEP}{'buy-now' if buy_now else 'cart'}"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _moment(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+# ---------------------------------------------------------------------- records
+def line_record(line: CartLine) -> dict:
+    record = {"identifier": line.identifier, "article": line.article_id, "item": line.item_id, "size": line.size,
+              "store": line.store_uid, "seller": line.seller_uid, "quantity": line.quantity}
+    for name in ("meta", "extra_meta", "custom_json", "parent_item_identifiers", "product_group_tags", "display"):
+        value = getattr(line, name)
+        if value:   # empty ones are left out: most lines have none, and every byte counts per cart
+            record[name] = value
+    return record
+
+
+def line_from(record: dict) -> CartLine:
+    from .cart import CartLine
+
+    return CartLine(identifier=record["identifier"], article_id=record["article"], item_id=record["item"],
+                    size=record["size"], store_uid=record["store"], seller_uid=record["seller"],
+                    quantity=record["quantity"], meta=record.get("meta", {}), extra_meta=record.get("extra_meta", {}),
+                    custom_json=record.get("custom_json", {}),
+                    parent_item_identifiers=record.get("parent_item_identifiers", {}),
+                    product_group_tags=record.get("product_group_tags", []), display=record.get("display"))
+
+
+def adjustment_record(a: Adjustment) -> dict:
+    return {"id": a.id, "cart_id": a.cart_id, "type": a.type, "value": str(a.value), "expires": _iso(a.expires),
+            "doc": a.doc}
+
+
+def adjustment_from(record: dict) -> Adjustment:
+    from .adjustments import Adjustment
+
+    return Adjustment(record["id"], record["cart_id"], record["type"], Decimal(record["value"]),
+                      _moment(record["expires"]), record["doc"])
+
+
+_CART_OPTIONAL = ("coupon_code", "order_type", "address_id", "billing_address_id", "payment", "order_id")
+
+
+def cart_record(cart: Cart) -> dict:
+    record = {"id": cart.id, "number": cart.cart_id, "scope": list(cart.scope), "user": cart.user_id,
+              "buy_now": cart.buy_now, "created": _iso(cart.created_on), "modified": _iso(cart.last_modified),
+              "lines": [line_record(line) for line in cart.lines]}
+    if cart.meta:
+        record["meta"] = cart.meta
+    if cart.auto_coupons_declined:
+        record["auto_coupons_declined"] = True
+    if cart.adjustments:
+        record["adjustments"] = [adjustment_record(a) for a in cart.adjustments]
+    for name in _CART_OPTIONAL:
+        value = getattr(cart, name)
+        if value is not None:
+            record[name] = value
+    if cart.checked_out_on is not None:
+        record["checked_out"] = _iso(cart.checked_out_on)
+    return record
+
+
+def cart_from(record: dict) -> Cart:
+    from .cart import Cart
+
+    return Cart(id=record["id"], cart_id=record["number"], scope=tuple(record["scope"]), user_id=record["user"],
+                buy_now=record["buy_now"], created_on=_moment(record["created"]),
+                last_modified=_moment(record["modified"]), lines=[line_from(r) for r in record["lines"]],
+                meta=record.get("meta", {}), auto_coupons_declined=record.get("auto_coupons_declined", False),
+                adjustments=[adjustment_from(a) for a in record.get("adjustments", ())],
+                checked_out_on=_moment(record.get("checked_out")),
+                **{name: record.get(name) for name in _CART_OPTIONAL})
+
+
+def share_record(share: Share) -> dict:
+    return {"token": share.token, "scope": list(share.scope), "cart_id": share.cart_id, "user": share.user_id,
+            "created": _iso(share.created_on), "meta": share.meta}
+
+
+def share_from(record: dict) -> Share:
+    from .sharing import Share
+
+    return Share(record["token"], tuple(record["scope"]), record["cart_id"], record["user"],
+                 _moment(record["created"]), record["meta"])
+
+
+def config_record(config: CartConfig) -> dict:
+    return {"id": config.id, "scope": list(config.scope), "doc": config.doc, "created": _iso(config.created_on),
+            "modified": _iso(config.modified_on)}
+
+
+def config_from(record: dict) -> CartConfig:
+    from .cart_config import CartConfig
+
+    return CartConfig(record["id"], tuple(record["scope"]), record["doc"], _moment(record["created"]),
+                      _moment(record["modified"]))
+
+
+def voucher_record(cart: VoucherCart) -> dict:
+    return {"id": cart.id, "user": cart.user, "entry": cart.entry.id, "quantities": list(cart.quantities.items())}
+
+
+def voucher_from(record: dict, catalog: dict[str, VoucherEntry]) -> VoucherCart | None:
+    """The voucher cart, or None when its catalog entry is gone (after a reseed)."""
+    from .vouchers import VoucherCart
+
+    entry = catalog.get(record["entry"])
+    if entry is None:
+        return None
+    return VoucherCart(record["id"], record["user"], entry, {cid: q for cid, q in record["quantities"]})
+
+
+RECORD_READERS: dict[str, Callable[[Any], object]] = {
+    "carts": cart_from, "shares": share_from, "cart_configs": config_from,
+}
+"""The decoder of each table whose records are domain objects (the others hold plain values)."""
+
+
+# ---------------------------------------------------------------------- repositories
+class _Repository:
+    """A repository over a reader (the storage: reads only) or a transaction (reads and writes)."""
+
+    def __init__(self, view: Reader) -> None:
+        self._view = view
+
+    @property
+    def _tx(self) -> Tx:
+        if not hasattr(self._view, "put"):
+            raise TypeError("a change needs a transaction: use SandboxState.atomically")
+        return self._view  # type: ignore[return-value]
+
+
+class Carts(_Repository):
+    async def get(self, scope: Scope, cart_id: str) -> Cart | None:
+        record = await self._view.get("carts", part_of(scope), cart_id)
+        return None if record is None else cart_from(record)
+
+    async def active(self, scope: Scope, user_id: str, buy_now: bool) -> Cart | None:
+        """The user's active cart (a cart moved to another user since is not theirs any more)."""
+        cart_id = await self._view.get("active", part_of(scope), _user_key(user_id, buy_now))
+        cart = await self.get(scope, cart_id) if cart_id else None
+        return cart if cart is not None and cart.user_id == user_id else None
+
+    async def generation(self, scope: Scope, user_id: str, buy_now: bool) -> int:
+        """How many carts were stored as new for the user: what their next cart's id derives from."""
+        return await self._view.get("generations", part_of(scope), _user_key(user_id, buy_now)) or 0
+
+    async def all(self, scope: Scope) -> list[Cart]:
+        """Every cart of the application (bounded by the cart caps), in no particular order."""
+        return [cart_from(r) for r in (await self._view.items("carts", part_of(scope))).values()]
+
+    async def count(self, scope: Scope) -> int:
+        return await self._view.count("carts", part_of(scope))
+
+    async def of_adjustment(self, scope: Scope, adjustment_id: str) -> str | None:
+        """The id of the cart holding price adjustment ``adjustment_id``."""
+        return await self._view.get("adjustment_cart", part_of(scope), adjustment_id)
+
+    # ------------------------------------------------------------------ changes
+    async def create(self, cart: Cart) -> None:
+        """Store a cart for the first time (a user's cart becomes their active one)."""
+        if cart.user_id is not None:
+            part, key = part_of(cart.scope), _user_key(cart.user_id, cart.buy_now)
+            generation = await self._view.get("generations", part, key) or 0
+            self._tx.put("generations", part, key, generation + 1)
+        self.save(cart)
+
+    def save(self, cart: Cart, previous: Cart | None = None) -> None:
+        """Store the cart as it is now (a user's cart becomes their active one); ``previous``, the cart as it
+        was read, lets the index of its price adjustments follow."""
+        part = part_of(cart.scope)
+        tx = self._tx
+        tx.put("carts", part, cart.id, cart_record(cart))
+        if cart.user_id is not None:
+            tx.put("active", part, _user_key(cart.user_id, cart.buy_now), cart.id)
+        before = {a.id for a in previous.adjustments} if previous is not None else set()
+        now = {a.id for a in cart.adjustments}
+        for gone in before - now:
+            tx.delete("adjustment_cart", part, gone)
+        for new in now - before:
+            tx.put("adjustment_cart", part, new, cart.id)
+
+    async def release(self, cart: Cart) -> None:
+        """The cart stops being its user's active cart (it stays readable by id)."""
+        if cart.user_id is None:
+            return
+        part, key = part_of(cart.scope), _user_key(cart.user_id, cart.buy_now)
+        if await self._view.get("active", part, key) == cart.id:
+            self._tx.delete("active", part, key)
+
+    async def remove(self, cart: Cart) -> None:
+        part = part_of(cart.scope)
+        self._tx.delete("carts", part, cart.id)
+        for a in cart.adjustments:
+            self._tx.delete("adjustment_cart", part, a.id)
+        await self.release(cart)
+
+
+class Stock(_Repository):
+    async def taken(self, company: str) -> dict[str, int]:
+        """Units of each article the company's checkouts took (articles never sold are absent)."""
+        return await self._view.items("stock_taken", company)
+
+    async def take(self, company: str, takes: dict[str, int]) -> None:
+        """Take ``takes`` (article id → units) from the company's stock."""
+        for article_id, quantity in takes.items():
+            now = await self._view.get("stock_taken", company, article_id) or 0
+            self._tx.put("stock_taken", company, article_id, now + quantity)
+
+
+class Orders(_Repository):
+    async def order_for(self, scope: Scope, digest: str) -> str | None:
+        """The order an identical open-API checkout placed before, if any."""
+        return await self._view.get("orders", part_of(scope), digest)
+
+    def record(self, scope: Scope, digest: str, order_id: str) -> None:
+        self._tx.put("orders", part_of(scope), digest, order_id)
+
+
+class Offers(_Repository):
+    """Coupon and promotion documents of each application, each with its arrival number (``seq``)."""
+
+    async def docs(self, kind: str, scope: Scope) -> list[tuple[dict, int]] | None:
+        """``(document, seq)`` of every ``kind`` ("coupon"/"promotion") offer, or None when the application's
+        book was never written (it holds the default offers then)."""
+        part = part_of(scope)
+        if not await self._view.get("offer_books", part, "defaults"):
+            return None
+        prefix = kind + ":"
+        return [(r["doc"], r["seq"]) for k, r in (await self._view.items("offers", part)).items()
+                if k.startswith(prefix)]
+
+    async def revision(self, scope: Scope) -> int:
+        """Counts the changes to the application's offers: what was derived from them stays good until it moves."""
+        return await self._view.get("offer_revision", part_of(scope), "n") or 0
+
+    async def write(self, kind: str, scope: Scope, doc: dict, seq: int) -> None:
+        part = part_of(scope)
+        self._tx.put("offers", part, f"{kind}:{doc['_id']}", {"doc": doc, "seq": seq})
+        await self._moved(part)
+
+    async def delete(self, kind: str, scope: Scope, offer_id: str) -> None:
+        part = part_of(scope)
+        self._tx.delete("offers", part, f"{kind}:{offer_id}")
+        await self._moved(part)
+
+    def copy_in(self, scope: Scope, defaults: dict[str, list[tuple[dict, int]]]) -> None:
+        """Give the application its own copy of the default offers (before its first change)."""
+        part = part_of(scope)
+        for kind, docs in defaults.items():
+            for doc, seq in docs:
+                self._tx.put("offers", part, f"{kind}:{doc['_id']}", {"doc": doc, "seq": seq})
+        self._tx.put("offer_books", part, "defaults", True)
+
+    async def _moved(self, part: str) -> None:
+        self._tx.put("offer_revision", part, "n", (await self._view.get("offer_revision", part, "n") or 0) + 1)
+
+
+class Addresses(_Repository):
+    async def of_user(self, scope: Scope, user_id: str) -> list[dict]:
+        """The user's addresses, oldest first."""
+        records = await self._view.items("addresses", part_of(scope) + SEP + user_id)
+        return [r["doc"] for r in sorted(records.values(), key=lambda r: r["seq"])]
+
+    async def get(self, scope: Scope, address_id: str) -> dict | None:
+        user_id = await self._view.get("address_users", part_of(scope), address_id)
+        if user_id is None:
+            return None
+        record = await self._view.get("addresses", part_of(scope) + SEP + user_id, address_id)
+        return None if record is None else record["doc"]
+
+    async def seq(self, scope: Scope, user_id: str, address_id: str) -> int | None:
+        record = await self._view.get("addresses", part_of(scope) + SEP + user_id, address_id)
+        return None if record is None else record["seq"]
+
+    async def count(self, scope: Scope) -> int:
+        return await self._view.count("address_users", part_of(scope))
+
+    def put(self, scope: Scope, doc: dict, seq: int) -> None:
+        part = part_of(scope)
+        self._tx.put("addresses", part + SEP + doc["user_id"], doc["id"], {"doc": doc, "seq": seq})
+        self._tx.put("address_users", part, doc["id"], doc["user_id"])
+
+    def delete(self, scope: Scope, doc: dict) -> None:
+        part = part_of(scope)
+        self._tx.delete("addresses", part + SEP + doc["user_id"], doc["id"])
+        self._tx.delete("address_users", part, doc["id"])
+
+
+class Shares(_Repository):
+    async def by_token(self, scope: Scope, token: str) -> Share | None:
+        record = await self._view.get("shares", part_of(scope), token)
+        return None if record is None else share_from(record)
+
+    async def of_cart(self, scope: Scope, cart_id: str) -> Share | None:
+        token = await self._view.get("share_of_cart", part_of(scope), cart_id)
+        return await self.by_token(scope, token) if token else None
+
+    async def count(self, scope: Scope) -> int:
+        return await self._view.count("shares", part_of(scope))
+
+    def put(self, share: Share) -> None:
+        part = part_of(share.scope)
+        self._tx.put("shares", part, share.token, share_record(share))
+        self._tx.put("share_of_cart", part, share.cart_id, share.token)
+
+
+class CartConfigs(_Repository):
+    async def get(self, scope: Scope) -> CartConfig | None:
+        record = await self._view.get("cart_configs", part_of(scope), "config")
+        return None if record is None else config_from(record)
+
+    def put(self, config: CartConfig) -> None:
+        self._tx.put("cart_configs", part_of(config.scope), "config", config_record(config))
+
+
+class VoucherCarts(_Repository):
+    async def of_owner(self, owner: str, catalog: dict[str, VoucherEntry]) -> list[VoucherCart]:
+        """The owner's voucher carts, in the order they were made."""
+        found = [voucher_from(r, catalog) for r in (await self._view.items("voucher_carts", owner)).values()]
+        return sorted((c for c in found if c is not None), key=lambda c: c.id)
+
+    def put(self, owner: str, cart: VoucherCart) -> None:
+        self._tx.put("voucher_carts", owner, cart.entry.id, voucher_record(cart))
+
+
+class _Repositories:
+    """Every repository, over one view (the storage, or a transaction)."""
+
+    def __init__(self, view: Reader) -> None:
+        self.carts = Carts(view)
+        self.stock = Stock(view)
+        self.orders = Orders(view)
+        self.offers = Offers(view)
+        self.addresses = Addresses(view)
+        self.shares = Shares(view)
+        self.cart_configs = CartConfigs(view)
+        self.voucher_carts = VoucherCarts(view)
+
+
+class Changes(_Repositories):
+    """The repositories of one transaction: reads see its writes; writes apply together when it ends."""
+
+
+@dataclass(frozen=True)
+class Caps:
+    """How much a client can make the sandbox remember (settings; 0 = no cap)."""
+
+    carts_per_application: int = 10_000
+    carts: int = 100_000
+    records_per_application: int = 10_000   # addresses, shares, coupons and promotions, each
+    fresh_carts_remembered: int = 10_000
+
+
+class SandboxState(_Repositories):
+    """The state port: repositories to read, ``atomically`` to change, counters, notes and snapshots."""
+
+    def __init__(self, storage: Storage, caps: Caps = Caps()) -> None:
+        super().__init__(storage)
+        self.storage = storage
+        self.caps = caps
+
+    async def atomically(self, fn: Callable[[Changes], Awaitable[T]]) -> T:
+        return await self.storage.atomically(lambda tx: fn(Changes(tx)))
+
+    async def next_number(self, name: str) -> int:
+        return await self.storage.next_number(name)
+
+    async def note_fresh_cart(self, scope: Scope, cart_id: str, owner: tuple[str, bool, int]) -> None:
+        """Remember, for a while, that a read showed ``cart_id`` as the fresh cart of ``owner``
+        (user, buy now, generation)."""
+        await self.storage.remember("fresh", part_of(scope), cart_id, list(owner), self.caps.fresh_carts_remembered)
+
+    async def fresh_cart(self, scope: Scope, cart_id: str) -> tuple[str, bool, int] | None:
+        noted = await self.storage.recall("fresh", part_of(scope), cart_id)
+        return None if noted is None else (noted[0], noted[1], noted[2])
+
+    async def scopes(self) -> list[Scope]:
+        """The applications that hold carts."""
+        return [scope_of(p) for p in await self.storage.parts("carts")]
+
+    async def cart_total(self) -> int:
+        return await self.storage.total("carts")
+
+    async def clear(self) -> None:
+        await self.storage.clear()
+
+    async def export(self) -> dict:
+        return await self.storage.export()
+
+    async def restore(self, document: dict) -> None:
+        """Replace the state with a snapshot; every record is read first, so a bad one changes nothing."""
+        tables, _ = checked_document(document)
+        for table, read in RECORD_READERS.items():
+            for part, records in tables.get(table, {}).items():
+                for key, record in records.items():
+                    try:
+                        read(record)
+                    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+                        raise InvalidValue(f"tables.{table}: record {key!r} cannot be read ({type(exc).__name__}:"
+                                           f" {exc})", field=f"tables.{table}", value=key) from None
+        await self.storage.restore(document)

@@ -1,0 +1,109 @@
+"""The state port's one moving part: records in tables, partitioned by tenant, changed atomically.
+
+Everything the sandbox remembers (carts, stock taken, offers, addresses, shares, cart configurations,
+orders, voucher carts, counters) is a *record*, a JSON-like value (dicts, lists, strings, numbers,
+booleans, None), stored under ``(table, part, key)``. ``part`` is the tenant (an application, a company,
+an EnKash token owner): a table's records of one part are read together and a shared backend keeps a
+part's keys together (one Redis Cluster slot per tenant). Typed repositories over it are in
+``domain/state.py``; implementations are in ``sandbox/state/``.
+
+Reads hand out copies: changing a record read changes nothing stored. Writes happen only inside
+``atomically(fn)``: ``fn`` reads through its ``Tx`` and buffers writes, which are applied together when it
+returns, or not at all when it raises. A backend may run ``fn`` more than once (optimistic concurrency), so
+``fn`` must do nothing but read and buffer.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Protocol, Sequence, TypeVar
+
+from .errors import InvalidValue
+
+T = TypeVar("T")
+FORMAT = "cartwright-state"
+VERSION = 1
+"""What ``export`` writes: {"format": FORMAT, "version": VERSION, "counters": {name: n},
+"tables": {table: {part: {key: record}}}}."""
+
+Record = Any
+"""A JSON-like value: dict, list, str, int, float, bool or None (no Decimal, no datetime)."""
+
+
+class Reader(Protocol):
+    """What both the storage and a transaction can read."""
+
+    async def get(self, table: str, part: str, key: str) -> Record | None:
+        """The record, or None."""
+
+    async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
+        """The records of ``keys``, in order (None where there is none)."""
+
+    async def items(self, table: str, part: str) -> dict[str, Record]:
+        """Every record of the part, by key."""
+
+    async def count(self, table: str, part: str) -> int:
+        """How many records the part holds."""
+
+
+class Tx(Reader, Protocol):
+    """A transaction: reads (seeing its own writes) and buffered writes."""
+
+    def put(self, table: str, part: str, key: str, record: Record) -> None: ...
+
+    def delete(self, table: str, part: str, key: str) -> None: ...
+
+
+class Storage(Reader, Protocol):
+    """Records in tables, changed only through ``atomically``."""
+
+    async def atomically(self, fn: Callable[[Tx], Awaitable[T]]) -> T:
+        """``fn``'s result, its buffered writes applied together; nothing applied when it raises."""
+
+    async def parts(self, table: str) -> list[str]:
+        """The parts of ``table`` that hold records."""
+
+    async def total(self, table: str) -> int:
+        """Records of ``table`` in all parts."""
+
+    async def next_number(self, name: str) -> int:
+        """The next value of counter ``name`` (1, 2, ...): never repeats, not even across ``clear``;
+        taken at once, outside any transaction (a number taken by a change that fails is skipped)."""
+
+    async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
+        """Keep a note outside any transaction, in a table of at most ``capacity`` notes (the oldest go):
+        for what may be forgotten (the ids of carts shown but not stored)."""
+
+    async def recall(self, table: str, part: str, key: str) -> Record | None:
+        """A note kept by ``remember``, if it is still kept."""
+
+    async def clear(self) -> None:
+        """Forget every record and note (counters stay, so ids never come round again)."""
+
+    async def export(self) -> dict:
+        """Every table and counter as one JSON document (notes are not kept)."""
+
+    async def restore(self, document: dict) -> None:
+        """Replace everything with an ``export``'s document (checked first: a bad one changes nothing)."""
+
+
+def checked_document(document: Any) -> tuple[dict, dict]:
+    """``(tables, counters)`` of a state document, or InvalidValue naming what is wrong with it."""
+    if not isinstance(document, dict):
+        raise InvalidValue("state: a state document is a JSON object", field="state")
+    if document.get("format") != FORMAT:
+        raise InvalidValue(f"format: a state document says \"format\": \"{FORMAT}\"", field="format",
+                           value=document.get("format"))
+    if document.get("version") != VERSION:
+        raise InvalidValue(f"version: this sandbox reads state version {VERSION}, not {document.get('version')!r}",
+                           field="version", value=document.get("version"))
+    tables, counters = document.get("tables", {}), document.get("counters", {})
+    if not isinstance(tables, dict):
+        raise InvalidValue("tables: must be an object (table → part → key → record)", field="tables")
+    for table, parts in tables.items():
+        if not isinstance(parts, dict) or not all(isinstance(r, dict) for r in parts.values()):
+            raise InvalidValue(f"tables.{table}: must be an object of parts, each an object of records",
+                               field=f"tables.{table}")
+    if not isinstance(counters, dict) or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters.values()):
+        raise InvalidValue("counters: must be an object of non-negative integers", field="counters")
+    return tables, counters

@@ -1,0 +1,180 @@
+"""The state port in this process's memory.
+
+Records are kept encoded (``"bytes"``: orjson, the format a shared backend stores too), so every read
+decodes a fresh copy and a stored record takes a few hundred bytes; ``"copies"`` keeps them as Python
+values, deep-copied in and out (the same behaviour by other means, for the contract tests).
+
+``atomically`` runs its function at once: the function's reads never wait (nothing here does), so on one
+event loop nothing runs between them and the commit. The commit applies the buffered writes in order,
+logging what each replaced; if one fails, the log is played back and nothing of the transaction stays.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections import OrderedDict
+from typing import Any, Awaitable, Callable, Literal, Sequence, TypeVar
+
+import orjson
+
+from ..domain.storage import FORMAT, VERSION, Record, checked_document
+
+T = TypeVar("T")
+_DELETED = object()
+_MISSING = object()
+
+
+class _Codec:
+    def __init__(self, encoding: Literal["bytes", "copies"]) -> None:
+        self.encoding = encoding
+
+    def encode(self, record: Record) -> Any:
+        if self.encoding == "copies":
+            return copy.deepcopy(record)
+        try:
+            return orjson.dumps(record)
+        except TypeError:   # an integer beyond 64 bits: the standard library keeps it exact
+            return json.dumps(record)
+
+    def decode(self, stored: Any) -> Record:
+        if self.encoding == "copies":
+            return copy.deepcopy(stored)
+        return json.loads(stored) if isinstance(stored, str) else orjson.loads(stored)
+
+
+class _Tx:
+    """Reads through to the storage (seeing this transaction's own writes); writes are buffered."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+        self.writes: dict[tuple[str, str, str], Any] = {}
+
+    async def get(self, table: str, part: str, key: str) -> Record | None:
+        written = self.writes.get((table, part, key), _MISSING)
+        if written is _MISSING:
+            return await self._storage.get(table, part, key)
+        return None if written is _DELETED else copy.deepcopy(written)
+
+    async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
+        return [await self.get(table, part, k) for k in keys]
+
+    async def items(self, table: str, part: str) -> dict[str, Record]:
+        found = await self._storage.items(table, part)
+        for (t, p, key), record in self.writes.items():
+            if t == table and p == part:
+                if record is _DELETED:
+                    found.pop(key, None)
+                else:
+                    found[key] = copy.deepcopy(record)
+        return found
+
+    async def count(self, table: str, part: str) -> int:
+        return len(await self.items(table, part))
+
+    def put(self, table: str, part: str, key: str, record: Record) -> None:
+        self.writes[(table, part, key)] = record
+
+    def delete(self, table: str, part: str, key: str) -> None:
+        self.writes[(table, part, key)] = _DELETED
+
+
+class MemoryStorage:
+    """``Storage`` in dictionaries: table → part → key → encoded record."""
+
+    def __init__(self, encoding: Literal["bytes", "copies"] = "bytes") -> None:
+        self._codec = _Codec(encoding)
+        self._tables: dict[str, dict[str, dict[str, Any]]] = {}
+        self._counters: dict[str, int] = {}
+        self._notes: dict[str, OrderedDict[tuple[str, str], Any]] = {}
+
+    # ------------------------------------------------------------------ reading
+    def _part(self, table: str, part: str) -> dict[str, Any]:
+        return self._tables.get(table, {}).get(part, {})
+
+    async def get(self, table: str, part: str, key: str) -> Record | None:
+        stored = self._part(table, part).get(key)
+        return None if stored is None else self._codec.decode(stored)
+
+    async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
+        stored, decode = self._part(table, part), self._codec.decode
+        return [None if (s := stored.get(k)) is None else decode(s) for k in keys]
+
+    async def items(self, table: str, part: str) -> dict[str, Record]:
+        decode = self._codec.decode
+        return {k: decode(v) for k, v in self._part(table, part).items()}
+
+    async def count(self, table: str, part: str) -> int:
+        return len(self._part(table, part))
+
+    async def parts(self, table: str) -> list[str]:
+        return [p for p, records in self._tables.get(table, {}).items() if records]
+
+    async def total(self, table: str) -> int:
+        return sum(len(records) for records in self._tables.get(table, {}).values())
+
+    # ------------------------------------------------------------------ changing
+    async def atomically(self, fn: Callable[[_Tx], Awaitable[T]]) -> T:
+        tx = _Tx(self)
+        result = await fn(tx)
+        self._commit(tx.writes)
+        return result
+
+    def _commit(self, writes: dict[tuple[str, str, str], Any]) -> None:
+        undo: list[tuple[dict, str, Any]] = []
+        try:
+            for (table, part, key), record in writes.items():
+                self._apply(table, part, key, record, undo)
+        except BaseException:
+            for records, key, old in reversed(undo):
+                if old is _MISSING:
+                    records.pop(key, None)
+                else:
+                    records[key] = old
+            raise
+
+    def _apply(self, table: str, part: str, key: str, record: Any, undo: list) -> None:
+        """One buffered write (tests fail this on purpose to show a commit is all or nothing)."""
+        records = self._tables.setdefault(table, {}).setdefault(part, {})
+        undo.append((records, key, records.get(key, _MISSING)))
+        if record is _DELETED:
+            records.pop(key, None)
+        else:
+            records[key] = self._codec.encode(record)
+
+    async def next_number(self, name: str) -> int:
+        self._counters[name] = self._counters.get(name, 0) + 1
+        return self._counters[name]
+
+    async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
+        notes = self._notes.setdefault(table, OrderedDict())
+        notes[(part, key)] = self._codec.encode(record)
+        notes.move_to_end((part, key))
+        while len(notes) > capacity:
+            notes.popitem(last=False)
+
+    async def recall(self, table: str, part: str, key: str) -> Record | None:
+        stored = self._notes.get(table, {}).get((part, key))
+        return None if stored is None else self._codec.decode(stored)
+
+    async def clear(self) -> None:
+        self._tables.clear()
+        self._notes.clear()
+
+    # ------------------------------------------------------------------ snapshots
+    async def export(self) -> dict:
+        decode = self._codec.decode
+        return {"format": FORMAT, "version": VERSION, "counters": dict(self._counters),
+                "tables": {table: {part: {k: decode(v) for k, v in records.items()}
+                                   for part, records in parts.items() if records}
+                           for table, parts in self._tables.items()}}
+
+    async def restore(self, document: dict) -> None:
+        tables, counters = checked_document(document)
+        encode = self._codec.encode
+        self._tables = {table: {part: {k: encode(v) for k, v in records.items()} for part, records in parts.items()}
+                        for table, parts in tables.items()}
+        self._notes.clear()
+        # Counters never go back: a snapshot older than the numbers handed out since does not rewind them.
+        for name, value in counters.items():
+            self._counters[name] = max(self._counters.get(name, 0), value)
