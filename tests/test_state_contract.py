@@ -34,9 +34,10 @@ def test_a_commit_failing_part_way_applies_nothing(monkeypatch, fail_at):
         async def change(tx):
             tx.put("t", "p", "a", 2)
             tx.put("t", "q", "b", 3)
-            tx.delete("t", "p", "a")
+            tx.put("t", "p", "c", 4)
         with pytest.raises(RuntimeError):
             await storage.atomically(change)
         assert await storage.items("t", "p") == {"a": 1} and await storage.items("t", "q") == {}
+        assert len(applied) == fail_at
 
     asyncio.run(scenario())
