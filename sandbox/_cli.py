@@ -29,6 +29,8 @@ FLAGS = {  # setting → help
     "payment_modes": "comma-separated payment modes carts may select",
     "cod_charge": "charge for cash on delivery",
     "arrival_order": "serve requests waiting together in the order they arrived (true/false)",
+    "max_json_depth": "deepest nesting of objects and arrays a request body may have",
+    "max_page_size": "largest page_size a paginated operation takes",
 }
 
 

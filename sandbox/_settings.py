@@ -46,6 +46,10 @@ class Settings:
     abandoned_after_minutes: int = 1440
     # Requests waiting together start in the order they arrived (web/arrival.py): under load, the p99.
     arrival_order: bool = True
+    # Request bodies nested deeper than this many objects/arrays are refused (400); the spec's deepest is 7.
+    max_json_depth: int = 32
+    # The largest page_size a paginated operation takes (400 above it).
+    max_page_size: int = 100
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -65,7 +69,8 @@ class Settings:
 def parse_value(name: str, raw: str):
     """One setting from text (an environment variable or a CLI flag)."""
     try:
-        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes"):
+        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes",
+                    "max_json_depth", "max_page_size"):
             return int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
