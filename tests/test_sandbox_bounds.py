@@ -211,3 +211,24 @@ def test_limits_are_settings_with_flags_and_variables():
     assert Settings.from_env({"CARTWRIGHT_MAX_JSON_DEPTH": "8"}).max_json_depth == 8
     s = settings_from(["serve", "--max-json-depth", "9", "--max-page-size", "50"])
     assert (s.max_json_depth, s.max_page_size) == (9, 50)
+
+
+@pytest.mark.parametrize("text, named", [
+    ("[" * 3000 + "1" + "0" * 5000 + "]" * 3000, "request body: JSON nested deeper than 32 levels"),
+    ('{"a": [1, {"b": -1e999}]}', "a[1].b: -Infinity is not a finite number"),
+    ('{"a": 1' + "0" * 5000 + "}", "a: an integer of 5001 digits"),
+    ('{"a": -9223372036854775809}', "a: -9223372036854775809 is outside the 64-bit integers"),
+    ("NaN", "request body: NaN"),
+    ('{"x": ', "Expecting value"),
+])
+def test_parsing_names_what_it_refuses(text, named):
+    """The parser's refusals: depth before digits, the path of a non-finite number or an oversized integer,
+    the whole body, and JSON errors as the decoder words them."""
+    from connexion.exceptions import BadRequestProblem
+
+    from sandbox.web.bounds import loads
+
+    with pytest.raises(BadRequestProblem) as refused:
+        loads(text, 32)
+    assert named in refused.value.detail
+    assert loads('{"a": [9223372036854775807, -1e308, "NaN"]}', 32) == {"a": [2 ** 63 - 1, -1e308, "NaN"]}

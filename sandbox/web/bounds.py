@@ -66,7 +66,8 @@ def parameter_schema(name: str, schema: dict, max_page_size: int) -> dict:
     low, high = bounds
     if name == PAGE_SIZE:
         high = min(high, max_page_size)
-    return {**schema, "minimum": max(low, schema.get("minimum", low)), "maximum": min(high, schema.get("maximum", high))}
+    return {**schema, "minimum": max(low, schema.get("minimum", low)),
+            "maximum": min(high, schema.get("maximum", high))}
 
 
 # --------------------------------------------------------------------------- any JSON (one pass)
@@ -81,21 +82,26 @@ def loads(text: str, max_depth: int):
     """The JSON value of ``text``, refused (``BadRequestProblem``) when it is not JSON or not a value the
     sandbox takes: too deep, a number that is not finite, an integer outside 64 bits."""
     try:
-        body = json.loads(text)
+        body = _decoded(text, max_depth)
+    except ValueError:
+        # An integer of more digits than int() takes: parse again, keeping those as markers to name them.
+        body = _decoded(text, max_depth, parse_int=lambda s: int(s) if len(s) <= 20 else _LongInteger(s))
+    problem = _problem(body, 1, max_depth)
+    if problem is not None:
+        path, message = problem
+        raise BadRequestProblem(detail=f"{path_of(reversed(path))}: {message}")
+    return body
+
+
+def _decoded(text: str, max_depth: int, **hooks):
+    try:
+        return json.loads(text, **hooks)
     except json.JSONDecodeError as exc:
         raise BadRequestProblem(detail=str(exc)) from None
     except RecursionError:
         # The decoder gave up far deeper than any limit: the path is not known, the reason is.
         raise BadRequestProblem(detail=f"request body: JSON nested deeper than {max_depth} levels "
                                        f"(max_json_depth)") from None
-    except ValueError:
-        # An integer of more digits than int() takes: parse again, keeping those as markers to name them.
-        body = json.loads(text, parse_int=lambda s: int(s) if len(s) <= 20 else _LongInteger(s))
-    problem = _problem(body, 1, max_depth)
-    if problem is not None:
-        path, message = problem
-        raise BadRequestProblem(detail=f"{path_of(reversed(path))}: {message}")
-    return body
 
 
 def _problem(value, depth: int, max_depth: int) -> tuple[list, str] | None:
