@@ -1,8 +1,9 @@
 """Hostile input, for every operation of the spec: a 4xx in the API's shape naming the field, never a 5xx, and
 nothing any read view shows changes.
 
-The operations, their parameters and their body schemas are read from spec/openapi.yaml (nothing is listed
-by hand but the values an id parameter takes in the prepared state). Each body probe starts from the
+The operations, their parameters and their body schemas are read from spec/openapi.yaml; only parameter
+names are listed by hand (which name something, which stand in for each other, the values they take in the
+prepared state). Each body probe starts from the
 smallest body its schema takes (``smallest``) and spoils one thing, so the refusal can only be about that
 thing and must name it.
 """
@@ -177,7 +178,7 @@ class World:
     values: dict                       # parameter name → a value that names something in the prepared state
     path_ids: dict                     # a path's segment before "{id}" (or its last) → the id it takes
     snapshot: dict = field(default_factory=dict)
-    sent: list = field(default_factory=list)
+    sent: int = 0                      # probes sent so far
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +332,7 @@ def probes(world: World, op_id: str) -> list[Probe]:
 def check(world: World, probe: Probe):
     headers = {"Content-Type": "application/json"} if probe.content is not None else {}
     r = world.client.request(probe.method.upper(), probe.url, content=probe.content, headers=headers)
-    world.sent.append(probe)
+    world.sent += 1
     context = (probe.what, probe.url[:200], r.status_code, r.text[:300])
     assert r.status_code < 500, context
     assert r.status_code in probe.statuses, context
@@ -356,7 +357,7 @@ def test_hostile_input_is_refused_naming_the_field(world, op_id):
 
 def test_read_views_are_unchanged_byte_for_byte(world):
     """After every hostile request, every read view of the prepared state answers what it answered before."""
-    assert len(world.sent) > 1000, "the probes ran first"
+    assert world.sent > 3000, "the probes ran first"
     assert all(status == 200 for status, _ in world.snapshot.values()), {
         k: v for k, v in world.snapshot.items() if v[0] != 200}
     assert USER.encode() in world.snapshot["getAbandonedCart"][1]
