@@ -40,6 +40,8 @@ FLAGS = {  # setting → help
     "keep_alive_seconds": "seconds an idle keep-alive connection stays open",
     "max_connections": "open connections at most (503 beyond; lowered to fit the descriptor limit)",
     "shutdown_timeout_seconds": "seconds a shutdown waits for requests in flight before dropping them",
+    "max_json_depth": "deepest nesting of objects and arrays a request body may have",
+    "max_page_size": "largest page_size a paginated operation takes",
 }
 
 

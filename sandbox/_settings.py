@@ -66,6 +66,10 @@ class Settings:
     keep_alive_seconds: float = 5.0
     max_connections: int = 1000
     shutdown_timeout_seconds: float = 5.0
+    # Request bodies nested deeper than this many objects/arrays are refused (400); the spec's deepest is 7.
+    max_json_depth: int = 32
+    # The largest page_size a paginated operation takes (400 above it).
+    max_page_size: int = 100
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -87,7 +91,7 @@ def parse_value(name: str, raw: str):
     try:
         if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes",
                     "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes",
-                    "fresh_carts_remembered"):
+                    "fresh_carts_remembered", "max_json_depth", "max_page_size"):
             return int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):

@@ -16,7 +16,7 @@ def test_malformed_json_is_400(client):
 def test_wrong_types_name_the_field(client):
     """A body field of the wrong type is a 400 naming its path."""
     r = client.post(f"{BASE}/detail", json={"items": [{"item_id": "seven", "item_size": "M"}]})
-    assert_fynd_error(r, 400, "items.0.item_id", "seven")
+    assert_fynd_error(r, 400, "items[0].item_id", "seven")
 
 
 def test_wrong_query_type_names_the_parameter(client):

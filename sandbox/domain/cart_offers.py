@@ -160,6 +160,9 @@ class CartOffers:
         if not articles:
             raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)
         article = min(articles, key=lambda a: (self.carts.stock_of(company, a) == 0, a.effective, a.store_uid))
+        # No more units than the catalog has of the article (at least one): a bigger set could never be in
+        # a cart, and offers look at every unit (a promotion's set may be any int32).
+        quantity = min(quantity, max(article.stock, 1))
         line = CartLine(identifier=slug, article_id=article.article_id, item_id=product.uid, size=article.size,
                         store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
         return self.carts.units([self.carts.priced_line(line, company)])

@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, store: CartStore | None = None,
         __name__,
         compiled=compiled,
         security_map={"bearer": bearer_handler(settings.tokens)},
-        validator_map=validator_map(),
+        validator_map=validator_map(settings),
         jsonifier=JSONIFIER,
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.

@@ -33,6 +33,8 @@ class CartOffersApi:
                                        merchant_code=None):
         s = self.sandbox
         cart = s.carts.require((company_id, application_id), id_, buy_now)
+        if address_id:   # it changes nothing here, but it must name an address
+            s.addresses.get((company_id, application_id), address_id, field="address_id")
         check = s.cart_offers.validate_for_payment(cart, payment_mode, payment_identifier, aggregator_name,
                                                    merchant_code)
         return out.payment_check(check), 200

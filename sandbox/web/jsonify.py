@@ -24,8 +24,9 @@ def json_bytes(data, newline: bool = False) -> bytes:
     try:
         return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE if newline else None)
     except orjson.JSONEncodeError:
-        # orjson stops at 64-bit integers; JSON does not, and a client may echo bigger ones back.
-        text = json.dumps(data, ensure_ascii=False)
+        # orjson stops at 64-bit integers; JSON does not. allow_nan=False: never a bare NaN or Infinity,
+        # which is not JSON (request validation refuses them; this is the safety net).
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
         return (text + "\n" if newline else text).encode()
 
 

@@ -5,8 +5,9 @@ each parameter and compiles a jsonschema validator for it; the URI parser it is 
 its table of parameter schemas for every query parameter it resolves; the JSON body validator
 compiles its validator too. Here, per operation and once, the parameters are grouped by location
 with their compiled ``Draft4Validator``, the URI parser is replaced by a copy whose parameter
-schemas are computed once, and the body validator is compiled once. The checks are Connexion's;
-only parameter messages differ: they name the parameter.
+schemas are computed once, and the body validator is compiled once. The checks are Connexion's plus
+the bounds of ``bounds.py`` (numbers' ranges, NaN and Infinity, nesting depth, ``page_size``); messages
+name the parameter, or the body field by its JSON path.
 
 ``CompiledRequestValidationMiddleware`` is Connexion's request validation middleware with those
 validators built once per operation too, the paths and query strings that passed remembered, and the
@@ -16,6 +17,7 @@ a fast "valid" from jsonschema-rs first (``BodyValidator``); every refusal is th
 
 from __future__ import annotations
 
+import math
 import typing as t
 
 import jsonschema_rs
@@ -34,11 +36,13 @@ from connexion.validators.json import JSONRequestBodyValidator
 from connexion.validators.parameter import ParameterValidator
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
 
+from .._settings import Settings
+from . import bounds
 from .dispatch import PARSED_BODY, PARSED_PARAMETERS, RememberedParameters
 from .memo import Memo
 
 # OpenAPI's integer widths, as the ranges they promise.
-_INTEGER_RANGES = {name: (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1) for name, bits in (("int32", 32), ("int64", 64))}
+_INTEGER_RANGES = bounds.INTEGER_RANGES
 
 
 def _format_checker() -> FormatChecker:
@@ -97,28 +101,33 @@ _ANNOTATIONS = {"default", "nullable", "description", "example", "title"}
 
 
 def _certainly_valid(schema: dict) -> t.Callable[[t.Any], bool] | None:
-    """For a scalar schema of just a type and a format, the same test as its validator, without the
+    """For a scalar schema of just a type, a format and a range, the same test as its validator, without the
     validator's machinery (~10 µs a parameter); None for any other schema. A value it refuses still
     goes through the validator, for the message."""
     type_ = schema.get("type")
-    if type_ not in ("string", "integer", "number", "boolean") or set(schema) - _ANNOTATIONS - {"type", "format"}:
+    if type_ not in ("string", "integer", "number", "boolean") or (
+            set(schema) - _ANNOTATIONS - {"type", "format", "minimum", "maximum"}):
         return None
     is_type, fmt = Draft4Validator.TYPE_CHECKER.is_type, schema.get("format")
+    low, high = schema.get("minimum"), schema.get("maximum")
+    in_range = ((lambda value: True) if low is None and high is None else
+                (lambda value: (low is None or low <= value) and (high is None or value <= high)))
     if fmt not in _FORMAT_CHECKER.checkers:
-        return lambda value: is_type(value, type_)
+        return lambda value: is_type(value, type_) and in_range(value)
     conforms = _FORMAT_CHECKER.conforms
-    return lambda value: is_type(value, type_) and conforms(value, fmt)
+    return lambda value: is_type(value, type_) and in_range(value) and conforms(value, fmt)
 
 
 class _Plan:
-    """An operation's parameters, grouped by location and compiled."""
+    """An operation's parameters, grouped by location and compiled, with the ranges ``bounds`` gives them."""
 
-    def __init__(self, parameters: list[dict]) -> None:
+    def __init__(self, parameters: list[dict], max_page_size: int = Settings.max_page_size) -> None:
         grouped: dict[str, list[dict]] = {}
         for p in parameters:
             grouped.setdefault(p["in"], []).append(p)
         self.grouped = grouped
-        self.compiled = {where: tuple(self._param(where, p) for p in ps) for where, ps in grouped.items()}
+        self.compiled = {where: tuple(self._param(where, p, max_page_size) for p in ps)
+                         for where, ps in grouped.items()}
         self._parser: tuple[object, OpenAPIURIParser] | None = None
 
     def parser(self, given: OpenAPIURIParser) -> OpenAPIURIParser:
@@ -129,8 +138,8 @@ class _Plan:
         return self._parser[1]
 
     @staticmethod
-    def _param(where: str, p: dict) -> _Param:
-        schema = p.get("schema", p)
+    def _param(where: str, p: dict, max_page_size: int = Settings.max_page_size) -> _Param:
+        schema = bounds.parameter_schema(p["name"], p.get("schema", p), max_page_size)
         return _Param(p, p["name"], p["name"].replace("-", "_") if where == "path" else p["name"], bool(is_nullable(p)),
                       bool(p.get("required")), Draft4Validator(schema, format_checker=_FORMAT_CHECKER),
                       _certainly_valid(schema))
@@ -140,9 +149,10 @@ class CachedParameterValidator(ParameterValidator):
     """Connexion's ``ParameterValidator``, same answers and messages, with the work per operation done once."""
 
     _plans = _Cache()
+    max_page_size = Settings.max_page_size
 
     def __init__(self, parameters, uri_parser, strict_validation=False, security_query_params=None):
-        plan = self._plans.get(parameters, lambda: _Plan(parameters))
+        plan = self._plans.get(parameters, lambda: _Plan(parameters, self.max_page_size))
         self._plan = plan
         self.parameters = plan.grouped
         if type(uri_parser) is OpenAPIURIParser:
@@ -167,6 +177,8 @@ class CachedParameterValidator(ParameterValidator):
                 p.validator.validate(value)
             except ValidationError as exception:
                 return f"{parameter_type} parameter '{p.name}': {exception.message}"
+            if type(value) is float and not math.isfinite(value):   # passes any range: NaN compares false
+                return f"{parameter_type} parameter '{p.name}': {value} is not a finite number"
             return None
         if p.required:
             return f"Missing {parameter_type} parameter '{p.name}'"
@@ -199,20 +211,6 @@ class CachedParameterValidator(ParameterValidator):
         self.validate_request(ConnexionRequest(scope, uri_parser=self.uri_parser))
 
 
-def _with_integer_ranges(node):
-    """``node`` with every ``int32``/``int64`` format also written as the range it means (jsonschema-rs
-    checks formats of strings only)."""
-    if isinstance(node, list):
-        return [_with_integer_ranges(v) for v in node]
-    if not isinstance(node, dict):
-        return node
-    out = {k: _with_integer_ranges(v) for k, v in node.items()}
-    bounds = _INTEGER_RANGES.get(node["format"]) if isinstance(node.get("format"), str) else None
-    if bounds:
-        out = {"allOf": [out, {"minimum": bounds[0], "maximum": bounds[1]}]}
-    return out
-
-
 def _schema_nodes(node):
     """Every mapping in ``node`` (a schema), depth first."""
     if isinstance(node, dict):
@@ -225,7 +223,9 @@ def _schema_nodes(node):
 
 
 def _fast_schema(schema: dict) -> dict | None:
-    """``schema`` as jsonschema-rs may take it, or None when it could be more lenient than Python's check.
+    """``schema`` (bounded: its integer widths written as ranges, which jsonschema-rs checks where it
+    checks formats of strings only) as jsonschema-rs may take it, or None when it could be more lenient
+    than Python's check.
 
     Connexion attaches the spec's ``components`` to body schemas; its references are already resolved
     inline, so they matter only when a ``$ref`` is left (then: None)."""
@@ -236,7 +236,7 @@ def _fast_schema(schema: dict) -> dict | None:
     checked = set(_FORMAT_CHECKER.checkers) - set(_INTEGER_RANGES)
     if any(isinstance(n.get("format"), str) and n["format"] in checked for n in nodes):
         return None
-    return _with_integer_ranges(own)
+    return own
 
 
 class BodyValidator:
@@ -250,6 +250,7 @@ class BodyValidator:
     """
 
     def __init__(self, schema: dict) -> None:
+        schema = bounds.bounded_schema(schema)
         self.python = Draft4RequestValidator(schema, format_checker=_FORMAT_CHECKER)
         self.rust = None
         fast = _fast_schema(schema)
@@ -281,15 +282,29 @@ class CachedJSONBodyValidator(JSONRequestBodyValidator):
     scope, so the handler's arguments are not parsed from the same bytes again (``dispatch.py``)."""
 
     _validators = _Cache()
+    max_json_depth = Settings.max_json_depth
 
     @property
     def _validator(self):
         return self._validators.get(self._schema, lambda: BodyValidator(self._schema))
 
     async def _parse(self, stream, scope):
-        body = await super()._parse(stream, scope)
+        """Connexion's parse, with ``bounds.loads`` instead of ``json.loads``: what the sandbox does not take
+        (too deep, NaN, Infinity, integers beyond 64 bits) is refused here, naming the field."""
+        text = b"".join([message async for message in stream]).decode(self._encoding)
+        body = bounds.loads(text, self.max_json_depth) if text else None
         scope.setdefault("extensions", {})[PARSED_BODY] = body
         return body
+
+    def _validate(self, body):
+        """Connexion's check, its message naming the field by JSON path (``items[0].quantity: ...``)."""
+        if not self._nullable and body is None:
+            raise BadRequestProblem("Request body must not be empty")
+        try:
+            self._validator.validate(body)
+        except ValidationError as exception:
+            raise BadRequestProblem(detail=f"{bounds.path_of(exception.path)}: {exception.message}"
+                                    if exception.path else exception.message) from None
 
     async def wrap_receive(self, receive, *, scope):
         """Connexion's ``wrap_receive``, its checks in its order, without the header object and the stream
@@ -408,11 +423,15 @@ class CompiledRequestValidationMiddleware(RequestValidationMiddleware):
     api_cls = _CompiledRequestValidationAPI
 
 
-def validator_map() -> dict:
+def validator_map(settings: Settings | None = None) -> dict:
     """Connexion's validator map with the caching validators, as classes of their own whose caches belong
     to one app: the caches keep the spec objects they were built from, and each app deep-copies its spec,
-    so caches shared by every app would keep every app's spec for good."""
-    parameter = type("CachedParameterValidator", (CachedParameterValidator,), {"_plans": _Cache()})
-    body = type("CachedJSONBodyValidator", (CachedJSONBodyValidator,), {"_validators": _Cache()})
+    so caches shared by every app would keep every app's spec for good. They carry the app's limits
+    (``max_json_depth``, ``max_page_size``)."""
+    settings = settings or Settings()
+    parameter = type("CachedParameterValidator", (CachedParameterValidator,),
+                     {"_plans": _Cache(), "max_page_size": settings.max_page_size})
+    body = type("CachedJSONBodyValidator", (CachedJSONBodyValidator,),
+                {"_validators": _Cache(), "max_json_depth": settings.max_json_depth})
     return {**CONNEXION_VALIDATORS, "parameter": parameter,
             "body": type(CONNEXION_VALIDATORS["body"])({**CONNEXION_VALIDATORS["body"], "*/*json": body})}
