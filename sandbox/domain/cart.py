@@ -343,15 +343,16 @@ class CartService:
                        adjustment_discount=min(adjustment_discount, max(room, ZERO)),
                        adjustment_charge=adjustment_charge, cod_charge=cod_charge)
 
-    def units(self, lines: Iterable[PricedLine], *, within_stock: bool = False) -> list[Unit]:
-        """Each unit of each line, as offers see it; ``within_stock``: no more of a line than its article has
-        for sale (a quote may ask for any int32 quantity, and offers look at every unit)."""
+    def units(self, lines: Iterable[PricedLine], *, within_stock_of: str | None = None) -> list[Unit]:
+        """Each unit of each line, as offers see it; ``within_stock_of`` (a company): no more of a line than its
+        article has for sale to that company (a quote may ask for any int32 quantity, and offers look at every
+        unit)."""
         return [Unit(line=p.line.identifier, item_id=p.product.uid, size=p.article.size, brand=p.product.brand_uid,
                      categories=p.product.category_uids, store=p.article.store_uid, article=p.article.article_id,
                      price=p.article.effective)
                 for p in lines
-                for _ in range(min(p.line.quantity, max(self.stock_of(p.article), 0)) if within_stock
-                               else p.line.quantity)]
+                for _ in range(min(p.line.quantity, max(self.stock_of(within_stock_of, p.article), 0))
+                               if within_stock_of is not None else p.line.quantity)]
 
     def priced_line(self, line: CartLine, company: str) -> PricedLine:
         """``line`` priced, with its availability in ``company``'s stock."""
@@ -647,7 +648,7 @@ class CartService:
                 problems.append(f"shipping_address.area_code: PIN code {area_code} is not serviceable")
                 lines = [replace(p, availability=replace(p.availability, deliverable=False)) for p in lines]
         problems.extend(p.availability.message for p in lines if p.availability.message)
-        outcome = apply_offers(self.units(lines, within_stock=True), self.offers.promotions(scope), None,
+        outcome = apply_offers(self.units(lines, within_stock_of=scope[0]), self.offers.promotions(scope), None,
                                self.clock.now())
         totals = self._totals(lines, outcome, rules=self.rules_for(scope))
         promise = self.promise(pin) if pin is not None and pin.serviceable else None
