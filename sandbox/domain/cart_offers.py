@@ -176,7 +176,7 @@ class CartOffers:
             saving = ZERO
             if slug is not None:
                 one = self._product_units(scope[0], slug, store_id)
-                if not offer.criteria.matches(one[0]):
+                if not offer.reaches(one[0]):
                     continue
                 units = self._product_units(scope[0], slug, store_id, quantity=max(t.group for t in offer.tiers))
                 result, _ = evaluate(offer, units, sum((u.price for u in units), ZERO), len(units))
