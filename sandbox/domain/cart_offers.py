@@ -106,10 +106,13 @@ class CartOffers:
         return self.carts.priced(cart)
 
     def remove_coupon(self, cart: Cart) -> PricedCart:
-        """Take the coupon off (a cart without one stays as it is); auto-apply coupons stay off afterwards."""
+        """Take the coupon off. A chosen coupon gives way to the auto-apply coupons again, as before it was
+        chosen (so choosing and removing one leaves the cart as it was); without one, what is taken off is the
+        auto-apply coupon, and auto-apply coupons stay off this cart afterwards."""
         self.carts.writable(cart)
+        if cart.coupon_code is None:
+            cart.auto_coupons_declined = True
         cart.coupon_code = None
-        cart.auto_coupons_declined = True
         cart.last_modified = self.now
         self.carts.store.save(cart)
         return self.carts.priced(cart)
