@@ -8,6 +8,7 @@ SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys, ensurepip; sys.exit(sy
                    2>/dev/null && echo /usr/bin/python3)
 PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 PY := $(VENV)/bin/python
+SDK := tests/sdk
 
 .PHONY: test serve bench spec check-spec catalog clean sdk node
 
@@ -22,7 +23,6 @@ test: $(VENV)/.installed $(SDK)/node_modules/.installed
 
 # The official Fynd JavaScript SDK for tests/test_sdk_journey.py, at the versions tests/sdk/package-lock.json
 # pins (npm ci), on the machine's Node; Debian's nodejs and npm where the machine has no npm.
-SDK := tests/sdk
 sdk: $(SDK)/node_modules/.installed
 
 $(SDK)/node_modules/.installed: $(SDK)/package.json $(SDK)/package-lock.json
