@@ -8,8 +8,9 @@ SYSTEM_PYTHON := $(shell /usr/bin/python3 -c 'import sys, ensurepip; sys.exit(sy
                    2>/dev/null && echo /usr/bin/python3)
 PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 PY := $(VENV)/bin/python
+SDK := tests/sdk
 
-.PHONY: test serve bench spec check-spec catalog clean
+.PHONY: test serve bench spec check-spec catalog clean sdk node
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +18,20 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(SDK)/node_modules/.installed
 	$(PY) -m pytest
+
+# The official Fynd JavaScript SDK for tests/test_sdk_journey.py, at the versions tests/sdk/package-lock.json
+# pins (npm ci), on the machine's Node; Debian's nodejs and npm where the machine has no npm.
+sdk: $(SDK)/node_modules/.installed
+
+$(SDK)/node_modules/.installed: $(SDK)/package.json $(SDK)/package-lock.json
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory node
+	cd $(SDK) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+node:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm
 
 # The sandbox on 127.0.0.1:8080 (default seed); flags and CARTWRIGHT_* variables: `cartwright serve --help`.
 serve: $(VENV)/.installed
@@ -39,4 +52,4 @@ catalog: $(VENV)/.installed
 	$(PY) -m sandbox.fixturegen
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis $(SDK)/node_modules

@@ -378,6 +378,26 @@ def _flows_phase(collector: _Collector, *, app, base_url, headers, path_params, 
     say(f"phase flows: {'failure' if findings else 'success'}")
 
 
+def _kept_configuration(plan, say):
+    """``_keep.kept_cart_configuration`` for the plan's target and the application the flows phase uses."""
+    from ._keep import kept_cart_configuration
+
+    if plan.base_url is None:
+        from starlette.testclient import TestClient
+
+        ids = {"company_id": plan.path_params.get("company_id", "1"),
+               "application_id": plan.path_params.get("application_id", "app-1")}
+        client_for = lambda: TestClient(plan.app, headers=plan.headers, base_url=ASGI_BASE)  # noqa: E731
+    else:
+        import httpx
+
+        ids = plan.path_params if {"company_id", "application_id"} <= set(plan.path_params) else None
+        client_for = lambda: httpx.Client(base_url=plan.base_url.rstrip("/"), headers=plan.headers,  # noqa: E731
+                                          timeout=plan.request_timeout or 30)
+    return kept_cart_configuration(client_for, ids, {o.definition.raw.get("operationId", "") for o in plan.operations},
+                                   plan.read_only, say)
+
+
 # --------------------------------------------------------------------------- the entry point
 @dataclass
 class Plan:
@@ -465,8 +485,9 @@ def execute(plan: Plan, progress: Callable[[str], None] | None = None) -> RunRes
     if set(plan.phases) & set(ENGINE_PHASES):
         from schemathesis.engine import from_schema
 
-        for event in from_schema(plan.schema).execute():
-            collector.handle(event)
+        with _kept_configuration(plan, say):
+            for event in from_schema(plan.schema).execute():
+                collector.handle(event)
     if "flows" in plan.phases:
         _flows_phase(collector, app=plan.app, base_url=plan.base_url, headers=plan.headers,
                      path_params=plan.path_params, read_only=plan.read_only, cart_items=plan.cart_items,

@@ -222,6 +222,7 @@ def test_coupon_removal_not_restoring_is_caught(client):
 def test_coupon_not_moving_the_total_is_caught(client):
     """An apply answer whose total ignores the coupon is reported against the apply operation."""
     cart_id = new_cart(client, [{**i, "quantity": 2} for i in in_stock(client, 2)])
+    client.delete(f"{BASE}/platform-pos-coupon?uid={cart_id}")  # no auto-apply coupon: WELCOME10 moves from 0
 
     def rewrite(body):
         raw = cart_of(body)["breakup_values"]["raw"]

@@ -332,7 +332,10 @@ def test_delivery_modes_at_a_pin_code(client, catalog):
     cart_id = add(client, [(elsewhere, 1)]).json()["cart"]["id"]
     r = client.get(f"{BASE}/available-delivery-mode?area_code={pin.pincode}&id={cart_id}")
     assert r.json() == {"available_modes": ["HomeDelivery"], "pickup_stores": []}
-    assert client.get(f"{BASE}/available-delivery-mode?area_code=999999").json()["available_modes"] == []
+    unserved = next(p for p in catalog.pincodes if not p.serviceable and not any(
+        s.city == p.city for s in catalog.stores))
+    for code in (unserved.pincode, "12345", "012345"):   # listed as unserved; not PIN codes
+        assert client.get(f"{BASE}/available-delivery-mode?area_code={code}").json()["available_modes"] == []
 
 
 def test_store_address(client, catalog):

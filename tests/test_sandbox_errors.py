@@ -90,6 +90,16 @@ def test_unknown_route_and_method(client):
     assert_fynd_error(client.delete(f"{BASE}/detail"), 405, "DELETE")
 
 
+def test_405_names_every_method_the_path_takes(client):
+    """A 405 carries an Allow header (RFC 9110) listing every method of the path, not just the first route's."""
+    cases = [("DELETE", f"{BASE}/detail", "GET, HEAD, POST, PUT"),
+             ("PATCH", f"{BASE}/coupon/abc", "DELETE, GET, HEAD, PUT"),
+             ("GET", "/api/v0/cart", "POST"), ("POST", "/_cartwright/health", "GET, HEAD")]
+    for method, path, allowed in cases:
+        r = client.request(method, path)
+        assert (r.status_code, r.headers.get("allow")) == (405, allowed), (method, path, r.headers)
+
+
 def test_missing_token_is_401(app):
     """Without a bearer token the API answers 401 in the Fynd shape."""
     with app.test_client() as c:

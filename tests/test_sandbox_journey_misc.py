@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart, money
-from conftest import BASE
+from conftest import AUTH, BASE
+
+from sandbox import create_app
 
 
 @pytest.fixture
@@ -344,12 +346,49 @@ def configure(client, **doc):
     return r.json()["_id"]
 
 
+DEFAULT_CONFIG = {"min_cart_value": 0, "max_cart_value": 0, "bulk_coupons": False, "max_cart_items": 0,
+                  "gift_display_text": "", "revenue_engine_coupon": False, "gift_pricing": 0, "enabled": True,
+                  "delivery_charges": {"enabled": True, "charges": [{"threshold": 499, "charges": 49}]}}
+
+
+def test_every_application_starts_with_the_default_configuration(client, app, settings):
+    """A fresh application's configuration is the default (no limits, the delivery_rules setting's charges), under
+    a stable id of its own; reading stores nothing, PUT by that id changes it, reset brings the default back."""
+    first = client.get(CONFIG)
+    assert first.status_code == 200, first.text
+    config_id = first.json().pop("_id")
+    assert first.json() == {**DEFAULT_CONFIG, "_id": config_id}
+    assert client.get(CONFIG).json()["_id"] == config_id and app.sandbox.cart_config._configs == {}
+    other = client.get(CONFIG.replace("app-1", "app-2")).json()
+    assert other["_id"] != config_id
+    r = client.put(f"{CONFIG}/{config_id}", json={**DEFAULT_CONFIG, "max_cart_items": 2})
+    assert r.status_code == 200 and r.json()["max_cart_items"] == 2, r.text
+    assert client.get(CONFIG).json() == {**DEFAULT_CONFIG, "max_cart_items": 2, "_id": config_id}
+    assert client.get(CONFIG.replace("app-1", "app-2")).json() == other
+    app.sandbox.reset()
+    assert client.get(CONFIG).json() == {**DEFAULT_CONFIG, "_id": config_id}
+    with create_app(settings.replace(delivery_rules=())).test_client(headers=AUTH) as free:
+        assert free.get(CONFIG).json()["delivery_charges"] == {"enabled": False, "charges": []}
+
+
+def test_the_default_configuration_acts_as_no_configuration(client, stocked):
+    """Writing the default back (as the conformance kit does) leaves carts priced and limited exactly as before."""
+    a = stocked[0]
+    new_cart(client, [(a, 1)], "alice")
+    before = get_cart(client, "user_id=alice&b=true").json()["breakup_values"]["raw"]
+    config_id = client.get(CONFIG).json()["_id"]
+    assert client.put(f"{CONFIG}/{config_id}", json=DEFAULT_CONFIG).status_code == 200
+    assert get_cart(client, "user_id=alice&b=true").json()["breakup_values"]["raw"] == before
+    assert add(client, [(a, 2)], user_id="alice").status_code == 200
+
+
 def test_cart_configuration_persists_per_application(client):
-    """Create (201, with _id), fetch, replace by id; one per application; unknown ids are 404."""
-    assert_fynd_error(client.get(CONFIG), 404, "app-1")
+    """Create (201, with the default's _id), fetch, replace by id; one per application; unknown ids are 404."""
+    default_id = client.get(CONFIG).json()["_id"]
     doc = {"min_cart_value": 100, "max_cart_items": 10, "gift_pricing": 25.5, "gift_display_text": "Gift wrap",
            "delivery_charges": {"enabled": True, "charges": [{"threshold": 999, "charges": 29}]}, "enabled": True}
     config_id = configure(client, **doc)
+    assert config_id == default_id
     assert client.get(CONFIG).json() == {**doc, "_id": config_id}
     r = client.put(f"{CONFIG}/{config_id}", json={"max_cart_value": 5000, "bulk_coupons": True})
     assert r.status_code == 200, r.text
@@ -358,7 +397,7 @@ def test_cart_configuration_persists_per_application(client):
     assert_fynd_error(client.post(CONFIG, json={"min_cart_value": 1}), 400, "cart_meta_id", config_id)
     assert_fynd_error(client.put(f"{CONFIG}/ffff", json={}), 404, "cart_meta_id", "ffff")
     other = CONFIG.replace("app-1", "app-2")
-    assert_fynd_error(client.get(other), 404, "app-2")
+    assert client.get(other).json()["_id"] != config_id
     assert_fynd_error(client.put(f"{other}/{config_id}", json={}), 404, "cart_meta_id")
 
 
@@ -370,7 +409,7 @@ def test_bad_configuration_values_are_refused_and_nothing_is_stored(client):
     assert_fynd_error(client.post(CONFIG, json={"delivery_charges": {"charges": [{"threshold": 10, "charges": -5}]}}),
                       400, "delivery_charges.charges[0].charges")
     assert_fynd_error(client.post(CONFIG, json={"max_cart_items": 2**31}), 400, "max_cart_items")
-    assert_fynd_error(client.get(CONFIG), 404)
+    assert client.get(CONFIG).json()["min_cart_value"] == 0
     config_id = configure(client, max_cart_items=3)
     assert_fynd_error(client.put(f"{CONFIG}/{config_id}", json={"max_cart_items": -3}), 400, "max_cart_items")
     assert client.get(CONFIG).json()["max_cart_items"] == 3

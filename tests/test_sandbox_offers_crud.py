@@ -21,7 +21,7 @@ from sandbox.fixturegen.offers import SCHEDULE_END, SCHEDULE_START, dump_offers,
 
 OFFERS_FILE = ROOT / "fixtures" / "offers.json"
 CATALOG_FILE = ROOT / "fixtures" / "catalog.json"
-DEFAULT_COUPONS = {"WELCOME10", "FLAT150", "FREESHIP"}
+DEFAULT_COUPONS = {"WELCOME10", "FLAT150", "FREESHIP", "BIGCART5"}
 DEFAULT_PROMOTION_TYPES = {"percentage", "bogo", "bundle_price_amount"}
 _scopes = itertools.count(1)
 
@@ -74,7 +74,7 @@ def test_fresh_scope_has_the_default_coupons_and_promotions(client, base):
     """A scope never used before lists the seeded coupons and (live) promotions."""
     coupons = client.get(f"{base}/coupon?page_size=50").json()
     assert DEFAULT_COUPONS <= {c["code"] for c in coupons["items"]}
-    assert coupons["page"]["item_total"] == len(coupons["items"]) == 4
+    assert coupons["page"]["item_total"] == len(coupons["items"]) == 5
     fixture = json.loads(OFFERS_FILE.read_text(encoding="utf-8"))
     assert {c["_id"] for c in coupons["items"]} == {c["_id"] for c in fixture["coupons"]}
     promotions = client.get(f"{base}/promotion").json()
@@ -117,10 +117,10 @@ def test_coupon_list_pages_newest_first(client, base):
         create_coupon(client, base, coupon_body(code))
     first = client.get(f"{base}/coupon?page_no=0&page_size=2").json()
     assert [c["code"] for c in first["items"]] == ["PAGE3", "PAGE2"]
-    assert first["page"] == {"item_total": 7, "current": 0, "size": 2, "has_previous": False, "has_next": True,
+    assert first["page"] == {"item_total": 8, "current": 0, "size": 2, "has_previous": False, "has_next": True,
                              "type": "number"}
-    last = client.get(f"{base}/coupon?page_no=3&page_size=2").json()
-    assert len(last["items"]) == 1
+    last = client.get(f"{base}/coupon?page_no=2&page_size=3").json()
+    assert len(last["items"]) == 2
     assert (last["page"]["has_previous"], last["page"]["has_next"]) == (True, False)
     assert client.get(f"{base}/coupon?page_no=9&page_size=2").json()["items"] == []
 
@@ -433,7 +433,7 @@ def test_check_command_fails_on_stale_offers(tmp_path):
 def test_seeded_offers_follow_the_conventions(seeded):
     """Every seeded offer is approved over 2026–2030, has a unique 24-hex id and an upper-case code, and computes."""
     docs = seeded["coupons"] + seeded["promotions"]
-    assert len({d["_id"] for d in docs}) == len(docs) == 7
+    assert len({d["_id"] for d in docs}) == len(docs) == 8
     for d in docs:
         assert re.fullmatch(r"[0-9a-f]{24}", d["_id"]) and d["code"] == d["code"].upper()
         assert d["_schedule"] == {"start": SCHEDULE_START, "end": SCHEDULE_END, "status": "approved"}
@@ -447,6 +447,8 @@ def test_seeded_offers_follow_the_conventions(seeded):
     assert (by_code["FLAT150"]["rule_definition"]["type"], by_code["FLAT150"]["rule"]) == (
         "absolute", [{"key": 1, "value": 150}])
     assert by_code["FREESHIP"]["rule_definition"]["type"] == "shipping_price"
+    assert [c["code"] for c in seeded["coupons"] if c["rule_definition"]["auto_apply"]] == ["BIGCART5"]
+    assert by_code["BIGCART5"]["restrictions"]["price_range"]["min"] == 4999
 
 
 def test_seeded_targets_have_stock(seeded, default_catalog):

@@ -4,6 +4,8 @@ The text is re-read here and compared with the committed spec, walking the spec'
 schemas depth first (the order in which the text flattens them), so a field that
 is missing, extra, mistyped or under another parent shows up as a difference.
 """
+import copy
+
 import pytest
 
 REF = "#/components/schemas/"
@@ -139,3 +141,31 @@ def test_every_decision_matches_the_text(capture, fynd_ops, decisions):
     """Every decided field list is what the text shows after each occurrence (a typo would raise)."""
     extents = capture.resolve_extents([op for op in fynd_ops if op.documented], decisions["nesting"])
     assert set(decisions["nesting"]) <= set(extents)
+
+
+def required_but_absent(node, where="#"):
+    """``where: name`` for every schema under ``node`` whose ``required`` names a field it has no property for
+    (a client cannot know to send it, and the sandbox would refuse every request without it)."""
+    found = []
+    if isinstance(node, dict):
+        required = node.get("required")
+        if isinstance(required, list):
+            found += [f"{where}: {name}" for name in required if name not in node.get("properties", {})]
+        for key, value in node.items():
+            found += required_but_absent(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found += required_but_absent(value, f"{where}/{i}")
+    return found
+
+
+def test_every_required_name_is_a_property(openapi):
+    """No schema of the spec (components or inline) requires a name that is not among its properties."""
+    assert required_but_absent(openapi) == []
+
+
+def test_a_required_name_without_its_property_is_refused(openapi):
+    """The check above can fail: a schema requiring a field it lost is named, with the field."""
+    broken = copy.deepcopy(openapi)
+    del broken["components"]["schemas"]["CheckoutCartRequest"]["properties"]["coupon_code"]
+    assert required_but_absent(broken) == ["#/components/schemas/CheckoutCartRequest: coupon_code"]

@@ -1,6 +1,8 @@
 """Cart configuration ("cart meta config"): one document per application, and the limits it sets.
 
-The document holds the documented ``CartMetaConfig`` fields. While it is enabled (``enabled`` absent
+Every application has one from the start, the default (``default_doc``: what the sandbox does with no
+configuration), until one is created or the default is updated. The document holds the documented
+``CartMetaConfig`` fields. While it is enabled (``enabled`` absent
 or true) it acts on carts:
 - ``max_cart_items`` (units) and ``max_cart_value`` (value of goods, ``vog``): a change that takes a
   cart further over either is refused (``CartService`` asks ``check`` before it commits);
@@ -74,6 +76,21 @@ def _checked(body: dict[str, Any]) -> dict:
     return doc
 
 
+def _plain(amount: Decimal) -> int | float:
+    return int(amount) if amount == amount.to_integral_value() else float(amount)
+
+
+def default_doc(delivery_rules: tuple[DeliveryRule, ...]) -> dict:
+    """The documented fields of the default configuration: enabled, no limits, nothing extra, and the delivery
+    charges ``delivery_rules`` (the setting) gives."""
+    return {"min_cart_value": 0, "max_cart_value": 0, "bulk_coupons": False, "max_cart_items": 0,
+            "gift_display_text": "",
+            "delivery_charges": {"enabled": bool(delivery_rules),
+                                 "charges": [{"threshold": _plain(r.threshold), "charges": _plain(r.charge)}
+                                             for r in delivery_rules]},
+            "revenue_engine_coupon": False, "gift_pricing": 0, "enabled": True}
+
+
 class CartConfigs:
     """Each application's cart configuration, and the limits ``CartService`` and checkout consult."""
 
@@ -83,27 +100,40 @@ class CartConfigs:
 
     # ------------------------------------------------------------------ the documents
     def get(self, scope: Scope) -> CartConfig:
+        """The application's configuration: the one written to it, else its default (not stored: reading
+        stores nothing)."""
         config = self._configs.get(scope)
-        if config is None:
-            raise NotFound(f"application {scope[1]} has no cart configuration (create one with POST"
-                           f" cart_configuration)", field="application_id", value=scope[1])
-        return config
+        return config if config is not None else self.default(scope)
+
+    def default(self, scope: Scope) -> CartConfig:
+        """The configuration every application starts with: the one the sandbox's behaviour implies (no limits,
+        the ``delivery_rules`` setting's charges), under an id derived from the application."""
+        now = self.carts.clock.now()
+        return CartConfig(self.carts.ids.derived_id("cart-config", *scope), scope, default_doc(self.carts.delivery_rules),
+                          now, now)
 
     def create(self, scope: Scope, body: dict[str, Any]) -> CartConfig:
-        """The application's configuration; one per application (a second is refused: update it)."""
+        """The application's configuration, replacing its default (keeping the default's id); once one is
+        written, a second create is refused (update it)."""
         existing = self._configs.get(scope)
         if existing is not None:
             raise Refused(f"application {scope[1]} has a cart configuration already (cart_meta_id {existing.id});"
                           f" update it", field="cart_meta_id", value=existing.id)
         doc = _checked(body)
         now = self.carts.clock.now()
-        config = CartConfig(self.carts.ids.object_id(), scope, doc, now, now)
+        config = CartConfig(self.default(scope).id, scope, doc, now, now)
         self._configs[scope] = config
         return config
 
     def update(self, scope: Scope, config_id: str, body: dict[str, Any]) -> CartConfig:
-        """Replace the configuration's document (fields left out are gone)."""
+        """Replace the configuration's document (fields left out are gone); the default is updated like a
+        written one (it is then written)."""
         config = self._configs.get(scope)
+        if config is None and config_id == self.default(scope).id:
+            doc = _checked(body)
+            config = self._configs[scope] = self.default(scope)
+            config.doc = doc
+            return config
         if config is None or config.id != config_id:
             raise NotFound(f"cart_meta_id: no cart configuration {config_id} in application {scope[1]}",
                            field="cart_meta_id", value=config_id)

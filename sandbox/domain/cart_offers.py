@@ -106,10 +106,13 @@ class CartOffers:
         return self.carts.priced(cart)
 
     def remove_coupon(self, cart: Cart) -> PricedCart:
-        """Take the coupon off (a cart without one stays as it is); auto-apply coupons stay off afterwards."""
+        """Take the coupon off. A chosen coupon gives way to the auto-apply coupons again, as before it was
+        chosen (so choosing and removing one leaves the cart as it was); without one, what is taken off is the
+        auto-apply coupon, and auto-apply coupons stay off this cart afterwards."""
         self.carts.writable(cart)
+        if cart.coupon_code is None:
+            cart.auto_coupons_declined = True
         cart.coupon_code = None
-        cart.auto_coupons_declined = True
         cart.last_modified = self.now
         self.carts.store.save(cart)
         return self.carts.priced(cart)
@@ -179,7 +182,7 @@ class CartOffers:
             saving = ZERO
             if slug is not None:
                 one = self._product_units(scope[0], slug, store_id)
-                if not offer.criteria.matches(one[0]):
+                if not offer.reaches(one[0]):
                     continue
                 units = self._product_units(scope[0], slug, store_id, quantity=max(t.group for t in offer.tiers))
                 result, _ = evaluate(offer, units, sum((u.price for u in units), ZERO), len(units))

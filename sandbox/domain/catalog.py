@@ -152,7 +152,14 @@ class Catalog:
         return next((a for a in self.articles_for(item_id, size) if a.store_uid == store_uid), None)
 
     def pincode(self, code: str) -> PinCode | None:
-        return self._index["pincode"].get(code)
+        """The catalog's entry for ``code``, else (a well-formed code it does not list) one derived from the
+        code and the stores (``pincodes.derived_pincode``); None for anything else."""
+        listed = self._index["pincode"].get(code)
+        if listed is not None:
+            return listed
+        from .pincodes import derived_pincode  # it builds PinCodes: imported here, not at the top
+
+        return derived_pincode(code, self.stores)
 
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """``make()``, computed once per ``key`` for this catalog (which never changes): for callers

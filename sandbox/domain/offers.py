@@ -15,7 +15,7 @@ shipping offers on the delivery charge.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
@@ -112,6 +112,18 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class DiscountRule:
+    """One of a promotion's several discount rules (a tier): it computes as ``offer`` (the promotion with this
+    rule's item criteria and numbers) when the units its criteria select come to ``quantity`` and ``value``
+    (its ``item_criteria``'s ``cart_quantity`` and ``cart_total``)."""
+
+    index: int
+    offer: "Offer"
+    quantity: Range = Range()
+    value: Range = Range()
+
+
+@dataclass(frozen=True)
 class Offer:
     id: str
     source: str                        # "coupon" | "promotion"
@@ -138,6 +150,7 @@ class Offer:
     group_name: str = ""
     auto_apply: bool = False
     doc: dict = field(default_factory=dict, compare=False, repr=False)
+    rules: tuple[DiscountRule, ...] = ()   # a promotion's discount rules when it has several (or conditioned ones)
 
     def live_at(self, now: datetime) -> bool:
         """Approved, not archived, and inside its schedule."""
@@ -160,6 +173,12 @@ class Offer:
         """No uses left (``restrictions.uses.remaining.total`` is 0)."""
         remaining = (((self.doc.get("restrictions") or {}).get("uses") or {}).get("remaining") or {}).get("total")
         return remaining == 0
+
+    def reaches(self, unit: Unit) -> bool:
+        """Whether some discount rule may touch ``unit``."""
+        if self.rules:
+            return any(r.offer.criteria.matches(unit) for r in self.rules)
+        return self.criteria.matches(unit)
 
     def tier_for(self, units: int) -> Tier | None:
         """The slab for this many eligible units: the highest threshold reached."""
@@ -251,6 +270,7 @@ class Applied:
     per_line: dict[str, Decimal]
     units: dict[str, int]
     shipping: bool = False
+    rule: int = 0          # which of the promotion's discount_rules applied
 
     @property
     def total(self) -> Decimal:
@@ -280,6 +300,8 @@ def evaluate(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_unit
     ``why=False``: the caller has no use for the reason, so a cart with no unit the offer may touch is
     turned down first (the reasons are checked in a fixed order, and that one is usually last).
     """
+    if offer.rules:
+        return _best_rule(offer, units, cart_value, cart_units, why)
     matches = offer.criteria.matches
     eligible = [u for u in units if matches(u)]
     if not why and not eligible:
@@ -317,6 +339,30 @@ def evaluate(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_unit
     lines = list(by_line)
     shares = apportion(total, [by_line[l] for l in lines])
     return Applied(offer, dict(zip(lines, shares)), counts), ""
+
+
+def _best_rule(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_units: int,
+               why: bool) -> tuple[Applied | None, str]:
+    """Of a promotion's discount rules whose conditions hold, the one that takes the most off (ties: the
+    earlier rule); None and the first rule's reason when none gives anything."""
+    best: Applied | None = None
+    reasons: list[str] = []
+    for rule in offer.rules:
+        selected = [u for u in units if rule.offer.criteria.matches(u)]
+        if not rule.quantity.holds(Decimal(len(selected))):
+            reasons.append(f"discount_rules[{rule.index}] needs {rule.quantity.describe('a quantity')} of its items")
+            continue
+        if not rule.value.holds(sum((u.price for u in selected), ZERO)):
+            reasons.append(f"discount_rules[{rule.index}] needs {rule.value.describe('a value')} of its items")
+            continue
+        result, reason = evaluate(rule.offer, units, cart_value, cart_units, why)
+        if result is None:
+            reasons.append(reason)
+        elif best is None or result.total > best.total:
+            best = replace(result, offer=offer, rule=rule.index)
+    if best is None:
+        return None, reasons[0] if reasons else "no discount rule applies"
+    return best, ""
 
 
 @dataclass(frozen=True)
@@ -556,16 +602,50 @@ def promotion_from_doc(doc: dict) -> Offer:
         raise InvalidValue(f"promotion_type {promotion_type!r} is not supported; supported: "
                            f"{', '.join(PROMOTION_TYPES)}", field="promotion_type", value=promotion_type)
     rules = doc.get("discount_rules") or []
-    if len(rules) != 1:
-        raise InvalidValue("discount_rules: the sandbox supports exactly one discount rule per promotion",
-                           field="discount_rules", value=len(rules))
-    rule = rules[0]
+    if not rules:
+        raise InvalidValue("discount_rules: a promotion needs at least one discount rule", field="discount_rules",
+                           value=0)
+    parsed = [_discount_rule(rule, i, promotion_type) for i, rule in enumerate(rules)]
+    tier, criteria = parsed[0][0], parsed[0][1]
+    buy = doc.get("buy_rules") or {}
+    restrictions = doc.get("restrictions") or {}
+    display = doc.get("display_meta") or {}
+    start, end = _schedule_window(doc, "_schedule")
+    schedule = doc.get("_schedule") or {}
+    exclusive = doc.get("apply_exclusive")
+    promotion = Offer(
+        id=doc.get("_id", ""), source="promotion", kind=promotion_type, code=doc.get("code") or "",
+        title=display.get("name") or doc.get("code") or "", description=display.get("description") or "",
+        offer_text=display.get("offer_text") or "", tiers=(tier,), criteria=criteria,
+        cart_value=_compare(buy.get("cart_total"), "buy_rules.cart_total"),
+        cart_quantity=_compare(buy.get("cart_quantity"), "buy_rules.cart_quantity"),
+        buy=_item_criteria(buy) if set(buy) - {"cart_total", "cart_quantity", "cart_unique_item_quantity",
+                                                "cart_unique_item_amount", "buy_rules", "available_zones"} else None,
+        start=start, end=end, status=schedule.get("status") or "draft",
+        archived=schedule.get("published") is False, priority=int(doc.get("apply_priority") or 0),
+        stackable=doc.get("stackable", True) is not False, exclusive=exclusive,
+        calculate_on=doc.get("calculate_on") or "esp",
+        payment_codes=frozenset(_payment_codes(restrictions.get("payments") or {})),
+        users=_ints(restrictions.get("user_id")),
+        group_name=doc.get("promo_group") or "", doc=doc,
+    )
+    if len(parsed) == 1 and parsed[0][2] == Range() and parsed[0][3] == Range():
+        return promotion
+    # Tiers: every rule computes as the promotion with its own criteria and numbers (see _best_rule).
+    return replace(promotion, tiers=tuple(t for t, *_ in parsed), rules=tuple(
+        DiscountRule(i, replace(promotion, tiers=(t,), criteria=c), quantity, value)
+        for i, (t, c, quantity, value) in enumerate(parsed)))
+
+
+def _discount_rule(rule: dict, i: int, promotion_type: str) -> tuple[Tier, Criteria, Range, Range]:
+    """``discount_rules[i]``: its numbers, the units its item criteria select, and the quantity and value
+    (``item_criteria.cart_quantity``/``cart_total``) those units must come to."""
     if rule.get("discount_type", promotion_type) != promotion_type:
-        raise InvalidValue(f"discount_rules[0].discount_type {rule.get('discount_type')!r} differs from "
-                           f"promotion_type {promotion_type!r}", field="discount_rules[0].discount_type",
+        raise InvalidValue(f"discount_rules[{i}].discount_type {rule.get('discount_type')!r} differs from "
+                           f"promotion_type {promotion_type!r}", field=f"discount_rules[{i}].discount_type",
                            value=rule.get("discount_type"))
     offer = rule.get("offer") or {}
-    w = "discount_rules[0].offer"
+    w = f"discount_rules[{i}].offer"
     value = {"percentage": "discount_percentage", "amount": "discount_amount", "fixed_price": "discount_price",
              "bogo": "discount_percentage", "bundle_price_amount": "discount_price",
              "bundle_price_percentage": "discount_percentage", "shipping_price": "discount_price"}[promotion_type]
@@ -585,29 +665,10 @@ def promotion_from_doc(doc: dict) -> Offer:
                 value=number if number is not None else HUNDRED,
                 max_discount=_decimal(offer.get("max_discount_amount"), f"{w}.max_discount_amount"),
                 group=group, free=free)
-    criteria = _item_criteria(rule.get("item_criteria") or {})
-    buy = doc.get("buy_rules") or {}
-    restrictions = doc.get("restrictions") or {}
-    display = doc.get("display_meta") or {}
-    start, end = _schedule_window(doc, "_schedule")
-    schedule = doc.get("_schedule") or {}
-    exclusive = doc.get("apply_exclusive")
-    return Offer(
-        id=doc.get("_id", ""), source="promotion", kind=promotion_type, code=doc.get("code") or "",
-        title=display.get("name") or doc.get("code") or "", description=display.get("description") or "",
-        offer_text=display.get("offer_text") or "", tiers=(tier,), criteria=criteria,
-        cart_value=_compare(buy.get("cart_total"), "buy_rules.cart_total"),
-        cart_quantity=_compare(buy.get("cart_quantity"), "buy_rules.cart_quantity"),
-        buy=_item_criteria(buy) if set(buy) - {"cart_total", "cart_quantity", "cart_unique_item_quantity",
-                                                "cart_unique_item_amount", "buy_rules", "available_zones"} else None,
-        start=start, end=end, status=schedule.get("status") or "draft",
-        archived=schedule.get("published") is False, priority=int(doc.get("apply_priority") or 0),
-        stackable=doc.get("stackable", True) is not False, exclusive=exclusive,
-        calculate_on=doc.get("calculate_on") or "esp",
-        payment_codes=frozenset(_payment_codes(restrictions.get("payments") or {})),
-        users=_ints(restrictions.get("user_id")),
-        group_name=doc.get("promo_group") or "", doc=doc,
-    )
+    item_criteria = rule.get("item_criteria") or {}
+    where = f"discount_rules[{i}].item_criteria"
+    return (tier, _item_criteria(item_criteria), _compare(item_criteria.get("cart_quantity"), f"{where}.cart_quantity"),
+            _compare(item_criteria.get("cart_total"), f"{where}.cart_total"))
 
 
 def _item_criteria(c: dict) -> Criteria:

@@ -5,7 +5,9 @@ API's create shape (``CouponAdd``/``PromotionAdd``) with a ``_id`` each, drawn f
 Everything else follows from the catalog, so the same catalog and seed give the same offers:
 
 - coupons: ``WELCOME10`` (10% off, at most 200, cart value at least 499), ``FLAT150`` (150 off at 999 or
-  more), ``<BRAND>20`` (20% off one brand's items, at most 500) and ``FREESHIP`` (delivery at 0);
+  more), ``<BRAND>20`` (20% off one brand's items, at most 500), ``FREESHIP`` (delivery at 0) and the
+  auto-apply ``BIGCART5`` (5% off, at most 500, at 4,999 or more: on every cart that reaches it until the
+  shopper picks or removes a coupon);
 - promotions: 15% off (at most 300) the brand of the best-stocked article (the one ``cartwright serve``'s
   example request adds, so a fresh cart shows it), buy 2 get 1 free in the best-stocked other category, and
   2 units of the best-stocked remaining product for a round price below two of its cheapest units.
@@ -47,7 +49,8 @@ def _common(rng: random.Random, code: str) -> dict[str, Any]:
 
 
 def _coupon(rng: random.Random, code: str, kind: str, rule: dict, title: str, subtitle: str, *,
-            minimum: int | None = None, identifiers: dict | None = None, priority: int) -> dict[str, Any]:
+            minimum: int | None = None, identifiers: dict | None = None, priority: int,
+            auto_apply: bool = False) -> dict[str, Any]:
     return {
         **_common(rng, code),
         "type_slug": kind,
@@ -55,7 +58,7 @@ def _coupon(rng: random.Random, code: str, kind: str, rule: dict, title: str, su
         "coupon_counts": 1,
         "display_meta": {"title": title, "subtitle": subtitle, "description": f"{title}: {subtitle}."},
         "rule_definition": {"type": kind, "applicable_on": "amount", "calculate_on": "esp", "currency_code": "INR",
-                            "auto_apply": False, "is_exact": False},
+                            "auto_apply": auto_apply, "is_exact": False},
         "rule": [rule],
         "restrictions": {"price_range": {"min": minimum}} if minimum is not None else {},
         "identifiers": identifiers or {},
@@ -156,6 +159,10 @@ def generate_offers(catalog: dict[str, Any], seed: int) -> dict[str, list[dict[s
                    f"Any 2 of {products[bundle_item]['name']} for ₹{_round_below(pair_price)}",
                    f"2 FOR ₹{_round_below(pair_price)}", priority=3),
     ]
+    # Drawn after the promotions, so their ids stay what they were before this coupon existed.
+    coupons.append(_coupon(rng, "BIGCART5", "percentage", {"key": 1, "value": 5, "max": 500}, "5% off big carts",
+                           "applied automatically, up to ₹500 on orders of ₹4,999 or more", minimum=4999,
+                           priority=5, auto_apply=True))
     return {"coupons": coupons, "promotions": promotions}
 
 

@@ -13,6 +13,7 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from .routing import allowed_methods
 from ..domain.errors import CatalogError, InvalidValue, NotFound, OutOfStock, Refused, SandboxError, Unserviceable
 
 log = logging.getLogger("cartwright.sandbox")
@@ -40,9 +41,10 @@ def error_bytes(path: str, status: int, message: str) -> bytes:
     return json.dumps(error_body(path, status, message)).encode()
 
 
-def _response(request: ConnexionRequest, status: int, message: str) -> ConnexionResponse:
+def _response(request: ConnexionRequest, status: int, message: str,
+              headers: dict[str, str] | None = None) -> ConnexionResponse:
     return ConnexionResponse(status_code=status, mimetype="application/json",
-                             body=error_bytes(request.url.path, status, message))
+                             body=error_bytes(request.url.path, status, message), headers=headers)
 
 
 # The handlers are coroutines: Connexion runs plain functions in a thread pool, where the exception being
@@ -65,7 +67,11 @@ async def problem(request: ConnexionRequest, exc: ProblemException) -> Connexion
 async def http_error(request: ConnexionRequest, exc: HTTPException) -> ConnexionResponse:
     messages = {404: f"no operation at {request.url.path}",
                 405: f"{request.method} is not allowed on {request.url.path}"}
-    return _response(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)))
+    headers = None
+    if exc.status_code == 405:   # RFC 9110: a 405 names the methods the path takes
+        allowed = ", ".join(allowed_methods(request.scope))
+        headers = {"Allow": allowed or (exc.headers or {}).get("Allow", "")}
+    return _response(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers)
 
 
 async def undecodable(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:

@@ -66,7 +66,8 @@ def currency(catalog: Catalog) -> dict:
 
 def applied_promotion(a: Applied, catalog: Catalog, line_id: str | None = None) -> dict:
     """``AppliedPromotion``: per line (``amount`` per unit) or for the cart (``amount`` in all)."""
-    doc, rule = a.offer.doc, (a.offer.doc.get("discount_rules") or [{}])[0]
+    rules = a.offer.doc.get("discount_rules") or [{}]
+    doc, rule = a.offer.doc, rules[a.rule] if a.rule < len(rules) else rules[0]   # the rule that applied
     return {
         "promo_id": a.offer.id, "promotion_name": a.offer.title, "promotion_type": a.offer.kind,
         "promotion_group": a.offer.group_name, "offer_text": a.offer.offer_text, "code": a.offer.code or None,
