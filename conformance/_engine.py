@@ -437,16 +437,17 @@ def prepare(*, app: Any = None, base_url: str | None = None, schema_location: st
     if max_examples < 1:
         raise KitError("--max-examples must be at least 1")
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    seed = random.randrange(2**31) if seed is None else seed
     if base_url is None and app is None:
         from sandbox import Settings, create_app
 
-        app = create_app(Settings())
+        # The run's seed seeds the sandbox's ids too: the same seed, the same run.
+        app = create_app(Settings(id_seed=seed))
     if token is None and base_url is None:
         token = SANDBOX_TOKEN
     all_headers = dict(headers or {})
     if token:
         all_headers.setdefault("Authorization", f"Bearer {token}")
-    seed = random.randrange(2**31) if seed is None else seed
     checks = enabled_checks(enable_checks, disable_checks)
     if base_url is None and not cart_items:
         from starlette.testclient import TestClient

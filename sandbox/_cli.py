@@ -24,7 +24,14 @@ FLAGS = {  # setting → help
     "cache_max_bytes": "bytes the web layer may spend remembering paths, query strings and tokens",
     "cache_max_key_bytes": "longest path, query string or token the web layer remembers",
     "fresh_carts_remembered": "ids of never-written carts shown by reads that stay reachable by id",
-    "id_seed": "seed of fresh cart ids and line identifiers",
+    "id_seed": "seed of fresh ids (same seed, same ids: predictable); none = unguessable",
+    "carts_per_application": "carts one application may hold (429 beyond; 0 = no cap)",
+    "max_carts": "carts the sandbox may hold in all (429 beyond; 0 = no cap)",
+    "records_per_application": "addresses, shared carts, and coupons and promotions one application may hold, each",
+    "cart_ttl_minutes": "forget a cart untouched this many minutes (0 = never)",
+    "max_listed_carts": "most carts the cart list answers (the newest)",
+    "state_file": "load the state from this file at start, save it there at shutdown and periodically",
+    "state_save_seconds": "seconds between saves to the state file (0 = only at shutdown)",
     "delivery_rules": "delivery charges as threshold:charge,... (e.g. 499:49); empty = free",
     "max_body_bytes": "largest request body accepted",
     "validate_responses": "validate every response against the spec (slower)",
@@ -52,6 +59,8 @@ def describe(settings: Settings, name: str) -> str:
         return ",".join(f"{r.threshold}:{r.charge}" for r in value) or "free"
     if name == "tokens":
         return ",".join(sorted(value)) if value else "any"
+    if name == "id_seed":
+        return "none (unguessable)" if value is None else str(value)
     if name == "admin_token":
         return "set" if value else "the API's tokens"
     if name == "payment_modes":

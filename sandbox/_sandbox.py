@@ -19,7 +19,9 @@ from .domain.errors import InvalidValue
 from .domain.offer_book import OfferBook
 from .domain.runtime import Clock, Ids
 from .domain.sharing import Sharing
-from .domain.store import CartStore, MemoryStore
+from .domain.state import Caps, SandboxState
+from .domain.storage import Storage
+from .state.memory import MemoryStorage
 from ._settings import Settings
 
 
@@ -51,46 +53,75 @@ def catalog_bundle(settings: Settings) -> CatalogBundle:
 
 
 class Sandbox:
-    """What ``create_app`` builds and the HTTP layer reaches through ``app.sandbox``."""
+    """What ``create_app`` builds and the HTTP layer reaches through ``app.sandbox``: the settings, the
+    catalog, the state port and the services over them, wired here and nowhere else."""
 
-    def __init__(self, settings: Settings, store: CartStore | None = None) -> None:
-        self.store = store if store is not None else MemoryStore(settings.fresh_carts_remembered)
+    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+        self.storage = storage if storage is not None else MemoryStorage()
+        self.state = SandboxState(self.storage, Caps(
+            carts_per_application=settings.carts_per_application, carts=settings.max_carts,
+            records_per_application=settings.records_per_application,
+            fresh_carts_remembered=settings.fresh_carts_remembered))
         self.clock = Clock(settings.frozen_time)
+        # Not rebuilt by a reset or reseed: the id sequence never rewinds.
+        self.ids = Ids(settings.id_seed)
         self.install(catalog_bundle(settings))
 
     def install(self, bundle: CatalogBundle) -> None:
-        """Serve ``bundle``'s catalog, with no carts (their articles may be gone)."""
-        self.settings = bundle.settings
+        """Serve ``bundle``'s catalog: the services over it and the state (which the caller empties when the
+        catalog changes, since carts name its articles)."""
+        settings = self.settings = bundle.settings
         self.catalog = bundle.catalog
         self.voucher_catalog = bundle.voucher_catalog
         self.default_offers = bundle.default_offers
-        self.reset()
-
-    def reset(self) -> None:
-        """Forget every cart and every change to coupons and promotions; fresh ids start again."""
-        self.store.clear()
-        self.ids = Ids(self.settings.id_seed)
-        self.offers = OfferBook(self.clock, self.ids, self.default_offers["coupons"],
-                                self.default_offers["promotions"])
-        self.carts = CartService(self.catalog, self.store, self.ids, self.clock, self.settings.delivery_rules,
-                                 OfferIndex(self.offers))
+        state, ids, clock = self.state, self.ids, self.clock
+        self.offers = OfferBook(state, clock, ids, self.default_offers["coupons"], self.default_offers["promotions"])
+        self.cart_config = CartConfigs(state, ids, clock, settings.delivery_rules)
+        self.carts = CartService(self.catalog, state, ids, clock, settings.delivery_rules, OfferIndex(self.offers),
+                                 self.cart_config, settings.cod_charge, settings.max_listed_carts,
+                                 timedelta(minutes=settings.cart_ttl_minutes) if settings.cart_ttl_minutes else None)
         self.cart_offers = CartOffers(self.carts)
         self.adjustments = Adjustments(self.carts)
         self.sharing = Sharing(self.carts)
-        self.abandoned = AbandonedCarts(self.carts, timedelta(minutes=self.settings.abandoned_after_minutes))
-        self.cart_config = CartConfigs(self.carts)
-        self.carts.limits = self.cart_config   # cart configuration: limits and delivery rules per application
-        self.addresses = AddressBook(self.ids)
+        self.abandoned = AbandonedCarts(self.carts, timedelta(minutes=settings.abandoned_after_minutes))
+        self.addresses = AddressBook(state, ids)
         self.cart_addresses = CartAddresses(self.carts, self.addresses)
-        self.carts.cod_charge = self.settings.cod_charge
-        self.checkout = Checkout(self.carts, self.settings.payment_modes, addresses=self.addresses,
-                                 checkout_problems=self.cart_config.checkout_problems)
-        self.vouchers = VoucherCarts(self.voucher_catalog)
+        self.checkout = Checkout(self.carts, settings.payment_modes, addresses=self.addresses)
+        self.vouchers = VoucherCarts(state, self.voucher_catalog)
+
+    async def reset(self) -> None:
+        """Forget every cart, order and change to offers, addresses and configurations (ids go on)."""
+        await self.state.clear()
 
     def reseed_settings(self, seed: int, size: int) -> Settings:
         """The settings a reseed to ``seed`` and ``size`` serves with (build its bundle with ``catalog_bundle``)."""
         return self.settings.replace(seed=seed, catalog_size=size, catalog_file=None)
 
-    def reseed(self, seed: int, size: int) -> None:
-        """A new generated catalog and its offers (and no carts, since their articles may be gone)."""
-        self.install(catalog_bundle(self.reseed_settings(seed, size)))
+    async def reseed(self, bundle: CatalogBundle) -> None:
+        """Serve a new catalog and its offers, with nothing remembered (carts name the old catalog's articles)."""
+        self.install(bundle)
+        await self.state.clear()
+
+    # ------------------------------------------------------------------ snapshots
+    def catalog_identity(self) -> dict:
+        """Which catalog the state belongs to."""
+        s = self.settings
+        return ({"file": str(s.catalog_file)} if s.catalog_file is not None
+                else {"seed": s.seed, "size": s.catalog_size})
+
+    async def export(self) -> dict:
+        """The whole state as one JSON document (``domain/storage.py``'s format, with the catalog it belongs to
+        and where a seeded id sequence is)."""
+        document = await self.state.export()
+        document["catalog"] = self.catalog_identity()
+        document["ids"] = self.ids.state()
+        return document
+
+    async def restore(self, document: dict) -> None:
+        """Replace the whole state with an ``export``'s document: checked first (a bad one changes nothing)."""
+        catalog = document.get("catalog") if isinstance(document, dict) else None
+        if catalog is not None and catalog != self.catalog_identity():
+            raise InvalidValue(f"catalog: the state belongs to catalog {catalog}; this sandbox serves "
+                               f"{self.catalog_identity()} (reseed it first)", field="catalog", value=catalog)
+        await self.state.restore(document)
+        self.ids.resume(document.get("ids"))

@@ -38,8 +38,21 @@ class Settings:
     # Reading a user's cart before it has items stores nothing; the ids of that many such fresh carts are
     # remembered (oldest forgotten first), so reads and writes by that id find the fresh cart.
     fresh_carts_remembered: int = 10_000
-    # Seed of the generator of fresh cart ids and line identifiers.
-    id_seed: int = 0
+    # Seed of fresh ids (carts, lines, orders, offers, tokens): the same seed gives the same ids, which are then
+    # predictable; None: from the operating system, unguessable and never repeating.
+    id_seed: int | None = None
+    # How much a client can make the sandbox remember (429 beyond; 0: no cap): carts per application and in
+    # all, and addresses, shared carts, and coupons and promotions per application (each).
+    carts_per_application: int = 10_000
+    max_carts: int = 100_000
+    records_per_application: int = 10_000
+    # A cart untouched this long is forgotten (0: never); the cart list answers at most max_listed_carts.
+    cart_ttl_minutes: int = 0
+    max_listed_carts: int = 1000
+    # Load the state from this file at start (when it exists) and save it there on a clean shutdown and every
+    # state_save_seconds (0: only at shutdown); None: the state lives as long as the process.
+    state_file: Path | None = None
+    state_save_seconds: int = 60
     # Cart value below `threshold` pays `charge`; the first matching rule wins.
     delivery_rules: tuple[DeliveryRule, ...] = (DeliveryRule(threshold=Decimal("499"), charge=Decimal("49")),)
     max_body_bytes: int = 1_000_000
@@ -89,10 +102,14 @@ class Settings:
 def parse_value(name: str, raw: str):
     """One setting from text (an environment variable or a CLI flag)."""
     try:
-        if name in ("port", "seed", "catalog_size", "id_seed", "max_body_bytes", "abandoned_after_minutes",
+        if name in ("port", "seed", "catalog_size", "max_body_bytes", "abandoned_after_minutes",
                     "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes",
-                    "fresh_carts_remembered", "max_json_depth", "max_page_size"):
-            return int(raw)
+                    "fresh_carts_remembered", "max_json_depth", "max_page_size", "carts_per_application",
+                    "max_carts", "records_per_application", "cart_ttl_minutes", "max_listed_carts",
+                    "state_save_seconds"):
+            return _not_negative(int(raw))
+        if name == "id_seed":
+            return None if raw.strip().lower() in ("", "none") else int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError(raw)
@@ -102,7 +119,7 @@ def parse_value(name: str, raw: str):
         if name in ("header_timeout_seconds", "body_timeout_seconds", "keep_alive_seconds",
                     "shutdown_timeout_seconds"):
             return _positive(float(raw))
-        if name == "catalog_file":
+        if name in ("catalog_file", "state_file"):
             return Path(raw) if raw else None
         if name == "tokens":
             tokens = frozenset(t.strip() for t in raw.split(",") if t.strip())
@@ -118,6 +135,12 @@ def parse_value(name: str, raw: str):
         return raw
     except (ValueError, ArithmeticError) as exc:
         raise InvalidValue(f"setting {name}: cannot read {raw!r}", field=name, value=raw) from exc
+
+
+def _not_negative(value: int) -> int:
+    if value < 0:
+        raise ValueError(value)
+    return value
 
 
 def _positive(value):

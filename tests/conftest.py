@@ -49,7 +49,7 @@ def settings():
     """Sandbox settings for tests: default catalog, pinned clock, responses validated against the spec."""
     from sandbox import Settings
 
-    return Settings(validate_responses=True, frozen_time=FROZEN_NOW)
+    return Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 
 
 @pytest.fixture(scope="session")
@@ -67,10 +67,47 @@ def plain_app(settings):
     return create_app(settings.replace(default_offers=False))
 
 
+def reset_state(app) -> None:
+    """Forget everything ``app``'s sandbox remembers, as the admin reset does (ids go on)."""
+    import asyncio
+
+    asyncio.run(app.sandbox.reset())
+
+
+def run(coro):
+    """Run a coroutine of the sandbox's state (in-memory: on a loop of its own)."""
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+def stored_cart(app, cart_id: str, scope=("1", "app-1")):
+    """The cart as the state holds it (a copy), or None."""
+    return run(app.sandbox.state.carts.get(scope, cart_id))
+
+
+def change_cart(app, cart_id: str, scope=("1", "app-1"), **fields) -> None:
+    """Store the cart with ``fields`` changed, as a change in the state would (bypassing the API)."""
+    async def change(tx):
+        cart = await tx.carts.get(scope, cart_id)
+        for name, value in fields.items():
+            setattr(cart, name, value)
+        tx.carts.save(cart)
+    run(app.sandbox.state.atomically(change))
+
+
+def take_stock(app, article, leave: int, company: str = "1") -> None:
+    """Take ``article``'s stock in ``company`` down to ``leave`` units, as checkouts would."""
+    async def change(tx):
+        taken = (await tx.stock.taken(company)).get(article.article_id, 0)
+        await tx.stock.take(company, {article.article_id: article.stock - taken - leave})
+    run(app.sandbox.state.atomically(change))
+
+
 @pytest.fixture
 def app(session_app):
     """The session's app with its carts forgotten (building an app takes about a second)."""
-    session_app.sandbox.reset()
+    reset_state(session_app)
     return session_app
 
 

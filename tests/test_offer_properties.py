@@ -1,4 +1,5 @@
 """Hypothesis properties of the offer engine (pure domain)."""
+import asyncio
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -92,7 +93,8 @@ from sandbox.domain.errors import SandboxError  # noqa: E402
 from sandbox.domain.offer_book import OfferBook  # noqa: E402
 from sandbox.domain.pricing import DeliveryRule  # noqa: E402
 from sandbox.domain.runtime import Clock, Ids  # noqa: E402
-from sandbox.domain.store import MemoryStore  # noqa: E402
+from sandbox.domain.state import SandboxState  # noqa: E402
+from sandbox.state import MemoryStorage  # noqa: E402
 from sandbox.fixturegen.offers import offers_from_seed  # noqa: E402
 
 DATA = generated_catalog()
@@ -101,23 +103,25 @@ OFFERS = offers_from_seed(DATA, 2026)
 IN_STOCK = [a for a in CATALOG.articles if a.stock > 0]
 
 
+SCOPE = ("c", "a")
+
+
 def services():
     clock, ids = Clock("2026-11-22T10:00:00"), Ids(0)
-    book = OfferBook(clock, ids, OFFERS["coupons"], OFFERS["promotions"])
-    carts = CartService(CATALOG, MemoryStore(), ids, clock, (DeliveryRule(Decimal(499), Decimal(49)),),
-                        OfferIndex(book))
+    state = SandboxState(MemoryStorage())
+    book = OfferBook(state, clock, ids, OFFERS["coupons"], OFFERS["promotions"])
+    carts = CartService(CATALOG, state, ids, clock, (DeliveryRule(Decimal(499), Decimal(49)),), OfferIndex(book))
     return carts, CartOffers(carts)
 
 
-def cart_with(carts, picks):
+async def cart_with(carts, picks):
     """A user's cart holding what of ``picks`` (article, quantity) the stock allows."""
-    cart = carts.find(("c", "a"), None, "u")
     for i, (a, q) in enumerate(picks):
         try:
-            carts.add_items(cart, [ItemRequest(f"items[{i}]", a.item_id, a.size, q)])
+            await carts.add(SCOPE, None, "u", False, [ItemRequest(f"items[{i}]", a.item_id, a.size, q)])
         except SandboxError:
             pass
-    return cart
+    return await carts.find(SCOPE, None, "u")
 
 
 @settings(max_examples=40, deadline=None)
@@ -125,15 +129,17 @@ def cart_with(carts, picks):
        st.sampled_from([c["code"] for c in OFFERS["coupons"]]))
 def test_apply_then_remove_coupon_is_identity(picks, code):
     """Applying any seeded coupon that the cart takes and removing it again restores every total."""
-    carts, offers = services()
-    cart = cart_with(carts, picks)
-    before = carts.priced(cart).breakup
-    try:
-        applied = offers.apply_coupon(cart, code)
-    except SandboxError:
-        return
-    assert applied.offers.coupon is not None
-    assert offers.remove_coupon(cart).breakup == before
+    async def scenario():
+        carts, offers = services()
+        cart = await cart_with(carts, picks)
+        before = (await carts.priced(cart)).breakup
+        try:
+            applied = await offers.apply_coupon(SCOPE, cart.id, False, code)
+        except SandboxError:
+            return
+        assert applied.offers.coupon is not None
+        assert (await offers.remove_coupon(SCOPE, cart.id, False)).breakup == before
+    asyncio.run(scenario())
 
 
 @settings(max_examples=40, deadline=None)
@@ -141,7 +147,10 @@ def test_apply_then_remove_coupon_is_identity(picks, code):
 def test_promoted_cart_totals_stay_consistent(picks):
     """With the seeded promotions, totals still add up and nothing goes negative."""
     carts, _ = services()
-    priced = carts.priced(cart_with(carts, picks))
+
+    async def priced_cart():
+        return await carts.priced(await cart_with(carts, picks))
+    priced = asyncio.run(priced_cart())
     b = priced.breakup
     assert b.vog == b.subtotal - priced.offers.promotion_total - priced.offers.coupon_total >= 0
     assert b.discount == b.subtotal - b.mrp_total - priced.offers.promotion_total

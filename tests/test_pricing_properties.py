@@ -1,4 +1,5 @@
 """Hypothesis properties of pricing and of the cart service (the pure domain, no HTTP)."""
+import asyncio
 from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
@@ -9,7 +10,8 @@ from sandbox.domain.errors import SandboxError
 from sandbox.domain.money import money
 from sandbox.domain.pricing import PICK_AT_STORE, DeliveryRule, breakup, delivery_charge, price_line
 from sandbox.domain.runtime import Clock, Ids
-from sandbox.domain.store import MemoryStore
+from sandbox.domain.state import SandboxState
+from sandbox.state import MemoryStorage
 
 CATALOG = catalog_from_seed(2026, 40)
 IN_STOCK = [a for a in CATALOG.articles if a.stock > 0]
@@ -65,56 +67,67 @@ def test_gst_is_a_part_of_the_price(article, quantity):
     assert abs(line.gst - line.effective * rate / (100 + rate)) <= Decimal("0.005")
 
 
+SCOPE = ("c", "a")
+
+
 def service():
-    return CartService(CATALOG, MemoryStore(), Ids(0), Clock("2026-11-22T10:00:00"), RULES)
+    return CartService(CATALOG, SandboxState(MemoryStorage()), Ids(0), Clock("2026-11-22T10:00:00"), RULES)
 
 
 def request(i, a, quantity=1):
     return ItemRequest(where=f"items[{i}]", item_id=a.item_id, size=a.size, quantity=quantity)
 
 
+async def user_cart(carts):
+    return await carts.find(SCOPE, None, "u")
+
+
 @settings(max_examples=60)
 @given(st.lists(st.sampled_from(IN_STOCK), min_size=1, max_size=6), st.sampled_from(IN_STOCK))
 def test_removing_what_was_added_restores_totals(before, extra):
     """Adding an item as a new line and then removing that line restores the previous totals."""
-    carts = service()
-    cart = carts.find(("c", "a"), None, "u")
-    for i, a in enumerate(before):
+    async def scenario():
+        carts = service()
+        for i, a in enumerate(before):
+            try:
+                await carts.add(SCOPE, None, "u", False, [request(i, a)])
+            except SandboxError:
+                pass
+        cart = await user_cart(carts)
+        totals = (await carts.priced(cart)).breakup
+        known = {l.identifier for l in cart.lines}
+        quantities = {l.identifier: l.quantity for l in cart.lines}
         try:
-            carts.add_items(cart, [request(i, a)])
+            await carts.add(SCOPE, None, "u", False, [request(0, extra)])
         except SandboxError:
-            pass
-    totals = carts.priced(cart).breakup
-    known = {l.identifier for l in cart.lines}
-    quantities = {l.identifier: l.quantity for l in cart.lines}
-    try:
-        carts.add_items(cart, [request(0, extra)])
-    except SandboxError:
-        return
-    added = [l for l in cart.lines if l.identifier not in known]
-    if added:
-        carts.update_items(cart, "remove_item", [LineUpdate("items[0]", added[0].identifier)])
-    else:  # it joined an existing line: put that line's quantity back
-        changed = next(l for l in cart.lines if l.quantity != quantities[l.identifier])
-        carts.update_items(cart, "update_item", [LineUpdate("items[0]", changed.identifier,
-                                                            quantity=quantities[changed.identifier])])
-    assert carts.priced(cart).breakup == totals
+            return
+        cart = await user_cart(carts)
+        added = [l for l in cart.lines if l.identifier not in known]
+        if added:
+            await carts.update(SCOPE, None, "u", False, "remove_item", [LineUpdate("items[0]", added[0].identifier)])
+        else:  # it joined an existing line: put that line's quantity back
+            changed = next(l for l in cart.lines if l.quantity != quantities[l.identifier])
+            await carts.update(SCOPE, None, "u", False, "update_item", [LineUpdate(
+                "items[0]", changed.identifier, quantity=quantities[changed.identifier])])
+        assert (await carts.priced(await user_cart(carts))).breakup == totals
+    asyncio.run(scenario())
 
 
 @settings(max_examples=60)
 @given(st.lists(st.tuples(st.sampled_from(CATALOG.articles), st.integers(-2, 30)), min_size=1, max_size=8))
 def test_cart_never_exceeds_stock_and_refusals_change_nothing(adds):
     """Whatever is asked, no line holds more than its article's stock, and a refused add leaves the cart as it was."""
-    carts = service()
-    cart = carts.find(("c", "a"), None, "u")
-    for i, (a, q) in enumerate(adds):
-        snapshot = [(l.article_id, l.quantity) for l in cart.lines]
-        try:
-            carts.add_items(cart, [request(i, a, q)])
-        except SandboxError:
-            assert [(l.article_id, l.quantity) for l in cart.lines] == snapshot
-    held = {}
-    for line in cart.lines:
-        held[line.article_id] = held.get(line.article_id, 0) + line.quantity
-    assert all(q <= CATALOG.article(a).stock for a, q in held.items())
-    assert all(q >= 1 for q in held.values())
+    async def scenario():
+        carts = service()
+        for i, (a, q) in enumerate(adds):
+            snapshot = [(l.article_id, l.quantity) for l in (await user_cart(carts)).lines]
+            try:
+                await carts.add(SCOPE, None, "u", False, [request(i, a, q)])
+            except SandboxError:
+                assert [(l.article_id, l.quantity) for l in (await user_cart(carts)).lines] == snapshot
+        held = {}
+        for line in (await user_cart(carts)).lines:
+            held[line.article_id] = held.get(line.article_id, 0) + line.quantity
+        assert all(q <= CATALOG.article(a).stock for a, q in held.items())
+        assert all(q >= 1 for q in held.values())
+    asyncio.run(scenario())

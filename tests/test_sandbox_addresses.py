@@ -4,7 +4,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart, money, raw_of
-from conftest import BASE, FROZEN_NOW
+from conftest import BASE, FROZEN_NOW, reset_state, stored_cart, change_cart
 
 NOW = datetime.fromisoformat(FROZEN_NOW)
 OTHER_APP = "/service/platform/cart/v1.0/company/1/application/app-2"
@@ -13,7 +13,7 @@ OTHER_APP = "/service/platform/cart/v1.0/company/1/application/app-2"
 @pytest.fixture
 def app(plain_app):
     """Carts here are priced without promotions, so delivery charges and totals are plain sums."""
-    plain_app.sandbox.reset()
+    reset_state(plain_app)
     return plain_app
 
 
@@ -228,7 +228,7 @@ def test_select_unserviceable_address_says_so_and_changes_nothing(client, app, c
     assert pin.pincode in body["message"] and "delivery_promise" not in body
     assert [i["availability"]["deliverable"] for i in body["items"]] == [False]
     assert get_cart(client, f"id={cart_id}&b=true").json() == before
-    assert app.sandbox.carts.find(("1", "app-1"), cart_id).address_id is None
+    assert stored_cart(app, cart_id).address_id is None
 
 
 def test_select_address_checks_user_and_ids(client, catalog):
@@ -345,10 +345,10 @@ def test_checked_out_cart_refuses_address_and_shipment_changes(client, app, cata
     a = cheap(catalog)
     address_id = new_address(client)
     cart_id = cart_of(client, a)
-    app.sandbox.carts.find(("1", "app-1"), cart_id).order_id = "FY-1"
+    change_cart(app, cart_id, order_id="FY-1")
     assert_fynd_error(client.post(f"{BASE}/select-address", json={"id": address_id, "cart_id": cart_id}), 400,
                       "checked out")
     r = client.put(f"{BASE}/shipment?id={cart_id}&order_type=PickAtStore",
                    json={"shipments": [{"article_uid": a.article_id, "shipment_type": "single_shipment"}]})
     assert_fynd_error(r, 400, "checked out")
-    assert app.sandbox.carts.find(("1", "app-1"), cart_id).order_type is None
+    assert stored_cart(app, cart_id).order_type is None

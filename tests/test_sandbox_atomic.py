@@ -5,41 +5,44 @@ import copy
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart
-from conftest import BASE
+from conftest import BASE, reset_state, run
 
 V2 = BASE.replace("v1.0", "v2.0")
-MUTATIONS = ("take", "save", "release", "remove", "record_order")
 
 
 class InjectedFailure(RuntimeError):
-    """Raised by the store on purpose, in the middle of a checkout."""
+    """Raised by the state on purpose, in the middle of a checkout."""
 
 
 @pytest.fixture
 def app(plain_app):
-    plain_app.sandbox.reset()
+    reset_state(plain_app)
     return plain_app
 
 
-def store_state(store) -> dict:
-    """Everything the in-memory store holds (carts compared field by field)."""
-    return copy.deepcopy({name: getattr(store, name) for name in
-                          ("_carts", "_active", "_taken", "_generations", "_orders")})
+def state_tables(app) -> dict:
+    """Everything the state holds (its counters aside: numbers taken are never given back)."""
+    return run(app.sandbox.storage.export())["tables"]
 
 
-def fail_at(monkeypatch, store, step: int) -> list[str]:
-    """Make the store's ``step``-th change (counting from 1) raise; the names of the changes made so far."""
+def fail_at(monkeypatch, where: str, step: int) -> list[str]:
+    """Make the state's ``step``-th write (counting from 1) fail: ``"buffer"`` while a transaction buffers its
+    writes, ``"commit"`` while a commit applies them. The writes made so far."""
+    from sandbox.state import memory
+
     calls: list[str] = []
-    for name in MUTATIONS:
-        original = getattr(store, name)
+    targets = ([(memory._Tx, "put"), (memory._Tx, "delete")] if where == "buffer"
+               else [(memory.MemoryStorage, "_apply")])
+    for owner, name in targets:
+        original = getattr(owner, name)
 
-        def wrapped(*args, _original=original, _name=name, **kwargs):
-            calls.append(_name)
+        def wrapped(self, *args, _original=original, _name=name):
+            calls.append(f"{_name} {args[0]}")
             if len(calls) == step:
-                raise InjectedFailure(f"store.{_name} failed at step {step}")
-            return _original(*args, **kwargs)
+                raise InjectedFailure(f"{_name} failed at step {step}")
+            return _original(self, *args)
 
-        monkeypatch.setattr(store, name, wrapped)
+        monkeypatch.setattr(owner, name, wrapped)
     return calls
 
 
@@ -92,25 +95,26 @@ def read_views(client, cart_id) -> dict:
             "carts": client.get(f"{BASE}/cart-list").json()}
 
 
+@pytest.mark.parametrize("where", ["buffer", "commit"])
 @pytest.mark.parametrize("checkout", [v2_checkout, override_checkout, open_api_checkout])
-def test_a_checkout_failing_at_any_step_changes_nothing(client, app, catalog, monkeypatch, checkout):
-    """Whichever change of a checkout fails, the answer is a 500 and the store and every read view are as before;
-    the same checkout then succeeds."""
-    store = app.sandbox.store
+def test_a_checkout_failing_at_any_step_changes_nothing(client, app, catalog, monkeypatch, checkout, where):
+    """Whichever write of a checkout fails (buffered, or applied at commit), the answer is a 500 and the state and
+    every read view are as before; the same checkout then succeeds."""
     cart_id, send = checkout(client, catalog)
-    before_state, before_views = store_state(store), read_views(client, cart_id)
+    before_state, before_views = state_tables(app), read_views(client, cart_id)
     step = 1
     while True:
         with monkeypatch.context() as m:
-            calls = fail_at(m, store, step)
+            calls = fail_at(m, where, step)
             r = send()
         if r.status_code == 200:   # no step left to fail: the checkout went through
-            assert len(calls) == step - 1 and step > 2, calls
+            assert len(calls) == step - 1 and step > 3, calls
             break
         assert_fynd_error(r, 500, "InjectedFailure")
-        assert store_state(store) == before_state, f"step {step} ({calls[-1]}) left changes"
+        assert state_tables(app) == before_state, f"step {step} ({calls[-1]}) left changes"
         assert read_views(client, cart_id) == before_views
         step += 1
+    assert state_tables(app) != before_state
 
 
 def test_v2_checkout_holds_payment_amounts_to_the_total(client, catalog):

@@ -4,13 +4,13 @@ from decimal import Decimal
 import pytest
 
 from cartkit import add, article, articles, assert_fynd_error, expected_raw, get_cart, money, raw_of
-from conftest import BASE
+from conftest import BASE, reset_state
 
 
 @pytest.fixture
 def app(plain_app):
     """Carts here are priced without promotions, so the expected totals are plain sums."""
-    plain_app.sandbox.reset()
+    reset_state(plain_app)
     return plain_app
 
 

@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from cartkit import add, assert_fynd_error, cheapest, get_cart, money, raw_of
-from conftest import BASE
+from conftest import BASE, reset_state
 
 PCT = Decimal(100)
 
@@ -267,7 +267,7 @@ def test_demo_cart_shows_a_promotion_and_an_applicable_coupon(session_app):
 
     from sandbox._cli import example_curl
 
-    session_app.sandbox.reset()
+    reset_state(session_app)
     words = shlex.split(example_curl(session_app, session_app.sandbox.settings))
     path = words[words.index("-X") + 2].split("8080", 1)[1]
     with session_app.test_client(headers={"Authorization": "Bearer demo"}) as c:

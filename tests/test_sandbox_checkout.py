@@ -2,13 +2,13 @@
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart, money, raw_of
-from conftest import BASE
+from conftest import BASE, reset_state
 
 
 @pytest.fixture
 def app(plain_app):
     """Checkout arithmetic here is checked without the default promotions."""
-    plain_app.sandbox.reset()
+    reset_state(plain_app)
     return plain_app
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from cartkit import articles, served
-from conftest import AUTH, BASE
+from conftest import AUTH, BASE, reset_state
 from sandbox.web.coalesce import CoalescingTransport
 from sandbox.web.server import HttpToolsProtocol
 
@@ -103,7 +103,7 @@ def test_held_write_is_dropped_when_the_peer_has_gone(loop, raw, t):
 def test_served_answers_are_whole_over_keep_alive(session_app, catalog):
     """Over one keep-alive connection, answers sent in one write parse whole, one after another."""
     assert HttpToolsProtocol is not None   # httptools is installed with the sandbox
-    session_app.sandbox.reset()
+    reset_state(session_app)
     a = articles(catalog)[0]
     with served(session_app) as port, httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=AUTH) as c:
         added = c.post(f"{BASE}/detail?b=true", json={"user_id": "u", "items": [
@@ -117,7 +117,7 @@ def test_served_answers_are_whole_over_keep_alive(session_app, catalog):
 
 def test_pipelined_requests_get_their_answers_in_order(session_app):
     """Two requests sent at once on one connection get two whole answers, in order."""
-    session_app.sandbox.reset()
+    reset_state(session_app)
     with served(session_app) as port, socket.create_connection(("127.0.0.1", port), timeout=5) as s:
         request = (f"GET {BASE}/basic?id=000000000000000000000000 HTTP/1.1\r\nHost: x\r\n"
                    f"Authorization: Bearer t\r\n\r\n")

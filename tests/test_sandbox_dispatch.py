@@ -8,7 +8,7 @@ from conformance._engine import steer_add_to_cart
 from conformance._flows import catalog_items
 from sandbox import Settings, create_app
 
-SETTINGS = Settings(validate_responses=True, frozen_time=FROZEN_NOW)
+SETTINGS = Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 COMPILED = create_app(SETTINGS)
 CONNEXION = create_app(SETTINGS, compiled=False)
 # Examples and fuzzing, valid and invalid input (the coverage phase would take minutes here).

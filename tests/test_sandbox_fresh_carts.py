@@ -59,7 +59,7 @@ def test_only_so_many_fresh_ids_are_remembered(settings, catalog):
         for n in range(1, 5):
             get_cart(c, f"user_id=u{n}")
         assert_fynd_error(c.get(f"{BASE}/basic?id={first}"), 404, first)
-        assert len(app.sandbox.store._fresh) == 3
+        assert len(app.sandbox.storage._notes["fresh"]) == 3
         assert get_cart(c, "user_id=u0").json()["id"] == first
 
 

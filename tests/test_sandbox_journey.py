@@ -2,7 +2,7 @@
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart, money, raw_of
-from conftest import BASE
+from conftest import BASE, reset_state
 
 V2 = BASE.replace("v1.0", "v2.0")
 
@@ -10,7 +10,7 @@ V2 = BASE.replace("v1.0", "v2.0")
 @pytest.fixture
 def app(plain_app):
     """Priced without the default promotions, so each total can be checked as a plain sum."""
-    plain_app.sandbox.reset()
+    reset_state(plain_app)
     return plain_app
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart, money
-from conftest import AUTH, BASE
+from conftest import AUTH, BASE, reset_state, stored_cart, change_cart, take_stock, run
 
 from sandbox import create_app
 
@@ -13,7 +13,7 @@ from sandbox import create_app
 @pytest.fixture
 def app(plain_app):
     """Carts priced without promotions; the clock is put back after each test."""
-    plain_app.sandbox.reset()
+    reset_state(plain_app)
     start = plain_app.sandbox.clock.frozen
     yield plain_app
     plain_app.sandbox.clock.frozen = start
@@ -80,13 +80,20 @@ def test_share_is_a_link_to_the_cart_as_it_is_now(client, stocked):
         (a.item_id, a.size): 1, (b.item_id, b.size): 1}
 
 
-def test_tokens_come_from_the_seeded_id_generator(client, app, stocked):
-    """The same requests after a reset give the same token."""
-    def token_of_new_share():
-        app.sandbox.reset()
-        return share(client, new_cart(client, [(stocked[0], 1)], "alice")).json()["token"]
+def test_tokens_come_from_the_seeded_id_generator(settings, stocked):
+    """Two sandboxes on the same id seed give the same token to the same requests; a reset does not rewind
+    the sequence, so the same requests after it get a new token."""
+    from sandbox import create_app
 
-    assert token_of_new_share() == token_of_new_share()
+    def token_of_new_share(app):
+        with app.test_client(headers=AUTH) as c:
+            return share(c, new_cart(c, [(stocked[0], 1)], "alice")).json()["token"]
+
+    first, second = create_app(settings), create_app(settings)
+    token = token_of_new_share(first)
+    assert token_of_new_share(second) == token
+    reset_state(first)
+    assert token_of_new_share(first) != token
 
 
 def test_merge_adds_shared_items_to_the_target_cart(client, stocked):
@@ -142,12 +149,12 @@ def test_merge_into_a_checked_out_cart_is_refused(client, app, stocked):
     """A closed (checked-out) target cart takes no shared items: 400 naming cart_id, nothing changes."""
     source = new_cart(client, [(stocked[0], 1)], "alice")
     target = new_cart(client, [(stocked[1], 1)], "bob")
-    app.sandbox.store.get(("1", "app-1"), target).order_id = "FY0001"
+    change_cart(app, target, order_id="FY0001")
     token = share(client, source).json()["token"]
     for action in ("merge", "replace"):
         assert_fynd_error(client.post(f"{BASE}/share-cart/{token}/{action}?cart_id={target}"), 400, "cart_id",
                           "checked out")
-    assert [l.item_id for l in app.sandbox.store.get(("1", "app-1"), target).lines] == [stocked[1].item_id]
+    assert [l.item_id for l in stored_cart(app, target).lines] == [stocked[1].item_id]
 
 
 def test_a_replace_that_adds_nothing_leaves_the_target_as_it_was(client, app, stocked):
@@ -156,7 +163,7 @@ def test_a_replace_that_adds_nothing_leaves_the_target_as_it_was(client, app, st
     source = new_cart(client, [(a, 2)], "alice")
     target = new_cart(client, [(b, 1)], "bob")
     token = share(client, source).json()["token"]
-    app.sandbox.store.take("1", a.article_id, app.sandbox.carts.stock_of("1", a) - 1)   # one unit left
+    take_stock(app, a, leave=1)
     assert_fynd_error(client.post(f"{BASE}/share-cart/{token}/replace?cart_id={target}"), 400, "quantity")
     assert quantities(get_cart(client, "user_id=bob").json()) == {(b.item_id, b.size): 1}
 
@@ -167,7 +174,7 @@ def test_a_merge_reports_items_it_could_not_add(client, app, stocked):
     source = new_cart(client, [(a, 2), (b, 1)], "alice")
     target = new_cart(client, [(c, 1)], "bob")
     token = share(client, source).json()["token"]
-    app.sandbox.store.take("1", a.article_id, app.sandbox.carts.stock_of("1", a) - 1)
+    take_stock(app, a, leave=1)
     r = client.post(f"{BASE}/share-cart/{token}/merge?cart_id={target}")
     assert r.status_code == 200, r.text
     assert "shared items[0].quantity" in r.json()["error"]
@@ -202,7 +209,7 @@ def test_empty_checked_out_and_touched_carts_are_not_abandoned(client, app, move
     kept = new_cart(client, [(stocked[0], 1)], "alice")
     closed = new_cart(client, [(stocked[1], 1)], "bob")
     client.get(f"{BASE}/detail?user_id=carol")                      # an empty cart
-    app.sandbox.store.get(("1", "app-1"), closed).order_id = "FY0001"
+    change_cart(app, closed, order_id="FY0001")
     move_clock(days=2)
     assert [e["_id"] for e in abandoned(client)["items"]] == [kept]
     add(client, [(stocked[2], 1)], user_id="alice")                  # touched now
@@ -358,14 +365,14 @@ def test_every_application_starts_with_the_default_configuration(client, app, se
     assert first.status_code == 200, first.text
     config_id = first.json().pop("_id")
     assert first.json() == {**DEFAULT_CONFIG, "_id": config_id}
-    assert client.get(CONFIG).json()["_id"] == config_id and app.sandbox.cart_config._configs == {}
+    assert client.get(CONFIG).json()["_id"] == config_id and run(app.sandbox.state.cart_configs.get(("1", "app-1"))) is None
     other = client.get(CONFIG.replace("app-1", "app-2")).json()
     assert other["_id"] != config_id
     r = client.put(f"{CONFIG}/{config_id}", json={**DEFAULT_CONFIG, "max_cart_items": 2})
     assert r.status_code == 200 and r.json()["max_cart_items"] == 2, r.text
     assert client.get(CONFIG).json() == {**DEFAULT_CONFIG, "max_cart_items": 2, "_id": config_id}
     assert client.get(CONFIG.replace("app-1", "app-2")).json() == other
-    app.sandbox.reset()
+    reset_state(app)
     assert client.get(CONFIG).json() == {**DEFAULT_CONFIG, "_id": config_id}
     with create_app(settings.replace(delivery_rules=())).test_client(headers=AUTH) as free:
         assert free.get(CONFIG).json()["delivery_charges"] == {"enabled": False, "charges": []}
@@ -473,11 +480,14 @@ def test_configured_delivery_charges_replace_the_setting(client, stocked):
 
 def test_checkout_problems_name_the_configured_limit(client, app, stocked):
     """checkout_problems names min_cart_value when the goods are worth less (checkout calls it)."""
+    from sandbox.domain.cart_config import checkout_problems
+
     a = stocked[0]
     cart_id = new_cart(client, [(a, 1)], "alice")
-    cart = app.sandbox.store.get(("1", "app-1"), cart_id)
-    assert app.sandbox.cart_config.checkout_problems(cart) == []
+    value = run(app.sandbox.carts.priced(stored_cart(app, cart_id))).breakup.vog
+    config = run(app.sandbox.cart_config.active(("1", "app-1")))
+    assert checkout_problems(config, value, 1) == []
     configure(client, min_cart_value=int(a.effective) + 1)
-    [problem] = app.sandbox.cart_config.checkout_problems(cart)
+    [problem] = checkout_problems(run(app.sandbox.cart_config.active(("1", "app-1"))), value, 1)
     assert problem.field == "min_cart_value" and "min_cart_value" in problem.message
     assert Decimal(problem.value) == a.effective

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cartkit import served
-from conftest import BASE, ROOT
+from conftest import BASE, ROOT, reset_state
 from sandbox.web import server
 from sandbox.web.server import connection_cap
 
@@ -93,7 +93,7 @@ def test_a_trickled_head_is_timed_from_its_start(session_app):
 def test_half_a_body_is_dropped_after_the_body_timeout(session_app, warnings_logged):
     """Headers and half a body: 408 in the API's shape and closed after body_timeout_seconds; others are
     answered meanwhile, and the request changed nothing."""
-    session_app.sandbox.reset()
+    reset_state(session_app)
     with served(session_app, body_timeout_seconds=1) as port, connect(port) as slow:
         logged = warnings_logged()
         slow.sendall(HALF_BODY)

@@ -1,4 +1,5 @@
 """Coupons and promotions: their CRUD operations through the whole stack, the OfferBook, and the seeded offers."""
+import asyncio
 import copy
 import itertools
 import json
@@ -308,16 +309,34 @@ class Clock:
 SCOPE = ("1", "app")
 
 
+class Book:
+    """An ``OfferBook`` over a fresh in-memory state, its coroutines run to completion (for plain tests)."""
+
+    def __init__(self, defaults):
+        from sandbox.domain.state import SandboxState
+        from sandbox.state import MemoryStorage
+
+        self.book = OfferBook(SandboxState(MemoryStorage()), Clock(), Ids(0), defaults["coupons"],
+                              defaults["promotions"])
+        self.clock = self.book.clock
+
+    def __getattr__(self, name):
+        method = getattr(self.book, name)
+        return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
+
+    def coupon_by_code(self, scope, code):
+        return next(d for d in self.coupons(scope) if d["code"].casefold() == code.casefold())
+
+
 @pytest.fixture
 def book():
-    defaults = json.loads(OFFERS_FILE.read_text(encoding="utf-8"))
-    return OfferBook(Clock(), Ids(0), defaults["coupons"], defaults["promotions"])
+    return Book(json.loads(OFFERS_FILE.read_text(encoding="utf-8")))
 
 
 def test_book_defaults_are_deep_copies_per_scope():
     """Changing a default list, a document read by id or another scope leaves a scope's offers as they were."""
     defaults = json.loads(OFFERS_FILE.read_text(encoding="utf-8"))
-    book = OfferBook(Clock(), Ids(0), defaults["coupons"], defaults["promotions"])
+    book = Book(defaults)
     defaults["coupons"][0]["code"] = "MUTATED"
     first = book.coupons(SCOPE)
     book.coupon(SCOPE, first[0]["_id"])["code"] = "ALSO-MUTATED"

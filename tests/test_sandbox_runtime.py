@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from cartkit import add, article, articles, get_cart, served
-from conftest import AUTH, BASE
+from conftest import AUTH, BASE, reset_state
 
 
 def test_health_counts_carts(client, catalog):
@@ -146,7 +146,7 @@ def test_concurrent_clients_over_a_real_socket(session_app, catalog):
     """Thirty-two threads adding to one cart over HTTP on loopback: all units arrive."""
     from concurrent.futures import ThreadPoolExecutor
 
-    session_app.sandbox.reset()
+    reset_state(session_app)
     with served(session_app) as port:
         url = f"http://127.0.0.1:{port}{BASE}/detail"
         a = articles(catalog, min_stock=20)[0]

@@ -14,7 +14,7 @@ import pytest
 
 from broken import RewriteJson
 from cartkit import served
-from conftest import ROOT
+from conftest import ROOT, reset_state
 
 SDK_DIR = ROOT / "tests" / "sdk"
 # The SDK's platform cart methods that the API document does not have: the sandbox answers them as it answers
@@ -39,7 +39,7 @@ def journey(app, openapi) -> dict:
 
 @pytest.fixture(scope="module")
 def report(session_app, openapi):
-    session_app.sandbox.reset()
+    reset_state(session_app)
     return journey(session_app, openapi)
 
 
@@ -66,7 +66,7 @@ def test_what_the_sdk_has_and_the_document_does_not_is_answered_as_undocumented(
 
 def test_the_journey_counts_what_the_sdk_says_about_an_off_model_answer(session_app, openapi):
     """A sandbox whose item count is a string is reported: the SDK's response check complains, naming the step."""
-    session_app.sandbox.reset()
+    reset_state(session_app)
 
     def off_model(body):
         body["user_cart_items_count"] = "three"

@@ -15,7 +15,7 @@ from schemathesis.specs.openapi.checks import (
     use_after_free,
 )
 
-from conftest import FROZEN_NOW, ROOT
+from conftest import FROZEN_NOW, ROOT, reset_state
 from sandbox import Settings, create_app
 
 METHODS = ("get", "put", "post", "delete", "patch")
@@ -188,7 +188,7 @@ def test_stateful_run_follows_links_and_every_answer_conforms(openapi):
 
     class Workflow(schema.as_state_machine()):
         def setup(self):
-            APP.sandbox.reset()
+            reset_state(APP)
             self.removed = set()
             self.number = 0
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from .cart import Cart, CartService, ChangeResult, ItemRequest, LineUpdate, PricedCart, Scope
 from .errors import InvalidValue, NotFound
+
+if TYPE_CHECKING:
+    from .state import Changes
 
 SORTS = ("created_on", "last_modified")
 INT32_MAX = 2**31 - 1
@@ -41,7 +44,14 @@ class AbandonedCarts:
         now = now or self.carts.clock.now()
         return bool(cart.lines) and cart.order_id is None and now - cart.last_modified >= self.after
 
-    def list(self, scope: Scope, page_no: int = 0, page_size: int = 10, from_date: datetime | None = None,
+    async def is_active(self, cart: Cart) -> bool:
+        """Whether ``cart`` is its user's active cart (compared by id: reads hand out copies)."""
+        if cart.user_id is None:
+            return False
+        active = await self.carts.state.carts.active(cart.scope, cart.user_id, cart.buy_now)
+        return active is not None and active.id == cart.id
+
+    async def list(self, scope: Scope, page_no: int = 0, page_size: int = 10, from_date: datetime | None = None,
              to_date: datetime | None = None, anonymous: bool | None = None, last_id: str | None = None,
              sort_on: str | None = None) -> AbandonedPage:
         """Abandoned carts created in ``from_date``..``to_date``, newest first on ``sort_on``, one page."""
@@ -53,7 +63,7 @@ class AbandonedCarts:
             if not low <= value <= INT32_MAX:   # both are int32 in the documents
                 raise InvalidValue(f"{name} must be from {low} to {INT32_MAX}, not {value}", field=name, value=value)
         now = self.carts.clock.now()
-        chosen = [c for c in self.carts.store.carts(scope)
+        chosen = [c for c in await self.carts.all(scope)
                   if self.is_abandoned(c, now)
                   and (from_date is None or c.created_on >= from_date)
                   and (to_date is None or c.created_on <= to_date)
@@ -64,7 +74,7 @@ class AbandonedCarts:
 
         chosen.sort(key=key, reverse=True)
         if last_id:
-            last = self.carts.get(scope, last_id)
+            last = await self.carts.get(scope, last_id)
             if last is None:
                 raise NotFound(f"last_id: no cart {last_id}", field="last_id", value=last_id)
             start = sum(1 for c in chosen if key(c) >= key(last))
@@ -72,29 +82,34 @@ class AbandonedCarts:
             start = page_no * page_size
         page = chosen[start:start + page_size]
         has_next = start + page_size < len(chosen)
-        return AbandonedPage(tuple((c, self.carts.priced(c)) for c in page), len(chosen), start // page_size,
+        ctx = await self.carts.context(scope)
+        return AbandonedPage(tuple((c, self.carts.price(c, ctx)) for c in page), len(chosen), start // page_size,
                              page_size, start > 0, has_next, page[-1].id if has_next and page else None,
                              bool(last_id))
 
     # ------------------------------------------------------------------ one cart
-    def cart(self, scope: Scope, cart_id: str, field: str = "cart_id") -> Cart:
+    async def cart(self, scope: Scope, cart_id: str, field: str = "cart_id", view=None) -> Cart:
         """Any cart of the application by id (abandoned or not: touching it makes it not abandoned)."""
         if not cart_id:
             raise InvalidValue(f"{field} (cart id) is required", field=field)
-        cart = self.carts.get(scope, cart_id)
+        cart = await self.carts.get(scope, cart_id, view)
         if cart is None:
             raise NotFound(f"{field}: no cart {cart_id}", field=field, value=cart_id)
         return cart
 
-    def add(self, scope: Scope, cart_id: str, items: Sequence[ItemRequest], new_cart: bool = False) -> ChangeResult:
+    async def add(self, scope: Scope, cart_id: str, items: Sequence[ItemRequest],
+                  new_cart: bool = False) -> ChangeResult:
         """Add items to the cart (as add-to-cart does); ``new_cart`` starts a new cart for its user instead."""
-        cart = self.cart(scope, cart_id)
-        if not new_cart:
-            return self.carts.add_items(cart, items)
-        # The new cart is stored only once items are added to it: a refusal leaves the user's active cart.
-        fresh = self.carts.cart_to_add_to(scope, None, cart.user_id, False, new_cart=True)
-        return self.carts.add_items(fresh, items)
+        async def change(tx: Changes) -> ChangeResult:
+            cart = await self.cart(scope, cart_id, view=tx)
+            if new_cart:   # stored only once items are added to it: a refusal leaves the user's active cart
+                cart = await self.carts.cart_to_add_to(scope, None, cart.user_id, False, new_cart=True, view=tx)
+            return await self.carts.add_items(tx, cart, items)
+        return await self.carts.atomically(change)
 
-    def update(self, scope: Scope, cart_id: str, operation: str, updates: Sequence[LineUpdate]) -> ChangeResult:
+    async def update(self, scope: Scope, cart_id: str, operation: str,
+                     updates: Sequence[LineUpdate]) -> ChangeResult:
         """Change or remove the cart's lines (as update-cart does): all or nothing."""
-        return self.carts.update_items(self.cart(scope, cart_id), operation, updates)
+        async def change(tx: Changes) -> ChangeResult:
+            return await self.carts.update_items(tx, await self.cart(scope, cart_id, view=tx), operation, updates)
+        return await self.carts.atomically(change)

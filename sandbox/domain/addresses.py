@@ -14,13 +14,14 @@ import re
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Sequence
 
-from .cart import Cart, CartLine, CartService, PricedCart, Promise, Scope
+from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Promise, Scope
 from .catalog import Article, PinCode
-from .errors import InvalidValue, NotFound
+from .errors import InvalidValue, LimitReached, NotFound
 from .pricing import HOME_DELIVERY, PICK_AT_STORE
 
 if TYPE_CHECKING:
     from .runtime import Ids
+    from .state import Changes, SandboxState
 
 ADDRESS_MAX_LIMIT = 50            # addresses one user may keep (``validation_config.address_max_limit``)
 CHECKOUT_MODES = ("self", "others")
@@ -45,86 +46,101 @@ class AddressFilter:
 
 
 class AddressBook:
-    """Addresses by application and id; each stored document carries its ``id`` and ``user_id``."""
+    """Addresses by application and id (in the state's ``addresses``); each document carries its ``id`` and
+    ``user_id``."""
 
-    def __init__(self, ids: Ids) -> None:
+    def __init__(self, state: SandboxState, ids: Ids) -> None:
+        self.state = state
         self.ids = ids
-        self._addresses: dict[Scope, dict[str, dict]] = {}
 
     # ------------------------------------------------------------------ reading
-    def of_user(self, scope: Scope, user_id: str) -> list[dict]:
+    async def of_user(self, scope: Scope, user_id: str, view=None) -> list[dict]:
         """The user's addresses, oldest first."""
-        return [a for a in self._addresses.get(scope, {}).values() if a["user_id"] == user_id]
+        return await (self.state if view is None else view).addresses.of_user(scope, user_id)
 
-    def get(self, scope: Scope, address_id: str, user_id: str | None = None, field: str = "id") -> dict:
+    async def get(self, scope: Scope, address_id: str, user_id: str | None = None, field: str = "id",
+                  view=None) -> dict:
         """The address ``address_id`` (of ``user_id`` when given); another user's is not found."""
-        address = self._addresses.get(scope, {}).get(address_id)
+        address = await (self.state if view is None else view).addresses.get(scope, address_id)
         if address is None or (user_id is not None and address["user_id"] != user_id):
             owner = f" of user {user_id}" if user_id is not None else ""
             raise NotFound(f"{field}: no address {address_id}{owner}", field=field, value=address_id)
         return address
 
-    def lookup(self, scope: Scope, address_id: str) -> dict | None:
+    async def lookup(self, scope: Scope, address_id: str, view=None) -> dict | None:
         """The address ``address_id``, or None (it may have been deleted)."""
-        return self._addresses.get(scope, {}).get(address_id)
+        return await (self.state if view is None else view).addresses.get(scope, address_id)
 
-    def pincode(self, scope: Scope, address_id: str) -> str:
+    async def pincode(self, scope: Scope, address_id: str, view=None) -> str:
         """The PIN code of a saved address (NotFound naming ``address_id``): checkout's ``AddressSource``."""
-        return self.get(scope, address_id, field="address_id")["area_code"]
+        return (await self.get(scope, address_id, field="address_id", view=view))["area_code"]
 
-    def default_of(self, scope: Scope, user_id: str | None) -> dict | None:
-        return next((a for a in self.of_user(scope, user_id) if a.get("is_default_address")), None) \
-            if user_id else None
+    async def default_of(self, scope: Scope, user_id: str | None, view=None) -> dict | None:
+        if not user_id:
+            return None
+        return next((a for a in await self.of_user(scope, user_id, view) if a.get("is_default_address")), None)
 
-    def find(self, scope: Scope, user_id: str, f: AddressFilter) -> list[dict]:
+    async def find(self, scope: Scope, user_id: str, f: AddressFilter) -> list[dict]:
         """The user's addresses that pass every filter asked for."""
         if f.checkout_mode not in CHECKOUT_MODES:
             raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {f.checkout_mode!r}",
                                field="checkout_mode", value=f.checkout_mode)
         tag = f.tags.strip().lower() if f.tags is not None else None
-        return [a for a in self.of_user(scope, user_id)
+        return [a for a in await self.of_user(scope, user_id)
                 if (f.mobile_no is None or a.get("phone") == f.mobile_no)
                 and a.get("checkout_mode", "self") == f.checkout_mode
                 and (tag is None or tag in (t.lower() for t in a.get("tags") or ()))
                 and (not f.is_default or a.get("is_default_address"))]
 
     # ------------------------------------------------------------------ changing
-    def add(self, scope: Scope, body: dict[str, Any]) -> dict:
+    async def add(self, scope: Scope, body: dict[str, Any]) -> dict:
         """Store a new address for ``body['user_id']``; the user's first address becomes the default."""
         doc = self._checked(body)
-        mine = self.of_user(scope, doc["user_id"])
-        if len(mine) >= ADDRESS_MAX_LIMIT:
-            raise InvalidValue(f"user_id: user {doc['user_id']} already has {ADDRESS_MAX_LIMIT} addresses,"
-                               f" the most one user may keep", field="user_id", value=doc["user_id"])
-        doc["id"] = self.ids.object_id()
-        doc["is_default_address"] = bool(body.get("is_default_address")) or not mine
-        self._store(scope, doc)
-        return doc
 
-    def update(self, scope: Scope, address_id: str, body: dict[str, Any]) -> dict:
+        async def change(tx: Changes) -> dict:
+            mine = await self.of_user(scope, doc["user_id"], tx)
+            if len(mine) >= ADDRESS_MAX_LIMIT:
+                raise InvalidValue(f"user_id: user {doc['user_id']} already has {ADDRESS_MAX_LIMIT} addresses,"
+                                   f" the most one user may keep", field="user_id", value=doc["user_id"])
+            cap = self.state.caps.records_per_application
+            if cap and await tx.addresses.count(scope) >= cap:
+                raise LimitReached(f"records_per_application: application {scope[1]} holds {cap} addresses, the"
+                                   f" most it may", field="records_per_application", value=cap)
+            new = {**doc, "id": self.ids.object_id(),
+                   "is_default_address": bool(body.get("is_default_address")) or not mine}
+            await self._store(tx, scope, new, await self.state.next_number("address"))
+            return new
+        return await self.state.atomically(change)
+
+    async def update(self, scope: Scope, address_id: str, body: dict[str, Any]) -> dict:
         """Replace the address's document (keeping its id and user); ``is_default_address`` kept when absent."""
-        old = self.get(scope, address_id)
-        user_id = body.get("user_id", old["user_id"])
-        if user_id != old["user_id"]:
-            raise InvalidValue(f"user_id: address {address_id} belongs to user {old['user_id']}, not {user_id}",
-                               field="user_id", value=user_id)
-        doc = self._checked({**body, "user_id": user_id})
-        doc["id"] = address_id
-        doc["is_default_address"] = bool(body.get("is_default_address", old.get("is_default_address")))
-        self._store(scope, doc)
-        return doc
+        async def change(tx: Changes) -> dict:
+            old = await self.get(scope, address_id, view=tx)
+            user_id = body.get("user_id", old["user_id"])
+            if user_id != old["user_id"]:
+                raise InvalidValue(f"user_id: address {address_id} belongs to user {old['user_id']}, not {user_id}",
+                                   field="user_id", value=user_id)
+            doc = self._checked({**body, "user_id": user_id})
+            doc["id"] = address_id
+            doc["is_default_address"] = bool(body.get("is_default_address", old.get("is_default_address")))
+            await self._store(tx, scope, doc, await tx.addresses.seq(scope, user_id, address_id))
+            return doc
+        return await self.state.atomically(change)
 
-    def remove(self, scope: Scope, address_id: str, user_id: str | None = None) -> dict:
-        address = self.get(scope, address_id, user_id)
-        del self._addresses[scope][address_id]
-        return address
+    async def remove(self, scope: Scope, address_id: str, user_id: str | None = None) -> dict:
+        async def change(tx: Changes) -> dict:
+            address = await self.get(scope, address_id, user_id, view=tx)
+            tx.addresses.delete(scope, address)
+            return address
+        return await self.state.atomically(change)
 
-    def _store(self, scope: Scope, doc: dict) -> None:
+    async def _store(self, tx: Changes, scope: Scope, doc: dict, seq: int) -> None:
         if doc["is_default_address"]:  # one default per user
-            for other in self.of_user(scope, doc["user_id"]):
-                if other["id"] != doc["id"]:
+            for other in await self.of_user(scope, doc["user_id"], tx):
+                if other["id"] != doc["id"] and other.get("is_default_address"):
                     other["is_default_address"] = False
-        self._addresses.setdefault(scope, {})[doc["id"]] = doc
+                    tx.addresses.put(scope, other, await tx.addresses.seq(scope, other["user_id"], other["id"]))
+        tx.addresses.put(scope, doc, seq)
 
     @staticmethod
     def _checked(body: dict[str, Any]) -> dict:
@@ -210,9 +226,9 @@ class CartAddresses:
         self.carts = carts
         self.book = book
 
-    def cart_named(self, scope: Scope, cart_id: str, field: str = "cart_id") -> Cart:
+    async def cart_named(self, scope: Scope, cart_id: str, field: str = "cart_id", view=None) -> Cart:
         """The cart ``cart_id``; NotFound naming ``field`` (these operations call the cart id ``cart_id``)."""
-        cart = self.carts.get(scope, cart_id)
+        cart = await self.carts.get(scope, cart_id, view)
         if cart is None:
             raise NotFound(f"{field}: no cart {cart_id}", field=field, value=cart_id)
         return cart
@@ -226,26 +242,24 @@ class CartAddresses:
             return Delivery(area_code, pin, None, f"PIN code {area_code} is not serviceable")
         return Delivery(area_code, pin, self.carts.promise(pin))
 
-    def destination(self, cart: Cart, area_code: str | None = None, address_id: str | None = None) -> Delivery:
+    async def destination(self, cart: Cart, area_code: str | None = None, address_id: str | None = None,
+                          view=None) -> Delivery:
         """The PIN code asked for, else the address asked for, the cart's address, its user's default."""
         if area_code is not None:
             return self.delivery_to(area_code)
         if address_id is not None:
-            return self.delivery_to(self.book.get(cart.scope, address_id, field="address_id")["area_code"])
-        address = self.book.lookup(cart.scope, cart.address_id) if cart.address_id else None  # None: deleted
-        address = address or self.book.default_of(cart.scope, cart.user_id)
+            return self.delivery_to((await self.book.get(cart.scope, address_id, field="address_id",
+                                                         view=view))["area_code"])
+        address = await self.book.lookup(cart.scope, cart.address_id, view) if cart.address_id else None  # deleted?
+        address = address or await self.book.default_of(cart.scope, cart.user_id, view)
         return self.delivery_to(address["area_code"] if address else None)
 
     # ------------------------------------------------------------------ select-address
-    def select(self, scope: Scope, body: dict[str, Any], cart_id: str | None, buy_now: bool) -> Selection:
+    async def select(self, scope: Scope, body: dict[str, Any], cart_id: str | None, buy_now: bool) -> Selection:
         """Select the shipping (and billing) address of a cart when every line can be delivered there."""
         address_id = body.get("id")
         if not address_id:
             raise InvalidValue("id (the address to deliver to) is required", field="id")
-        user_id = body.get("user_id") or None
-        address = self.book.get(scope, address_id, user_id)
-        billing_id = body.get("billing_address_id") or address_id
-        self.book.get(scope, billing_id, address["user_id"], field="billing_address_id")
         mode = body.get("checkout_mode")
         if mode is not None and mode not in CHECKOUT_MODES:
             raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
@@ -254,38 +268,45 @@ class CartAddresses:
         if query_id and body_id and query_id != body_id:
             raise InvalidValue(f"cart_id: the query names cart {query_id}, the body cart {body_id}",
                                field="cart_id", value=body_id)
-        cart_id = query_id or body_id
-        if cart_id:
-            cart = self.cart_named(scope, cart_id)
-        else:
-            existing = self.carts.store.active_for_user(scope, address["user_id"], buy_now)
-            if existing is None:
-                raise NotFound(f"cart_id: user {address['user_id']} has no cart", field="cart_id")
-            cart = existing
-        if cart.user_id is not None and cart.user_id != address["user_id"]:
-            raise InvalidValue(f"id: address {address_id} belongs to user {address['user_id']}, cart {cart.id}"
-                               f" to user {cart.user_id}", field="id", value=address_id)
-        self.carts.writable(cart)
-        delivery = self.delivery_to(address["area_code"])
-        if delivery.problem:  # nothing changes: the answer says why
-            priced = self.carts.priced(cart)
-            return Selection(priced, delivery, False, False, f"id: address {address_id}: {delivery.problem}")
-        cart.address_id, cart.billing_address_id = address_id, billing_id
-        if mode is not None:
-            cart.meta["checkout_mode"] = mode
-        cart.last_modified = self.carts.clock.now()
-        self.carts.store.save(cart)
-        priced = self.carts.priced(cart)
-        return Selection(priced, delivery, True, priced.is_valid,
-                         priced.message or f"address {address_id} selected")
+        named = query_id or body_id
+
+        async def change(tx: Changes) -> Selection:
+            user_id = body.get("user_id") or None
+            address = await self.book.get(scope, address_id, user_id, view=tx)
+            billing_id = body.get("billing_address_id") or address_id
+            await self.book.get(scope, billing_id, address["user_id"], field="billing_address_id", view=tx)
+            if named:
+                cart = await self.cart_named(scope, named, view=tx)
+            else:
+                cart = await tx.carts.active(scope, address["user_id"], buy_now)
+                if cart is None:
+                    raise NotFound(f"cart_id: user {address['user_id']} has no cart", field="cart_id")
+            if cart.user_id is not None and cart.user_id != address["user_id"]:
+                raise InvalidValue(f"id: address {address_id} belongs to user {address['user_id']}, cart {cart.id}"
+                                   f" to user {cart.user_id}", field="id", value=address_id)
+            self.carts.writable(cart)
+            ctx = await self.carts.context(scope, tx)
+            delivery = self.delivery_to(address["area_code"])
+            if delivery.problem:  # nothing changes: the answer says why
+                return Selection(self.carts.price(cart, ctx), delivery, False, False,
+                                 f"id: address {address_id}: {delivery.problem}")
+            cart.address_id, cart.billing_address_id = address_id, billing_id
+            if mode is not None:
+                cart.meta["checkout_mode"] = mode
+            cart.last_modified = self.carts.clock.now()
+            await self.carts.store(tx, cart)
+            priced = self.carts.price(cart, ctx)
+            return Selection(priced, delivery, True, priced.is_valid,
+                             priced.message or f"address {address_id} selected")
+        return await self.carts.atomically(change)
 
     # ------------------------------------------------------------------ shipments
-    def shipments(self, cart: Cart, order_type: str | None = None, area_code: str | None = None,
-                  address_id: str | None = None) -> Shipments:
+    async def shipments(self, cart: Cart, order_type: str | None = None, area_code: str | None = None,
+                        address_id: str | None = None, view=None) -> Shipments:
         """The cart's lines grouped by fulfilling store, with the delivery promise at the destination."""
         order_type = order_type or cart.order_type or HOME_DELIVERY
-        priced = self.carts.priced(cart, order_type)
-        delivery = (self.destination(cart, area_code, address_id) if order_type == HOME_DELIVERY
+        priced = await self.carts.priced(cart, order_type, view)
+        delivery = (await self.destination(cart, area_code, address_id, view) if order_type == HOME_DELIVERY
                     else Delivery(None, None, None))
         groups: dict[int, list] = {}
         for p in priced.lines:
@@ -297,16 +318,32 @@ class CartAddresses:
             problems.append(priced.message)
         return Shipments(priced, shipments, delivery, not problems, problems[0] if problems else "")
 
-    def update_shipments(self, cart: Cart, changes: Sequence[ShipmentChange], order_type: str | None = None) -> Cart:
-        """Change line quantities and stores as ``changes`` name, and the delivery mode; all or nothing.
+    async def update_shipments(self, scope: Scope, cart_id: str | None, changes: Sequence[ShipmentChange],
+                               order_type: str | None = None, area_code: str | None = None,
+                               address_id: str | None = None) -> Shipments:
+        """Change line quantities and stores as ``changes`` name, and the delivery mode; all or nothing; the
+        shipments after it.
 
         Each change names an article: a line's own article (its quantity may change), or another
         store's article of a line's item and size (the line moves there). With ``PickAtStore``, the
         store of the named articles is the pick-up store and every line moves to it.
         """
-        if not changes:
-            raise InvalidValue("shipments: at least one shipment item is required", field="shipments")
-        order_type = order_type or cart.order_type or HOME_DELIVERY
+        async def change(tx: Changes) -> Shipments:
+            cart = await self.carts.require(scope, cart_id, view=tx)
+            if address_id is not None:
+                await self.book.get(scope, address_id, field="address_id", view=tx)
+            if not changes:
+                raise InvalidValue("shipments: at least one shipment item is required", field="shipments")
+            ctx = await self.carts.context(scope, tx)
+            lines = self._shipment_lines(cart, changes, order_type or cart.order_type or HOME_DELIVERY, ctx)
+            # Checks writability and limits before anything changes; lines and order type are stored together.
+            self.carts.set_lines(cart, lines, ctx, order_type=order_type or cart.order_type or HOME_DELIVERY)
+            await self.carts.store(tx, cart)
+            return await self.shipments(cart, None, area_code, address_id, view=tx)
+        return await self.carts.atomically(change)
+
+    def _shipment_lines(self, cart: Cart, changes: Sequence[ShipmentChange], order_type: str,
+                        ctx: PricingContext) -> list[CartLine]:
         catalog = self.carts.catalog
         lines = [replace(line) for line in cart.lines]
         named: list[tuple[ShipmentChange, Article]] = []
@@ -330,7 +367,6 @@ class CartAddresses:
             if change.quantity is not None:
                 line.quantity = change.quantity
             named.append((change, article))
-        pickup = None
         if order_type == PICK_AT_STORE:
             stores = {a.store_uid for _, a in named}
             if len(stores) > 1:
@@ -349,15 +385,13 @@ class CartAddresses:
             held[line.article_id] = held.get(line.article_id, 0) + line.quantity
         for article_id, quantity in held.items():
             article = catalog.article(article_id)
-            if quantity > self.carts.stock_of(cart.scope[0], article):
+            if quantity > ctx.stock(article):
                 where = next((c.where for c, a in named if a.article_id == article_id), "shipments")
                 field = f"{where}.quantity" if where != "shipments" else where
-                raise InvalidValue(f"{field}: store {article.store_uid} has only {self.carts.stock_of(cart.scope[0], article)} of"
+                raise InvalidValue(f"{field}: store {article.store_uid} has only {ctx.stock(article)} of"
                                    f" item {article.item_id} size {article.size} ({quantity} asked for)",
                                    field=field, value=quantity)
-        # Checks writability and limits before anything changes; lines and order type are stored together.
-        self.carts.set_lines(cart, lines, order_type=order_type)
-        return cart
+        return lines
 
     @staticmethod
     def _line_for(lines: list[CartLine], article: Article) -> CartLine | None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cart import Cart, CartService, Scope
 from .errors import InvalidValue, NotFound
 from .money import ZERO, money
 from .offers import _decimal, _when
+
+if TYPE_CHECKING:
+    from .state import Changes
 
 ADJUSTMENT_TYPES = ("charge", "discount")
 
@@ -29,51 +32,68 @@ class Adjustment:
 
 
 
+MAX_PER_CART = 100   # price adjustments one cart may carry
+
+
 class Adjustments:
-    """Adding, changing and removing adjustments; they live on their cart."""
+    """Adding, changing and removing adjustments; they live on their cart (and the state indexes them)."""
 
     def __init__(self, carts: CartService) -> None:
         self.carts = carts
 
-    def add(self, scope: Scope, doc: dict[str, Any]) -> Cart:
-        cart = self._cart(scope, doc)
-        adjustment = self._checked(cart, doc, self.carts.ids.object_id(), exclude=None)
-        cart.adjustments.append(adjustment)
-        self._save(cart)
-        return cart
+    async def add(self, scope: Scope, doc: dict[str, Any]) -> Cart:
+        async def change(tx: Changes) -> Cart:
+            cart = await self._cart(scope, doc, tx)
+            if len(cart.adjustments) >= MAX_PER_CART:
+                raise InvalidValue(f"cart_id: cart {cart.id} carries {MAX_PER_CART} price adjustments, the most one"
+                                   f" cart may", field="cart_id", value=cart.id)
+            previous = replace(cart, adjustments=list(cart.adjustments))
+            adjustment = await self._checked(cart, doc, self.carts.ids.object_id(), exclude=None, view=tx)
+            cart.adjustments.append(adjustment)
+            await self._save(tx, cart, previous)
+            return cart
+        return await self.carts.atomically(change)
 
-    def update(self, scope: Scope, adjustment_id: str, doc: dict[str, Any]) -> Cart:
-        cart, old = self._find(scope, adjustment_id)
-        if doc.get("cart_id") != cart.id:
-            raise InvalidValue(f"cart_id: adjustment {adjustment_id} belongs to cart {cart.id}, not "
-                               f"{doc.get('cart_id')!r}", field="cart_id", value=doc.get("cart_id"))
-        new = self._checked(cart, doc, adjustment_id, exclude=old)
-        cart.adjustments[cart.adjustments.index(old)] = new
-        self._save(cart)
-        return cart
+    async def update(self, scope: Scope, adjustment_id: str, doc: dict[str, Any]) -> Cart:
+        async def change(tx: Changes) -> Cart:
+            cart, old = await self._find(scope, adjustment_id, tx)
+            if doc.get("cart_id") != cart.id:
+                raise InvalidValue(f"cart_id: adjustment {adjustment_id} belongs to cart {cart.id}, not "
+                                   f"{doc.get('cart_id')!r}", field="cart_id", value=doc.get("cart_id"))
+            previous = replace(cart, adjustments=list(cart.adjustments))
+            new = await self._checked(cart, doc, adjustment_id, exclude=old, view=tx)
+            cart.adjustments = [new if a.id == adjustment_id else a for a in cart.adjustments]
+            await self._save(tx, cart, previous)
+            return cart
+        return await self.carts.atomically(change)
 
-    def remove(self, scope: Scope, adjustment_id: str) -> None:
-        cart, old = self._find(scope, adjustment_id)
-        cart.adjustments.remove(old)
-        self._save(cart)
+    async def remove(self, scope: Scope, adjustment_id: str) -> None:
+        async def change(tx: Changes) -> None:
+            cart, _ = await self._find(scope, adjustment_id, tx)
+            previous = replace(cart, adjustments=list(cart.adjustments))
+            cart.adjustments = [a for a in cart.adjustments if a.id != adjustment_id]
+            await self._save(tx, cart, previous)
+        await self.carts.atomically(change)
 
-    def of_cart(self, scope: Scope, cart_id: str) -> Cart:
-        return self.carts.find(scope, cart_id)
+    async def of_cart(self, scope: Scope, cart_id: str) -> Cart:
+        return await self.carts.find(scope, cart_id)
 
-    def _cart(self, scope: Scope, doc: dict) -> Cart:
+    async def _cart(self, scope: Scope, doc: dict, view) -> Cart:
         try:
-            return self.carts.find(scope, doc.get("cart_id"))
+            return await self.carts.find(scope, doc.get("cart_id"), view=view)
         except NotFound as exc:
             raise NotFound(f"cart_id: {exc.message}", field="cart_id", value=doc.get("cart_id")) from None
 
-    def _find(self, scope: Scope, adjustment_id: str) -> tuple[Cart, Adjustment]:
-        for cart in self.carts.store.carts(scope):
-            for a in cart.adjustments:
-                if a.id == adjustment_id:
-                    return cart, a
-        raise NotFound(f"id: no price adjustment {adjustment_id}", field="id", value=adjustment_id)
+    async def _find(self, scope: Scope, adjustment_id: str, view) -> tuple[Cart, Adjustment]:
+        cart_id = await view.carts.of_adjustment(scope, adjustment_id)
+        cart = await view.carts.get(scope, cart_id) if cart_id else None
+        found = next((a for a in cart.adjustments if a.id == adjustment_id), None) if cart else None
+        if found is None:
+            raise NotFound(f"id: no price adjustment {adjustment_id}", field="id", value=adjustment_id)
+        return cart, found
 
-    def _checked(self, cart: Cart, doc: dict, adjustment_id: str, exclude: Adjustment | None) -> Adjustment:
+    async def _checked(self, cart: Cart, doc: dict, adjustment_id: str, exclude: Adjustment | None,
+                       view) -> Adjustment:
         kind = doc.get("type")
         if kind not in ADJUSTMENT_TYPES:
             raise InvalidValue(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}, not {kind!r}", field="type",
@@ -95,15 +115,15 @@ class Adjustments:
         expires = _when(doc.get("apply_expiry"), "apply_expiry")
         adjustment = Adjustment(adjustment_id, cart.id, kind, value, expires, dict(doc))
         if kind == "discount":
-            others = [a for a in cart.adjustments if a is not exclude]
-            priced = self.carts.priced(cart, adjustments=others)
+            others = [a for a in cart.adjustments if exclude is None or a.id != exclude.id]
+            priced = self.carts.price(cart, await self.carts.context(cart.scope, view), adjustments=others)
             room = priced.breakup.vog
             if value > room:
                 raise InvalidValue(f"value: a discount of {value} is more than the cart's {room} after its other "
                                    f"reductions", field="value", value=str(value))
         return adjustment
 
-    def _save(self, cart: Cart) -> None:
+    async def _save(self, tx: Changes, cart: Cart, previous: Cart) -> None:
         self.carts.writable(cart)
         cart.last_modified = self.carts.clock.now()
-        self.carts.store.save(cart)
+        await self.carts.store(tx, cart, previous)

@@ -1,9 +1,10 @@
 """Carts and what can be done to them: add, update, remove, move, describe, price.
 
-``CartService`` is the whole cart core. It holds no I/O: the catalog, the
-store, the id source and the clock are given to it. Every operation checks
-all its input before it changes anything, so a refused request leaves the
-cart as it was.
+``CartService`` is the cart core, over the catalog and the state port (``state.SandboxState``). Reads
+hand out copies; every change runs in one ``atomically`` transaction that reads the cart, checks all its
+input, and saves what it changed, so a refused request (or a failure part-way) leaves everything as it
+was. Prices are computed by ``price`` from the cart and a ``PricingContext`` (the application's offers,
+its company's stock taken, its cart configuration, the time), read once per request.
 """
 
 from __future__ import annotations
@@ -12,17 +13,19 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from .catalog import Article, Catalog, PinCode, Product, Store
-from .errors import InvalidValue, NotFound, OutOfStock, Refused
+from .errors import InvalidValue, LimitReached, NotFound, OutOfStock, Refused
 from .money import ZERO
 from .offers import Offer, OfferOutcome, Unit, apply_offers
 from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
 
 if TYPE_CHECKING:
     from .runtime import Clock, Ids
-    from .store import CartStore
+    from .state import Changes, SandboxState
+
+T = TypeVar("T")
 
 Scope = tuple[str, str]  # (company_id, application_id)
 
@@ -183,88 +186,162 @@ class DeliveryModes:
     pickup_stores: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ScopeOffers:
+    """An application's coupons and promotions, parsed."""
+
+    promotions: tuple[Offer, ...] = ()
+    coupons: tuple[Offer, ...] = ()
+    by_code: Mapping[str, Offer] = field(default_factory=dict)   # casefolded code → coupon holding it
+
+    def coupon(self, code: str) -> Offer | None:
+        return self.by_code.get(code.casefold())
+
+
+NO_OFFERS = ScopeOffers()
+
+
 class OfferSource(Protocol):
-    """Where the cart finds the coupons and promotions of its application."""
+    """Where the cart finds the coupons and promotions of its application (``cart_offers.OfferIndex``)."""
 
-    def promotions(self, scope: Scope) -> list[Offer]: ...
-    def coupons(self, scope: Scope) -> list[Offer]: ...
-    def coupon(self, scope: Scope, code: str) -> Offer | None: ...
+    async def of(self, scope: Scope, view) -> ScopeOffers: ...
 
 
-class NoOffers:
-    """An application without coupons or promotions."""
+class ConfigSource(Protocol):
+    """Where the cart finds its application's cart configuration (``cart_config.CartConfigs``)."""
 
-    def promotions(self, scope: Scope) -> list[Offer]:
-        return []
+    async def active(self, scope: Scope, view) -> dict | None:
+        """The configuration document while it is enabled (None: no limits, the setting's delivery rules)."""
 
-    def coupons(self, scope: Scope) -> list[Offer]:
-        return []
 
-    def coupon(self, scope: Scope, code: str) -> Offer | None:
-        return None
+@dataclass(frozen=True)
+class PricingContext:
+    """What pricing a cart of one application needs besides the cart, read once."""
+
+    now: datetime
+    offers: ScopeOffers
+    taken: Mapping[str, int]             # article id → units the company's checkouts took
+    rules: tuple[DeliveryRule, ...]      # delivery charges
+    config: dict | None                  # the enabled cart configuration (limits), if any
+    cod_charge: Decimal
+
+    def stock(self, article: Article) -> int:
+        """Units of ``article`` the company can still sell."""
+        return article.stock - self.taken.get(article.article_id, 0)
 
 
 class CartService:
-    """The cart core over one catalog and one store."""
+    """The cart core over one catalog and the state port."""
 
-    def __init__(self, catalog: Catalog, store: CartStore, ids: Ids, clock: Clock,
-                 delivery_rules: Sequence[DeliveryRule], offers: OfferSource | None = None) -> None:
+    def __init__(self, catalog: Catalog, state: SandboxState, ids: Ids, clock: Clock,
+                 delivery_rules: Sequence[DeliveryRule], offers: OfferSource | None = None,
+                 configs: ConfigSource | None = None, cod_charge: Decimal = ZERO,
+                 max_listed: int = 1000, cart_ttl: timedelta | None = None) -> None:
         self.catalog = catalog
-        self.store = store
+        self.state = state
         self.ids = ids
         self.clock = clock
         self.delivery_rules = tuple(delivery_rules)
-        self.offers = offers if offers is not None else NoOffers()
-        self.limits = None   # cart_config.CartConfigs: per-application limits and delivery rules (see rules_for)
-        self.cod_charge = ZERO   # added to carts whose payment mode is COD (Settings.cod_charge)
+        self.offers = offers
+        self.configs = configs
+        self.cod_charge = cod_charge
+        self.max_listed = max_listed
+        self.cart_ttl = cart_ttl
+
+    def _live(self, cart: Cart | None) -> Cart | None:
+        """``cart``, unless it has been idle longer than the cart time-to-live (then it is gone)."""
+        if cart is None or self.cart_ttl is None or self.clock.now() - cart.last_modified <= self.cart_ttl:
+            return cart
+        return None
+
+    # ------------------------------------------------------------------ the context of a price
+    async def context(self, scope: Scope, view=None) -> PricingContext:
+        """What pricing the application's carts needs, read through ``view`` (the state, or a transaction)."""
+        view = self.state if view is None else view
+        offers = await self.offers.of(scope, view) if self.offers is not None else NO_OFFERS
+        config = await self.configs.active(scope, view) if self.configs is not None else None
+        return PricingContext(self.clock.now(), offers, await view.stock.taken(scope[0]), self._rules(config),
+                              config, self.cod_charge)
+
+    def _rules(self, config: dict | None) -> tuple[DeliveryRule, ...]:
+        """The application's delivery rules: its cart configuration's, else the ``delivery_rules`` setting."""
+        from .cart_config import delivery_rules_of   # the configuration's rules are its module's business
+
+        rules = delivery_rules_of(config) if config else None
+        return self.delivery_rules if rules is None else rules
+
+    async def atomically(self, fn: Callable[[Changes], Awaitable[T]]) -> T:
+        return await self.state.atomically(fn)
 
     # ------------------------------------------------------------------ finding carts
-    def find(self, scope: Scope, cart_id: str | None, user_id: str | None = None,
-             buy_now: bool = False, create: bool = False) -> Cart:
+    async def get(self, scope: Scope, cart_id: str, view=None) -> Cart | None:
+        """The cart with ``cart_id``: a stored one, or a fresh one a read showed (see ``find``); else None."""
+        view = self.state if view is None else view
+        return self._live(await view.carts.get(scope, cart_id)) or await self._shown_fresh_cart(scope, cart_id, view)
+
+    async def find(self, scope: Scope, cart_id: str | None, user_id: str | None = None,
+                   buy_now: bool = False, create: bool = False, view=None) -> Cart:
         """The cart named by ``cart_id``, else the user's active cart, else (``create``) a user-less one.
 
         A user without an active cart gets a fresh empty one that is not stored until a change saves it
         (so reading creates nothing); its id is the one that first change gives it."""
+        view = self.state if view is None else view
         if cart_id:
-            cart = self.get(scope, cart_id)
+            cart = await self.get(scope, cart_id, view)
             if cart is None:
                 raise NotFound(f"cart {cart_id} not found", field="id", value=cart_id)
             return cart
         if user_id:
-            cart = self.store.active_for_user(scope, user_id, buy_now)
+            cart = self._live(await view.carts.active(scope, user_id, buy_now))
             if cart is None:
-                cart = self._new_cart(scope, user_id, buy_now)
-                self.store.note_fresh(scope, cart.id, (user_id, buy_now, self.store.generation(scope, user_id, buy_now)))
+                generation = await view.carts.generation(scope, user_id, buy_now)
+                cart = self._new_cart(scope, user_id, buy_now, generation)
+                await self.state.note_fresh_cart(scope, cart.id, (user_id, buy_now, generation))
             return cart
         if create:
             return self._new_cart(scope, None, buy_now)
         raise InvalidValue("either id (cart id) or user_id is required", field="id")
 
-    def get(self, scope: Scope, cart_id: str) -> Cart | None:
-        """The cart with ``cart_id``: a stored one, or a fresh one a read showed (see ``find``); else None."""
-        return self.store.get(scope, cart_id) or self._shown_fresh_cart(scope, cart_id)
-
-    def _shown_fresh_cart(self, scope: Scope, cart_id: str) -> Cart | None:
+    async def _shown_fresh_cart(self, scope: Scope, cart_id: str, view) -> Cart | None:
         """The fresh cart a read showed with ``cart_id``, while it is still the user's next cart (and the
-        store still remembers showing it)."""
-        shown = self.store.fresh(scope, cart_id)
+        state still remembers showing it)."""
+        shown = await self.state.fresh_cart(scope, cart_id)
         if shown is None:
             return None
         user_id, buy_now, generation = shown
-        if generation != self.store.generation(scope, user_id, buy_now):
+        if generation != await view.carts.generation(scope, user_id, buy_now):
             return None   # stored since, or another cart took its place
-        return self._new_cart(scope, user_id, buy_now)
+        return self._new_cart(scope, user_id, buy_now, generation)
 
-    def cart_to_add_to(self, scope: Scope, cart_id: str | None, user_id: str | None, buy_now: bool,
-                       new_cart: bool = False) -> Cart:
+    async def all(self, scope: Scope, view=None) -> list[Cart]:
+        """Every live cart of the application (bounded by the cart caps)."""
+        return [c for c in await (self.state if view is None else view).carts.all(scope) if self._live(c)]
+
+    async def sweep(self, scope: Scope) -> int:
+        """Forget the application's carts idle longer than the time-to-live; how many went."""
+        if self.cart_ttl is None:
+            return 0
+
+        async def change(tx: Changes) -> int:
+            idle = [c for c in await tx.carts.all(scope) if self._live(c) is None]
+            for cart in idle:
+                await tx.carts.remove(cart)
+            return len(idle)
+        return await self.atomically(change)
+
+    async def cart_to_add_to(self, scope: Scope, cart_id: str | None, user_id: str | None, buy_now: bool,
+                             new_cart: bool = False, view=None) -> Cart:
         """The cart an add request fills: the named one, the user's, a new one (``new_cart``) or a user-less one."""
+        view = self.state if view is None else view
         if new_cart and not cart_id:
-            return self._new_cart(scope, user_id, buy_now)
-        return self.find(scope, cart_id, user_id, buy_now, create=True)
+            generation = await view.carts.generation(scope, user_id, buy_now) if user_id else 0
+            return self._new_cart(scope, user_id, buy_now, generation)
+        return await self.find(scope, cart_id, user_id, buy_now, create=True, view=view)
 
-    def find_by_number(self, scope: Scope, number: int) -> Cart:
+    async def find_by_number(self, scope: Scope, number: int, view=None) -> Cart:
         """The cart whose small integer id (``cart_id``/``uid``) is ``number``."""
-        cart = next((c for c in self.store.carts(scope) if c.cart_id == number), None)
+        view = self.state if view is None else view
+        cart = next((c for c in await self.all(scope, view) if c.cart_id == number), None)
         if cart is None:
             raise NotFound(f"uid: no cart {number}", field="uid", value=number)
         return cart
@@ -274,55 +351,73 @@ class CartService:
         now = self.clock.now()
         return Cart(id="", cart_id=0, scope=scope, user_id=None, buy_now=False, created_on=now, last_modified=now)
 
-    def require(self, scope: Scope, cart_id: str | None, buy_now: bool = False) -> Cart:
+    async def require(self, scope: Scope, cart_id: str | None, buy_now: bool = False, view=None) -> Cart:
         """The cart named by ``cart_id``, which these operations require."""
         if not cart_id:
             raise InvalidValue("id (cart id) is required", field="id")
-        return self.find(scope, cart_id, buy_now=buy_now)
+        return await self.find(scope, cart_id, buy_now=buy_now, view=view)
 
-    def _new_cart(self, scope: Scope, user_id: str | None, buy_now: bool) -> Cart:
-        """A fresh empty cart, not stored (``set_lines`` stores it with its first lines).
+    def _new_cart(self, scope: Scope, user_id: str | None, buy_now: bool, generation: int = 0) -> Cart:
+        """A fresh empty cart, not stored (``store`` stores it with its first change).
 
         A user's next cart has an id derived from the user and how many carts they have had, so every
         read before the first change shows the id that change gives it; a user-less cart gets a fresh id.
         Its small number (``cart_id``) is 0 until it is stored."""
         now = self.clock.now()
-        if user_id is not None:
-            cart_id = self.ids.user_cart_id(scope, user_id, buy_now, self.store.generation(scope, user_id, buy_now))
-        else:
-            cart_id = self.ids.object_id()
+        cart_id = (self.ids.user_cart_id(scope, user_id, buy_now, generation) if user_id is not None
+                   else self.ids.object_id())
         return Cart(id=cart_id, cart_id=0, scope=scope, user_id=user_id, buy_now=buy_now, created_on=now,
                     last_modified=now)
 
+    # ------------------------------------------------------------------ storing
+    async def store(self, tx: Changes, cart: Cart, previous: Cart | None = None) -> None:
+        """Save ``cart`` in the transaction: a fresh cart is created (within the caps, with its number)."""
+        if cart.cart_id:
+            tx.carts.save(cart, previous)
+            return
+        caps = self.state.caps
+        if caps.carts_per_application and await tx.carts.count(cart.scope) >= caps.carts_per_application:
+            raise LimitReached(f"carts_per_application: application {cart.scope[1]} holds "
+                               f"{caps.carts_per_application} carts, the most it may (archive some, or start the "
+                               f"sandbox with a higher --carts-per-application)", field="carts_per_application",
+                               value=caps.carts_per_application)
+        if caps.carts and await self.state.cart_total() >= caps.carts:
+            raise LimitReached(f"carts: the sandbox holds {caps.carts} carts, the most it may (archive some, "
+                               f"reset, or start it with a higher --max-carts)", field="max_carts", value=caps.carts)
+        cart.cart_id = await self.state.next_number("cart")
+        await tx.carts.create(cart)
+
     # ------------------------------------------------------------------ reading
-    def priced(self, cart: Cart, order_type: str | None = None, adjustments: list | None = None) -> PricedCart:
+    async def priced(self, cart: Cart, order_type: str | None = None, view=None) -> PricedCart:
         """The cart with prices, promotions, its coupon, its price adjustments and totals, as of now."""
+        return self.price(cart, await self.context(cart.scope, view), order_type)
+
+    def price(self, cart: Cart, ctx: PricingContext, order_type: str | None = None,
+              adjustments: list | None = None) -> PricedCart:
+        """``priced``, with the context given (``adjustments``: instead of the cart's own)."""
         order_type = order_type or cart.order_type or HOME_DELIVERY
-        company = cart.scope[0]
-        lines = tuple(self.priced_line(line, company) for line in cart.lines)
-        coupon = self.offers.coupon(cart.scope, cart.coupon_code) if cart.coupon_code else None
-        now = self.clock.now()
-        units, promotions, mode = self.units(lines), self.offers.promotions(cart.scope), (cart.payment or {}).get("mode")
+        lines = tuple(self.priced_line(line, ctx) for line in cart.lines)
+        coupon = ctx.offers.coupon(cart.coupon_code) if cart.coupon_code else None
+        now = ctx.now
+        units, promotions, mode = self.units(lines), ctx.offers.promotions, (cart.payment or {}).get("mode")
         outcome = apply_offers(units, promotions, coupon, now, cart.user_id, mode)
         if coupon is None and not cart.auto_coupons_declined and lines:
-            coupon, outcome = self._auto_coupon(cart, units, promotions, now, mode, outcome)
+            coupon, outcome = self._auto_coupon(cart, ctx.offers, units, promotions, now, mode, outcome)
         live = [a for a in (cart.adjustments if adjustments is None else adjustments) if a.active_at(now)]
-        cod = self.cod_charge if lines and (cart.payment or {}).get("mode") == "COD" else ZERO
+        cod = ctx.cod_charge if lines and mode == "COD" else ZERO
         totals = self._totals(lines, outcome, order_type,
                               sum((a.value for a in live if a.type == "discount"), ZERO),
-                              sum((a.value for a in live if a.type == "charge"), ZERO), cod,
-                              self.rules_for(cart.scope))
+                              sum((a.value for a in live if a.type == "charge"), ZERO), cod, ctx.rules)
         invalid = [p for p in lines if not p.availability.is_valid]
         message = invalid[0].availability.message if invalid else ""
-        return PricedCart(cart, lines, totals, order_type, not invalid, message, self.rules_for(cart.scope), outcome,
-                          coupon)
+        return PricedCart(cart, lines, totals, order_type, not invalid, message, ctx.rules, outcome, coupon)
 
-    def _auto_coupon(self, cart: Cart, units, promotions, now, mode, without: OfferOutcome):
+    def _auto_coupon(self, cart: Cart, offers: ScopeOffers, units, promotions, now, mode, without: OfferOutcome):
         """The live ``auto_apply`` coupon that takes the most off this cart (ties: the first code; a shipping
         coupon, which takes nothing off the goods, ranks last), with its outcome; ``(None, without)`` when
         none applies."""
         best: tuple[Decimal, str, Offer, OfferOutcome] | None = None
-        for offer in self.offers.coupons(cart.scope):
+        for offer in offers.coupons:
             if not offer.auto_apply:
                 continue
             outcome = apply_offers(units, promotions, offer, now, cart.user_id, mode)
@@ -343,34 +438,34 @@ class CartService:
                        adjustment_discount=min(adjustment_discount, max(room, ZERO)),
                        adjustment_charge=adjustment_charge, cod_charge=cod_charge)
 
-    def units(self, lines: Iterable[PricedLine], *, within_stock_of: str | None = None) -> list[Unit]:
-        """Each unit of each line, as offers see it; ``within_stock_of`` (a company): no more of a line than its
-        article has for sale to that company (a quote may ask for any int32 quantity, and offers look at every
-        unit)."""
+    def units(self, lines: Iterable[PricedLine], *, within: PricingContext | None = None) -> list[Unit]:
+        """Each unit of each line, as offers see it; ``within`` (a context): no more of a line than its
+        article has for sale there (a quote may ask for any int32 quantity, and offers look at every unit)."""
         return [Unit(line=p.line.identifier, item_id=p.product.uid, size=p.article.size, brand=p.product.brand_uid,
                      categories=p.product.category_uids, store=p.article.store_uid, article=p.article.article_id,
                      price=p.article.effective)
                 for p in lines
-                for _ in range(min(p.line.quantity, max(self.stock_of(within_stock_of, p.article), 0))
-                               if within_stock_of is not None else p.line.quantity)]
+                for _ in range(min(p.line.quantity, max(within.stock(p.article), 0))
+                               if within is not None else p.line.quantity)]
 
-    def priced_line(self, line: CartLine, company: str) -> PricedLine:
-        """``line`` priced, with its availability in ``company``'s stock."""
+    def priced_line(self, line: CartLine, ctx: PricingContext) -> PricedLine:
+        """``line`` priced, with its availability in the context's stock."""
         article = self.catalog.article(line.article_id)
         product = self.catalog.product(line.item_id)
         return PricedLine(line, article, product, self.catalog.store(article.store_uid),
                           price_line(article, line.quantity, product.gst_percent),
-                          self._availability(product, article, line.quantity, company))
+                          self._availability(product, article, line.quantity, ctx.taken))
 
-    def _availability(self, product: Product, article: Article, quantity: int, company: str) -> Availability:
+    def _availability(self, product: Product, article: Article, quantity: int,
+                      taken: Mapping[str, int]) -> Availability:
         # One pass over the product's articles (this runs for every line of every cart read); the
         # article's own size is walked even where a catalog file leaves it out of the product's sizes.
-        taken, articles_for = self.store.taken, self.catalog.articles_for
-        stock, others, sizes = article.stock - taken(company, article.article_id), 0, []
+        articles_for, held = self.catalog.articles_for, taken.get
+        stock, others, sizes = article.stock - held(article.article_id, 0), 0, []
         for size in dict.fromkeys((*product.sizes, article.size)):
             available = False
             for a in articles_for(product.uid, size):
-                left = a.stock - taken(company, a.article_id)
+                left = a.stock - held(a.article_id, 0)
                 available = available or left > 0
                 if size == article.size and a.article_id != article.article_id:
                     others += left
@@ -387,43 +482,52 @@ class CartService:
                             other_store_quantity=others, sizes=product.sizes, available_sizes=sizes,
                             message=message)
 
-    def stock_of(self, company: str, article: Article) -> int:
-        """Units of ``article`` still for sale to ``company``: the catalog's stock less what its checkouts
-        took (a company's stores serve all its applications; other companies have stock of their own)."""
-        return article.stock - self.store.taken(company, article.article_id)
-
-    def count(self, cart: Cart) -> int:
+    @staticmethod
+    def count(cart: Cart) -> int:
         """Units in the cart: the sum of line quantities."""
         return sum(line.quantity for line in cart.lines)
 
-    def list_carts(self, scope: Scope, from_date: datetime | None, to_date: datetime | None,
-                   filter_on: str | None) -> list[tuple[Cart, PricedCart]]:
-        """Open carts of the application, filtered on and sorted (newest first) by ``filter_on``."""
+    async def list_carts(self, scope: Scope, from_date: datetime | None, to_date: datetime | None,
+                         filter_on: str | None) -> list[tuple[Cart, PricedCart]]:
+        """Open carts of the application, filtered on and sorted (newest first) by ``filter_on``; at most
+        ``max_listed`` of them (the newest)."""
         column = filter_on or "created_on"
         if column not in SORTABLE:
             raise InvalidValue(f"filter_on must be one of {', '.join(SORTABLE)}, not {column!r}",
                                field="filter_on", value=column)
-        chosen = [c for c in self.store.carts(scope) if c.order_id is None   # checked-out carts are orders now
+        chosen = [c for c in await self.all(scope) if c.order_id is None   # checked-out carts are orders
                   and (from_date is None or getattr(c, column) >= from_date)
                   and (to_date is None or getattr(c, column) <= to_date)]
         chosen.sort(key=lambda c: (getattr(c, column), c.cart_id), reverse=True)
-        return [(c, self.priced(c)) for c in chosen]
+        ctx = await self.context(scope)
+        return [(c, self.price(c, ctx)) for c in chosen[:self.max_listed]]
 
     # ------------------------------------------------------------------ changing
-    def add_items(self, cart: Cart, items: Sequence[ItemRequest], order_type: str | None = None,
+    async def add(self, scope: Scope, cart_id: str | None, user_id: str | None, buy_now: bool,
+                  items: Sequence[ItemRequest], order_type: str | None = None, new_cart: bool = False,
                   replace_lines: bool = False) -> ChangeResult:
-        """Add each item that can be added; items that cannot are reported, not added.
+        """Add items to the cart an add request names (see ``cart_to_add_to``), in one transaction."""
+        async def change(tx: Changes) -> ChangeResult:
+            cart = await self.cart_to_add_to(scope, cart_id, user_id, buy_now, new_cart, view=tx)
+            return await self.add_items(tx, cart, items, order_type, replace_lines)
+        return await self.atomically(change)
+
+    async def add_items(self, tx: Changes, cart: Cart, items: Sequence[ItemRequest], order_type: str | None = None,
+                        replace_lines: bool = False) -> ChangeResult:
+        """Add each item that can be added to ``cart`` (read in ``tx``); items that cannot are reported, not added.
 
         With ``replace_lines`` the items replace what the cart held (a buy-now cart always does).
         When no item can be added, the first item's error is raised and nothing changes.
         """
         if not items:
             raise InvalidValue("items: at least one item is required", field="items")
+        ctx = await self.context(cart.scope, tx)
+        previous = replace(cart)
         lines = [] if replace_lines or cart.buy_now else [replace(line) for line in cart.lines]
         outcomes, errors = [], []
         for item in items:
             try:
-                article = self._add_one(lines, item, cart.scope[0])
+                article = self._add_one(lines, item, ctx)
             except (InvalidValue, NotFound, OutOfStock) as exc:
                 errors.append(exc)
                 outcomes.append(ItemOutcome(item.item_id, item.size, item.store_id, False, exc.message))
@@ -431,13 +535,14 @@ class CartService:
                 outcomes.append(ItemOutcome(item.item_id, item.size, article.store_uid, True, "Added to cart"))
         if len(errors) == len(items):
             raise errors[0]
-        self.set_lines(cart, lines)
+        self.set_lines(cart, lines, ctx)
+        await self.store(tx, cart, previous)
         partial = bool(errors)
         message = (f"{len(items) - len(errors)} of {len(items)} items added to cart" if partial
                    else "Added to cart")
-        return ChangeResult(self.priced(cart, order_type), tuple(outcomes), not partial, partial, message)
+        return ChangeResult(self.price(cart, ctx, order_type), tuple(outcomes), not partial, partial, message)
 
-    def _add_one(self, lines: list[CartLine], item: ItemRequest, company: str) -> Article:
+    def _add_one(self, lines: list[CartLine], item: ItemRequest, ctx: PricingContext) -> Article:
         """Add ``item`` to ``lines`` from the cheapest store that has the stock; the article used."""
         if item.quantity < 1:
             raise InvalidValue(f"{item.where}.quantity must be at least 1, not {item.quantity}",
@@ -448,9 +553,9 @@ class CartService:
             raise OutOfStock(f"{item.where}.item_size: item {product.uid} size {size} is sold by no store",
                              field=f"{item.where}.item_size", value=size)
         held = {l.article_id: l.quantity for l in lines}
-        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= self.stock_of(company, a)]
+        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= ctx.stock(a)]
         if not fitting:
-            most = max(self.stock_of(company, a) - held.get(a.article_id, 0) for a in candidates)
+            most = max(ctx.stock(a) - held.get(a.article_id, 0) for a in candidates)
             raise OutOfStock(
                 f"{item.where}.quantity: only {max(most, 0)} more of item {product.uid} size {size} can be added"
                 f" ({item.quantity} asked for)", field=f"{item.where}.quantity", value=item.quantity)
@@ -495,14 +600,24 @@ class CartService:
                                f" size {size}", field=f"{item.where}.seller_id", value=item.seller_id)
         return articles
 
-    def update_items(self, cart: Cart, operation: str, updates: Sequence[LineUpdate],
-                     order_type: str | None = None) -> ChangeResult:
+    async def update(self, scope: Scope, cart_id: str | None, user_id: str | None, buy_now: bool, operation: str,
+                     updates: Sequence[LineUpdate], order_type: str | None = None) -> ChangeResult:
+        """Change the lines of the cart an update request names, in one transaction (all or nothing)."""
+        async def change(tx: Changes) -> ChangeResult:
+            cart = await self.find(scope, cart_id, user_id, buy_now, view=tx)
+            return await self.update_items(tx, cart, operation, updates, order_type)
+        return await self.atomically(change)
+
+    async def update_items(self, tx: Changes, cart: Cart, operation: str, updates: Sequence[LineUpdate],
+                           order_type: str | None = None) -> ChangeResult:
         """Change quantities or sizes (``update_item``) or drop lines (``remove_item``); all or nothing."""
         if operation not in OPERATIONS:
             raise InvalidValue(f"operation must be one of {', '.join(OPERATIONS)}, not {operation!r}",
                                field="operation", value=operation)
         if not updates:
             raise InvalidValue("items: at least one item is required", field="items")
+        ctx = await self.context(cart.scope, tx)
+        previous = replace(cart)
         lines = [replace(line) for line in cart.lines]
         outcomes = []
         for update in updates:
@@ -515,14 +630,16 @@ class CartService:
                 del lines[index]
                 size, message = line.size, "Item removed from cart"
             else:
-                lines[index] = self._updated_line(lines, line, update, cart.scope[0])
+                lines[index] = self._updated_line(lines, line, update, ctx)
                 size, message = lines[index].size, "Item updated in cart"
             outcomes.append(ItemOutcome(line.item_id, size, line.store_uid, True, message))
-        self.set_lines(cart, lines)
+        self.set_lines(cart, lines, ctx)
+        await self.store(tx, cart, previous)
         message = "Item removed from cart" if operation == REMOVE_ITEM else "Cart updated"
-        return ChangeResult(self.priced(cart, order_type), tuple(outcomes), True, False, message)
+        return ChangeResult(self.price(cart, ctx, order_type), tuple(outcomes), True, False, message)
 
-    def _updated_line(self, lines: list[CartLine], line: CartLine, update: LineUpdate, company: str) -> CartLine:
+    def _updated_line(self, lines: list[CartLine], line: CartLine, update: LineUpdate,
+                      ctx: PricingContext) -> CartLine:
         quantity = line.quantity if update.quantity is None else update.quantity
         if quantity < 0:
             raise InvalidValue(f"{update.where}.quantity must be at least 0, not {quantity}",
@@ -532,17 +649,15 @@ class CartService:
             product, size = self._product_size(update.where, line.item_id, update.size, "item_size")
             options = self.catalog.articles_for(product.uid, size)
             # Same store when it can serve the quantity, else the cheapest store that can.
-            fitting = [a for a in options if self.stock_of(company, a) >= quantity]
+            fitting = [a for a in options if ctx.stock(a) >= quantity]
             if not fitting:
-                raise OutOfStock(f"{update.where}.quantity: only "
-                                 f"{max((self.stock_of(company, a) for a in options), default=0)}"
+                raise OutOfStock(f"{update.where}.quantity: only {max((ctx.stock(a) for a in options), default=0)}"
                                  f" of item {product.uid} size {size} in stock ({quantity} asked for)",
                                  field=f"{update.where}.quantity", value=quantity)
             article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
         elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id and l is not line)
-        if quantity + elsewhere > self.stock_of(company, article):
-            raise OutOfStock(f"{update.where}.quantity: only {self.stock_of(company, article) - elsewhere} of item "
-                             f"{line.item_id}"
+        if quantity + elsewhere > ctx.stock(article):
+            raise OutOfStock(f"{update.where}.quantity: only {ctx.stock(article) - elsewhere} of item {line.item_id}"
                              f" size {article.size} in stock ({quantity} asked for)",
                              field=f"{update.where}.quantity", value=quantity)
         changed = replace(line, quantity=quantity, article_id=article.article_id, size=article.size,
@@ -551,74 +666,80 @@ class CartService:
             setattr(changed, key, value)
         return changed
 
-    def writable(self, cart: Cart) -> Cart:
+    @staticmethod
+    def writable(cart: Cart) -> Cart:
         """``cart``, unless checkout closed it (then Refused: a new cart starts on the next add)."""
         if cart.order_id is not None:
             raise Refused(f"cart {cart.id} is checked out (order {cart.order_id}); add items to start a new cart",
                           field="id", value=cart.id)
         return cart
 
-    # ------------------------------------------------------------------ cart configuration hook (cart_config.py)
-    def rules_for(self, scope: Scope) -> tuple[DeliveryRule, ...]:
-        """The application's delivery rules: its cart configuration's, else the ``delivery_rules`` setting."""
-        rules = self.limits.delivery_rules(scope) if self.limits is not None else None
-        return self.delivery_rules if rules is None else rules
-
-    def _check_limits(self, cart: Cart, lines: list[CartLine]) -> None:
-        """Refuse (before anything changes) a change taking the cart over its application's configured limits."""
-        if self.limits is not None:
-            self.limits.check(cart, lines)
-
-    def set_lines(self, cart: Cart, lines: list[CartLine], *, order_type: str | None = None) -> None:
-        """Store ``lines`` as the cart's (and ``order_type``, when given), once the cart is writable and within
-        its configured limits."""
+    def set_lines(self, cart: Cart, lines: list[CartLine], ctx: PricingContext, *,
+                  order_type: str | None = None) -> None:
+        """Give the cart ``lines`` (and ``order_type``, when given), once the cart is writable and within its
+        application's configured limits; the caller stores it."""
         self.writable(cart)
-        self._check_limits(cart, lines)
+        if ctx.config:
+            from .cart_config import limit_refusal   # the configuration's limits are its module's business
+
+            after = replace(cart, lines=lines)
+            refusal = limit_refusal(ctx.config, self.count(cart), self.count(after),
+                                    lambda: self.price(cart, ctx).breakup.vog, lambda: self.price(after, ctx).breakup.vog)
+            if refusal is not None:
+                raise refusal
         cart.lines = lines
         if order_type is not None:
             cart.order_type = order_type
         cart.last_modified = self.clock.now()
-        if not cart.cart_id:   # a fresh cart, stored now for the first time
-            cart.cart_id = self.ids.cart_number()
-        self.store.save(cart)
 
-    def archive(self, scope: Scope, cart_ids: Sequence[str]) -> int:
+    async def archive(self, scope: Scope, cart_ids: Sequence[str]) -> int:
         """Remove the named carts (all of them, or none when one is unknown)."""
         if not cart_ids:
             raise InvalidValue("id or cart_id_list is required", field="cart_id_list")
-        carts = [self.find(scope, cart_id) for cart_id in dict.fromkeys(cart_ids)]
-        with self.store.transaction():
-            for cart in carts:
-                self.store.remove(cart)
-        return len(carts)
 
-    def move_to_user(self, cart: Cart, user_id: str) -> Cart:
+        async def change(tx: Changes) -> int:
+            carts = [await self.find(scope, cart_id, view=tx) for cart_id in dict.fromkeys(cart_ids)]
+            for cart in carts:
+                if cart.cart_id:   # a fresh cart was never stored: nothing to remove
+                    await tx.carts.remove(cart)
+            return len(carts)
+        return await self.atomically(change)
+
+    async def move_to_user(self, scope: Scope, cart_id: str | None, user_id: str) -> Cart:
         """Give the cart to ``user_id``; it becomes that user's active cart."""
         if not user_id.strip():
             raise InvalidValue("user_id must not be empty", field="user_id", value=user_id)
-        self.writable(cart)
-        cart.user_id = user_id
-        cart.last_modified = self.clock.now()
-        self.store.save(cart)
-        return cart
 
-    def update_meta(self, cart: Cart, meta: dict[str, Any]) -> Cart:
+        async def change(tx: Changes) -> Cart:
+            cart = self.writable(await self.require(scope, cart_id, view=tx))
+            cart.user_id = user_id
+            cart.last_modified = self.clock.now()
+            await self.store(tx, cart)
+            return cart
+        return await self.atomically(change)
+
+    async def update_meta(self, scope: Scope, cart_id: str | None, buy_now: bool, meta: dict[str, Any]) -> Cart:
         """Store the cart's meta fields, checking the GSTIN and PAN formats first."""
         for key, pattern in (("gstin", GSTIN), ("pan_no", PAN)):
             value = meta.get(key)
             if value not in (None, "") and not pattern.match(value):
                 raise InvalidValue(f"{key}: {value!r} is not a valid {key.split('_')[0].upper()}",
                                    field=key, value=value)
-        self.writable(cart)
-        cart.meta.update({k: v for k, v in meta.items() if k in META_FIELDS})
-        cart.last_modified = self.clock.now()
-        self.store.save(cart)
-        return cart
+
+        async def change(tx: Changes) -> Cart:
+            cart = self.writable(await self.require(scope, cart_id, buy_now, view=tx))
+            cart.meta.update({k: v for k, v in meta.items() if k in META_FIELDS})
+            cart.last_modified = self.clock.now()
+            await self.store(tx, cart)
+            return cart
+        return await self.atomically(change)
 
     # ------------------------------------------------------------------ quotes without a cart
-    def quote(self, scope: Scope, items: Sequence[tuple[str, str, int]], area_code: str | None = None) -> Quote:
+    async def quote(self, scope: Scope, items: Sequence[tuple[str, str, int]], area_code: str | None = None,
+                    view=None) -> Quote:
         """Price ``(product_id, size, quantity)`` triples with the application's promotions; at
         ``area_code``, also check delivery."""
+        ctx = await self.context(scope, view)
         lines, problems = [], []
         for i, (product_id, size, quantity) in enumerate(items):
             where = f"cart_items[{i}]"
@@ -637,10 +758,10 @@ class CartService:
             if not articles:
                 problems.append(f"{where}.size: item {product.uid} size {size} is sold by no store")
                 continue
-            article = min(articles, key=lambda a: (self.stock_of(scope[0], a) < quantity, a.effective, a.store_uid))
+            article = min(articles, key=lambda a: (ctx.stock(a) < quantity, a.effective, a.store_uid))
             line = CartLine(identifier=where, article_id=article.article_id, item_id=product.uid, size=size,
                             store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
-            lines.append(self.priced_line(line, scope[0]))
+            lines.append(self.priced_line(line, ctx))
         pin = None
         if area_code is not None:
             pin = self.catalog.pincode(area_code)
@@ -648,9 +769,8 @@ class CartService:
                 problems.append(f"shipping_address.area_code: PIN code {area_code} is not serviceable")
                 lines = [replace(p, availability=replace(p.availability, deliverable=False)) for p in lines]
         problems.extend(p.availability.message for p in lines if p.availability.message)
-        outcome = apply_offers(self.units(lines, within_stock_of=scope[0]), self.offers.promotions(scope), None,
-                               self.clock.now())
-        totals = self._totals(lines, outcome, rules=self.rules_for(scope))
+        outcome = apply_offers(self.units(lines, within=ctx), ctx.offers.promotions, None, ctx.now)
+        totals = self._totals(lines, outcome, rules=ctx.rules)
         promise = self.promise(pin) if pin is not None and pin.serviceable else None
         return Quote(tuple(lines), outcome, tuple(problems), totals, promise, not problems,
                      problems[0] if problems else "All items are valid")
@@ -659,17 +779,18 @@ class CartService:
         now = self.clock.now()
         return Promise(now + timedelta(days=pin.promise_min_days), now + timedelta(days=pin.promise_max_days))
 
-    def delivery_modes(self, scope: Scope, area_code: str, cart: Cart | None) -> DeliveryModes:
+    async def delivery_modes(self, scope: Scope, area_code: str, cart_id: str | None) -> DeliveryModes:
         """Home delivery where the PIN code is served; pick-up from stores in its city that stock the cart."""
+        cart = await self.find(scope, cart_id) if cart_id else None
         pin = self.catalog.pincode(area_code)
         if pin is None:
             return DeliveryModes((), ())
+        ctx = await self.context(scope)
         wanted = [(l.item_id, l.size, l.quantity) for l in (cart.lines if cart else [])]
         stores = tuple(
             s.uid for s in self.catalog.stores
             if s.city == pin.city and all(
-                any(a.store_uid == s.uid and self.stock_of(scope[0], a) >= q
-                    for a in self.catalog.articles_for(item, size))
+                any(a.store_uid == s.uid and ctx.stock(a) >= q for a in self.catalog.articles_for(item, size))
                 for item, size, q in wanted)
         )
         modes = ((HOME_DELIVERY,) if pin.serviceable else ()) + ((PICK_AT_STORE,) if stores else ())

@@ -5,7 +5,7 @@ configuration), until one is created or the default is updated. The document hol
 ``CartMetaConfig`` fields. While it is enabled (``enabled`` absent
 or true) it acts on carts:
 - ``max_cart_items`` (units) and ``max_cart_value`` (value of goods, ``vog``): a change that takes a
-  cart further over either is refused (``CartService`` asks ``check`` before it commits);
+  cart further over either is refused (``CartService.set_lines`` asks ``limit_refusal``);
 - ``min_cart_value`` (and the two maxima again) are checked at checkout (``checkout_problems``);
 - ``delivery_charges`` replaces the ``delivery_rules`` setting for the application
   (``enabled: false`` there = free delivery).
@@ -15,14 +15,18 @@ or true) it acts on carts:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
-from .cart import Cart, CartLine, CartService, Scope
 from .errors import InvalidValue, NotFound, Refused
 from .pricing import DeliveryRule
+
+if TYPE_CHECKING:
+    from .cart import Scope
+    from .runtime import Clock, Ids
+    from .state import Changes, SandboxState
 
 FIELDS = ("min_cart_value", "max_cart_value", "bulk_coupons", "max_cart_items", "gift_display_text",
           "delivery_charges", "revenue_engine_coupon", "gift_pricing", "enabled")
@@ -91,108 +95,111 @@ def default_doc(delivery_rules: tuple[DeliveryRule, ...]) -> dict:
             "revenue_engine_coupon": False, "gift_pricing": 0, "enabled": True}
 
 
-class CartConfigs:
-    """Each application's cart configuration, and the limits ``CartService`` and checkout consult."""
+def delivery_rules_of(doc: dict) -> tuple[DeliveryRule, ...] | None:
+    """The delivery rules an enabled configuration sets, or None when the ``delivery_rules`` setting applies."""
+    delivery = doc.get("delivery_charges")
+    if delivery is None:
+        return None
+    if delivery.get("enabled") is False:
+        return ()
+    return tuple(sorted((DeliveryRule(Decimal(c["threshold"]), Decimal(c["charges"]))
+                         for c in delivery["charges"]), key=lambda r: r.threshold))
 
-    def __init__(self, carts: CartService) -> None:
-        self.carts = carts
-        self._configs: dict[Scope, CartConfig] = {}
+
+def limit_refusal(doc: dict, units_before: int, units_after: int, value_before: Callable[[], Decimal],
+                  value_after: Callable[[], Decimal]) -> Refused | None:
+    """Why a change taking a cart from ``units_before`` to ``units_after`` units (and from one value of goods
+    to another, computed only when a maximum asks) goes further over a configured maximum; None when it
+    does not."""
+    most = doc.get("max_cart_items") or 0
+    if most and units_after > most and units_after > units_before:
+        return Refused(f"max_cart_items: the cart would hold {units_after} items; at most {most} are allowed",
+                       field="max_cart_items", value=units_after)
+    top = doc.get("max_cart_value") or 0
+    if top:
+        value = value_after()
+        if value > top and value > value_before():
+            return Refused(f"max_cart_value: the cart's value would be {value}; at most {top} is allowed",
+                           field="max_cart_value", value=value)
+    return None
+
+
+def checkout_problems(doc: dict | None, value: Decimal, units: int) -> list[Refused]:
+    """Why an enabled configuration stops a cart of ``value`` (goods) and ``units`` from being checked out."""
+    if not doc:
+        return []
+    problems = []
+    low, high, most = doc.get("min_cart_value") or 0, doc.get("max_cart_value") or 0, doc.get("max_cart_items") or 0
+    if low and value < low:
+        problems.append(Refused(f"min_cart_value: the cart's value {value} is below the minimum {low} to check out",
+                                field="min_cart_value", value=value))
+    if high and value > high:
+        problems.append(Refused(f"max_cart_value: the cart's value {value} is above the maximum {high} to check"
+                                f" out", field="max_cart_value", value=value))
+    if most and units > most:
+        problems.append(Refused(f"max_cart_items: the cart holds {units} items; at most {most} can be checked"
+                                f" out", field="max_cart_items", value=units))
+    return problems
+
+
+class CartConfigs:
+    """Each application's cart configuration (a ``ConfigSource`` for the cart core)."""
+
+    def __init__(self, state: SandboxState, ids: Ids, clock: Clock, delivery_rules: tuple[DeliveryRule, ...]) -> None:
+        self.state = state
+        self.ids = ids
+        self.clock = clock
+        self.delivery_rules = delivery_rules
 
     # ------------------------------------------------------------------ the documents
-    def get(self, scope: Scope) -> CartConfig:
+    async def get(self, scope: Scope) -> CartConfig:
         """The application's configuration: the one written to it, else its default (not stored: reading
         stores nothing)."""
-        config = self._configs.get(scope)
+        config = await self.state.cart_configs.get(scope)
         return config if config is not None else self.default(scope)
 
     def default(self, scope: Scope) -> CartConfig:
         """The configuration every application starts with: the one the sandbox's behaviour implies (no limits,
         the ``delivery_rules`` setting's charges), under an id derived from the application."""
-        now = self.carts.clock.now()
-        return CartConfig(self.carts.ids.derived_id("cart-config", *scope), scope, default_doc(self.carts.delivery_rules),
-                          now, now)
+        now = self.clock.now()
+        return CartConfig(self.ids.derived_id("cart-config", *scope), scope, default_doc(self.delivery_rules), now, now)
 
-    def create(self, scope: Scope, body: dict[str, Any]) -> CartConfig:
+    async def create(self, scope: Scope, body: dict[str, Any]) -> CartConfig:
         """The application's configuration, replacing its default (keeping the default's id); once one is
         written, a second create is refused (update it)."""
-        existing = self._configs.get(scope)
-        if existing is not None:
-            raise Refused(f"application {scope[1]} has a cart configuration already (cart_meta_id {existing.id});"
-                          f" update it", field="cart_meta_id", value=existing.id)
         doc = _checked(body)
-        now = self.carts.clock.now()
-        config = CartConfig(self.default(scope).id, scope, doc, now, now)
-        self._configs[scope] = config
-        return config
 
-    def update(self, scope: Scope, config_id: str, body: dict[str, Any]) -> CartConfig:
+        async def change(tx: Changes) -> CartConfig:
+            existing = await tx.cart_configs.get(scope)
+            if existing is not None:
+                raise Refused(f"application {scope[1]} has a cart configuration already (cart_meta_id "
+                              f"{existing.id}); update it", field="cart_meta_id", value=existing.id)
+            now = self.clock.now()
+            config = CartConfig(self.default(scope).id, scope, doc, now, now)
+            tx.cart_configs.put(config)
+            return config
+        return await self.state.atomically(change)
+
+    async def update(self, scope: Scope, config_id: str, body: dict[str, Any]) -> CartConfig:
         """Replace the configuration's document (fields left out are gone); the default is updated like a
         written one (it is then written)."""
-        config = self._configs.get(scope)
-        if config is None and config_id == self.default(scope).id:
-            doc = _checked(body)
-            config = self._configs[scope] = self.default(scope)
+        doc = _checked(body)
+
+        async def change(tx: Changes) -> CartConfig:
+            config = await tx.cart_configs.get(scope)
+            if config is None and config_id == self.default(scope).id:
+                config = self.default(scope)
+            if config is None or config.id != config_id:
+                raise NotFound(f"cart_meta_id: no cart configuration {config_id} in application {scope[1]}",
+                               field="cart_meta_id", value=config_id)
             config.doc = doc
+            config.modified_on = self.clock.now()
+            tx.cart_configs.put(config)
             return config
-        if config is None or config.id != config_id:
-            raise NotFound(f"cart_meta_id: no cart configuration {config_id} in application {scope[1]}",
-                           field="cart_meta_id", value=config_id)
-        config.doc = _checked(body)
-        config.modified_on = self.carts.clock.now()
-        return config
+        return await self.state.atomically(change)
 
-    def active(self, scope: Scope) -> dict | None:
-        """The application's configuration document while it is enabled."""
-        config = self._configs.get(scope)
+    async def active(self, scope: Scope, view=None) -> dict | None:
+        """The application's written configuration document while it is enabled (the default, unwritten,
+        changes nothing the sandbox does)."""
+        config = await (self.state if view is None else view).cart_configs.get(scope)
         return config.doc if config is not None and config.enabled else None
-
-    # ------------------------------------------------------------------ hooks of CartService
-    def delivery_rules(self, scope: Scope) -> tuple[DeliveryRule, ...] | None:
-        """The application's delivery rules, or None when the ``delivery_rules`` setting applies."""
-        doc = self.active(scope)
-        delivery = doc.get("delivery_charges") if doc else None
-        if delivery is None:
-            return None
-        if delivery.get("enabled") is False:
-            return ()
-        return tuple(sorted((DeliveryRule(Decimal(c["threshold"]), Decimal(c["charges"]))
-                             for c in delivery["charges"]), key=lambda r: r.threshold))
-
-    def check(self, before: Cart, lines: list[CartLine]) -> None:
-        """Refuse a change that takes the cart (``before`` → holding ``lines``) further over a configured maximum."""
-        doc = self.active(before.scope)
-        if not doc:
-            return
-        after = replace(before, lines=lines)
-        most = doc.get("max_cart_items") or 0
-        units = self.carts.count(after)
-        if most and units > most and units > self.carts.count(before):
-            raise Refused(f"max_cart_items: the cart would hold {units} items; at most {most} are allowed",
-                          field="max_cart_items", value=units)
-        top = doc.get("max_cart_value") or 0
-        if top:
-            value = self.carts.priced(after).breakup.vog
-            if value > top and value > self.carts.priced(before).breakup.vog:
-                raise Refused(f"max_cart_value: the cart's value would be {value}; at most {top} is allowed",
-                              field="max_cart_value", value=value)
-
-    # ------------------------------------------------------------------ for checkout
-    def checkout_problems(self, cart: Cart) -> list[Refused]:
-        """Why the configuration stops ``cart`` from being checked out (empty: it does not)."""
-        doc = self.active(cart.scope)
-        if not doc:
-            return []
-        problems = []
-        value = self.carts.priced(cart).breakup.vog
-        low, high, most = doc.get("min_cart_value") or 0, doc.get("max_cart_value") or 0, doc.get("max_cart_items") or 0
-        if low and value < low:
-            problems.append(Refused(f"min_cart_value: the cart's value {value} is below the minimum {low} to check out",
-                                    field="min_cart_value", value=value))
-        if high and value > high:
-            problems.append(Refused(f"max_cart_value: the cart's value {value} is above the maximum {high} to check"
-                                    f" out", field="max_cart_value", value=value))
-        units = self.carts.count(cart)
-        if most and units > most:
-            problems.append(Refused(f"max_cart_items: the cart holds {units} items; at most {most} can be checked"
-                                    f" out", field="max_cart_items", value=units))
-        return problems

@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from .cart import Cart, CartLine, CartService, PricedCart, Scope
+from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Scope, ScopeOffers
 from .errors import InvalidValue, NotFound, Refused
 from .money import ZERO
+from .offer_book import COUPON
 from .offers import Offer, Unit, coupon_from_doc, evaluate, promotion_from_doc
+
+if TYPE_CHECKING:
+    from .offer_book import OfferBook
+    from .state import Changes
 
 
 @dataclass(frozen=True)
@@ -39,38 +45,42 @@ class PaymentCheck:
 
 
 class OfferIndex:
-    """The offers of an ``OfferBook`` parsed once per document version (an ``OfferSource``); a scope's
-    lists of them are kept until the book's ``revision`` moves (every priced cart asks for both)."""
+    """The offers of an ``OfferBook`` parsed once per document version (the cart's ``OfferSource``); an
+    application's parsed offers are kept until its offers' revision moves (every priced cart asks)."""
 
-    def __init__(self, book) -> None:
+    def __init__(self, book: OfferBook) -> None:
         self.book = book
         self._parsed: dict[tuple[str, str], tuple[dict, Offer]] = {}
-        self._lists: dict[tuple[str, Scope], tuple[int, tuple[Offer, ...]]] = {}
+        self._kept: dict[Scope, tuple[int, ScopeOffers]] = {}
 
-    def _list(self, source: str, scope: Scope, docs) -> list[Offer]:
-        key, revision = (source, scope), self.book.revision
-        kept = self._lists.get(key)
-        if kept is None or kept[0] != revision:
-            kept = self._lists[key] = (revision, tuple(self._offer(source, d) for d in docs(scope)))
-        return list(kept[1])
+    async def of(self, scope: Scope, view=None) -> ScopeOffers:
+        revision = await self.book.revision(scope, view)
+        kept = self._kept.get(scope)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        coupons = tuple(self._offer("coupon", d) for d in await self.book.coupons(scope, view))
+        promotions = tuple(self._offer("promotion", d) for d in await self.book.promotions(scope, view))
+        by_code: dict[str, Offer] = {}
+        for offer in coupons:
+            if COUPON.holds_code(offer.doc) and isinstance(offer.doc.get("code"), str):
+                by_code.setdefault(offer.doc["code"].casefold(), offer)
+        found = ScopeOffers(promotions, coupons, by_code)
+        if len(self._kept) >= _KEPT_SCOPES:   # applications are many only under a flood: start over
+            self._kept.clear()
+            self._parsed.clear()
+        self._kept[scope] = (revision, found)
+        return found
 
     def _offer(self, source: str, doc: dict) -> Offer:
         key = (source, doc.get("_id", ""))
         hit = self._parsed.get(key)
-        if hit is None or hit[0] is not doc:
+        if hit is None or hit[0] != doc:
             hit = (doc, (coupon_from_doc if source == "coupon" else promotion_from_doc)(doc))
             self._parsed[key] = hit
         return hit[1]
 
-    def promotions(self, scope: Scope) -> list[Offer]:
-        return self._list("promotion", scope, self.book.promotions)
 
-    def coupons(self, scope: Scope) -> list[Offer]:
-        return self._list("coupon", scope, self.book.coupons)
-
-    def coupon(self, scope: Scope, code: str) -> Offer | None:
-        doc = self.book.coupon_by_code(scope, code)
-        return self._offer("coupon", doc) if doc is not None else None
+_KEPT_SCOPES = 1024   # applications whose parsed offers the index keeps
 
 
 class CartOffers:
@@ -83,56 +93,62 @@ class CartOffers:
     def now(self) -> datetime:
         return self.carts.clock.now()
 
-    def apply_coupon(self, cart: Cart, code: str) -> PricedCart:
+    async def apply_coupon(self, scope: Scope, cart_id: str | None, buy_now: bool, code: str) -> PricedCart:
         """Put coupon ``code`` on the cart when it gives a discount on it now; refuse it with the reason otherwise."""
-        self.carts.writable(cart)
-        offer = self.carts.offers.coupon(cart.scope, code.strip())
-        if offer is None:
-            raise NotFound(f"coupon_code: no coupon {code!r}", field="coupon_code", value=code)
-        reason = offer.why_not_live(self.now)
-        if reason is None and offer.users and cart.user_id not in offer.users:
-            reason = f"coupon {offer.code} is not for this customer"
-        if reason is None and offer.used_up:
-            reason = f"coupon {offer.code} has been used up"
-        if reason is None:
-            trial = self.carts.priced(_with_coupon(cart, offer.code))
-            if trial.offers.coupon is None:
-                reason = trial.offers.coupon_message or f"coupon {offer.code} gives no discount on this cart"
-        if reason is not None:
-            raise Refused(f"coupon_code: {reason}", field="coupon_code", value=code)
-        cart.coupon_code = offer.code
-        cart.last_modified = self.now
-        self.carts.store.save(cart)
-        return self.carts.priced(cart)
+        async def change(tx: Changes) -> PricedCart:
+            cart = self.carts.writable(await self.carts.require(scope, cart_id, buy_now, view=tx))
+            ctx = await self.carts.context(scope, tx)
+            offer = ctx.offers.coupon(code.strip())
+            if offer is None:
+                raise NotFound(f"coupon_code: no coupon {code!r}", field="coupon_code", value=code)
+            reason = offer.why_not_live(ctx.now)
+            if reason is None and offer.users and cart.user_id not in offer.users:
+                reason = f"coupon {offer.code} is not for this customer"
+            if reason is None and offer.used_up:
+                reason = f"coupon {offer.code} has been used up"
+            if reason is None:
+                trial = self.carts.price(_with_coupon(cart, offer.code), ctx)
+                if trial.offers.coupon is None:
+                    reason = trial.offers.coupon_message or f"coupon {offer.code} gives no discount on this cart"
+            if reason is not None:
+                raise Refused(f"coupon_code: {reason}", field="coupon_code", value=code)
+            cart.coupon_code = offer.code
+            cart.last_modified = self.now
+            await self.carts.store(tx, cart)
+            return self.carts.price(cart, ctx)
+        return await self.carts.atomically(change)
 
-    def remove_coupon(self, cart: Cart) -> PricedCart:
+    async def remove_coupon(self, scope: Scope, cart_id: str | None, buy_now: bool) -> PricedCart:
         """Take the coupon off. A chosen coupon gives way to the auto-apply coupons again, as before it was
         chosen (so choosing and removing one leaves the cart as it was); without one, what is taken off is the
         auto-apply coupon, and auto-apply coupons stay off this cart afterwards."""
-        self.carts.writable(cart)
-        if cart.coupon_code is None:
-            cart.auto_coupons_declined = True
-        cart.coupon_code = None
-        cart.last_modified = self.now
-        self.carts.store.save(cart)
-        return self.carts.priced(cart)
+        async def change(tx: Changes) -> PricedCart:
+            cart = self.carts.writable(await self.carts.require(scope, cart_id, buy_now, view=tx))
+            if cart.coupon_code is None:
+                cart.auto_coupons_declined = True
+            cart.coupon_code = None
+            cart.last_modified = self.now
+            await self.carts.store(tx, cart)
+            return await self.carts.priced(cart, view=tx)
+        return await self.carts.atomically(change)
 
-    def available_coupons(self, cart: Cart, slug: str | None = None,
-                          store_id: int | str | None = None) -> list[CouponChoice]:
+    async def available_coupons(self, cart: Cart, slug: str | None = None,
+                                store_id: int | str | None = None) -> list[CouponChoice]:
         """Displayed, live coupons with what each would take off this cart (or, with ``slug``, the product's)."""
         if isinstance(store_id, str):  # the documents type this store id as a string
             if not store_id.isdigit():
                 raise InvalidValue(f"store_id must be a numeric store id, not {store_id!r}", field="store_id",
                                    value=store_id)
             store_id = int(store_id)
-        priced = self.carts.priced(cart)
+        ctx = await self.carts.context(cart.scope)
+        priced = self.carts.price(cart, ctx)
         units = self._units_after_promotions(priced)
         if slug is not None:
-            units = self._product_units(cart.scope[0], slug, store_id)
+            units = self._product_units(ctx, slug, store_id)
         value = sum((u.price for u in units), ZERO)
         choices = []
-        for offer in self.carts.offers.coupons(cart.scope):
-            if not offer.live_at(self.now) or not (offer.doc.get("state") or {}).get("is_display", True):
+        for offer in ctx.offers.coupons:
+            if not offer.live_at(ctx.now) or not (offer.doc.get("state") or {}).get("is_display", True):
                 continue
             if offer.users and cart.user_id not in offer.users:
                 continue
@@ -154,7 +170,7 @@ class CartOffers:
             counts[u.line] = counts.get(u.line, 0) + 1
         return [replace(u, price=u.price - taken.get(u.line, ZERO) / counts[u.line]) for u in units]
 
-    def _product_units(self, company: str, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
+    def _product_units(self, ctx: PricingContext, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
         product = next((p for p in self.carts.catalog.products if p.slug == slug), None)
         if product is None:
             raise NotFound(f"slug: no product {slug!r}", field="slug", value=slug)
@@ -162,51 +178,54 @@ class CartOffers:
                     if store_id is None or a.store_uid == store_id]
         if not articles:
             raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)
-        article = min(articles, key=lambda a: (self.carts.stock_of(company, a) == 0, a.effective, a.store_uid))
+        article = min(articles, key=lambda a: (ctx.stock(a) == 0, a.effective, a.store_uid))
         # No more units than the catalog has of the article (at least one): a bigger set could never be in
         # a cart, and offers look at every unit (a promotion's set may be any int32).
         quantity = min(quantity, max(article.stock, 1))
         line = CartLine(identifier=slug, article_id=article.article_id, item_id=product.uid, size=article.size,
                         store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
-        return self.carts.units([self.carts.priced_line(line, company)])
+        return self.carts.units([self.carts.priced_line(line, ctx)])
 
-    def promotion_offers(self, scope: Scope, slug: str | None, store_id: int | None, group: str | None,
-                         page_size: int | None) -> list[PromotionChoice]:
+    async def promotion_offers(self, scope: Scope, slug: str | None, store_id: int | None, group: str | None,
+                               page_size: int | None) -> list[PromotionChoice]:
         """Live promotions that reach the product (``slug``), with what one full set of it would save."""
         if page_size is not None and page_size < 1:
             raise InvalidValue(f"page_size must be at least 1, not {page_size}", field="page_size", value=page_size)
+        ctx = await self.carts.context(scope)
         found = []
-        for offer in self.carts.offers.promotions(scope):
-            if not offer.live_at(self.now) or (group and offer.group_name != group):
+        for offer in ctx.offers.promotions:
+            if not offer.live_at(ctx.now) or (group and offer.group_name != group):
                 continue
             saving = ZERO
             if slug is not None:
-                one = self._product_units(scope[0], slug, store_id)
+                one = self._product_units(ctx, slug, store_id)
                 if not offer.reaches(one[0]):
                     continue
-                units = self._product_units(scope[0], slug, store_id, quantity=max(t.group for t in offer.tiers))
+                units = self._product_units(ctx, slug, store_id, quantity=max(t.group for t in offer.tiers))
                 result, _ = evaluate(offer, units, sum((u.price for u in units), ZERO), len(units))
                 saving = result.total if result is not None else ZERO
             found.append(PromotionChoice(offer, saving))
         return found[:page_size] if page_size else found
 
-    def payment_offers(self, cart: Cart) -> list[PromotionChoice]:
+    async def payment_offers(self, cart: Cart) -> list[PromotionChoice]:
         """Live promotions tied to payment modes that this cart qualifies for, with their saving."""
-        priced = self.carts.priced(cart)
+        ctx = await self.carts.context(cart.scope)
+        priced = self.carts.price(cart, ctx)
         units = self.carts.units(priced.lines)
         value = sum((u.price for u in units), ZERO)
         found = []
-        for offer in self.carts.offers.promotions(cart.scope):
-            if not offer.payment_codes or not offer.live_at(self.now):
+        for offer in ctx.offers.promotions:
+            if not offer.payment_codes or not offer.live_at(ctx.now):
                 continue
             result, _ = evaluate(offer, units, value, len(units))
             if result is not None:
                 found.append(PromotionChoice(offer, result.total))
         return found
 
-    def validate_for_payment(self, cart: Cart, payment_mode: str | None, *identifiers: str | None) -> PaymentCheck:
+    async def validate_for_payment(self, cart: Cart, payment_mode: str | None,
+                                   *identifiers: str | None) -> PaymentCheck:
         """Whether the cart's coupon holds for this payment mode (a cart without a coupon always does)."""
-        priced = self.carts.priced(cart)
+        priced = await self.carts.priced(cart)
         coupon = priced.coupon
         if coupon is None:
             return PaymentCheck(True, "", "", ZERO, "no coupon is applied")
@@ -222,4 +241,3 @@ class CartOffers:
 
 def _with_coupon(cart: Cart, code: str) -> Cart:
     return replace(cart, coupon_code=code)
-

@@ -4,9 +4,8 @@ Checkout is idempotent per cart: a cart that already has an order answers with t
 order again and takes nothing twice. The open-API checkout (no cart, items in the body)
 is idempotent per identical request.
 
-Each checkout checks everything on copies first, then takes the stock, closes the cart and records
-the order inside one store transaction: a failure at any step leaves no stock taken, no cart closed
-and no order placed.
+Each checkout reads and checks in one state transaction, then takes the stock, closes the cart and
+records the order in it: a failure at any step leaves no stock taken, no cart closed and no order placed.
 """
 
 from __future__ import annotations
@@ -15,17 +14,21 @@ import hashlib
 import json
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
-from .cart import Cart, CartService, PricedCart, Scope
+from .cart import Cart, CartService, PricedCart, PricingContext, Scope
+from .cart_config import checkout_problems
 from .catalog import PinCode
 from .errors import InvalidValue, NotFound, OutOfStock, Refused, Unserviceable
 from .money import ZERO, money
 from .pricing import PICK_AT_STORE
 
+if TYPE_CHECKING:
+    from .state import Changes
+
 
 class AddressSource(Protocol):
-    def pincode(self, scope: Scope, address_id: str) -> str:
+    async def pincode(self, scope: Scope, address_id: str, view=None) -> str:
         """The PIN code of a saved address (NotFound when there is none)."""
 
 
@@ -41,46 +44,49 @@ class Order:
 class Checkout:
     """Selecting payment modes and checking carts out, over a ``CartService``."""
 
-    def __init__(self, carts: CartService, modes: Sequence[str], addresses: AddressSource | None = None,
-                 checkout_problems: Callable[[Cart], list[Refused]] | None = None) -> None:
+    def __init__(self, carts: CartService, modes: Sequence[str], addresses: AddressSource | None = None) -> None:
         self.carts = carts
         self.modes = tuple(m.upper() for m in modes)
         self.addresses = addresses
-        self.checkout_problems = checkout_problems
 
     # ------------------------------------------------------------------ payment
-    def select_payment(self, cart: Cart, mode: str | None, identifiers: dict[str, Any],
-                       methods: list[dict] | None = None, address_id: str | None = None) -> PricedCart:
+    async def select_payment(self, scope: Scope, cart_id: str | None, buy_now: bool, mode: str | None,
+                             identifiers: dict[str, Any], methods: list[dict] | None = None,
+                             address_id: str | None = None, order_type: str | None = None) -> PricedCart:
         """Set the cart's payment mode (v1), or several modes with amounts (v2, ``methods``)."""
-        self.carts.writable(cart)
         methods = methods or []
-        modes = [self._mode(m.get("mode"), f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
-        if mode is not None or not modes:
-            modes.insert(0, self._mode(mode, "payment_mode"))
-        if address_id:
-            self._pin(cart.scope, address_id, "address_id")
-        pin = self._cart_pin(cart, address_id)
-        if "COD" in modes and pin is not None and not pin.cod:
-            raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
-                          field="payment_mode", value="COD")
-        payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
-                   "methods": methods}
-        self._check_amounts(methods, replace(cart, payment=payment))
-        cart.payment = payment
-        if address_id:
-            cart.address_id = address_id
-        cart.last_modified = self.carts.clock.now()
-        self.carts.store.save(cart)
-        return self.carts.priced(cart)
 
-    def _check_amounts(self, methods: list[dict] | None, cart: Cart) -> None:
+        async def change(tx: Changes) -> PricedCart:
+            cart = self.carts.writable(await self.carts.require(scope, cart_id, buy_now, view=tx))
+            modes = [self._mode(m.get("mode"), f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
+            if mode is not None or not modes:
+                modes.insert(0, self._mode(mode, "payment_mode"))
+            if address_id:
+                await self._pin(scope, address_id, "address_id", tx)
+            pin = await self._cart_pin(cart, address_id, tx)
+            if "COD" in modes and pin is not None and not pin.cod:
+                raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
+                              field="payment_mode", value="COD")
+            ctx = await self.carts.context(scope, tx)
+            payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
+                       "methods": methods}
+            self._check_amounts(methods, replace(cart, payment=payment), ctx)
+            cart.payment = payment
+            if address_id:
+                cart.address_id = address_id
+            cart.last_modified = self.carts.clock.now()
+            await self.carts.store(tx, cart)
+            return self.carts.price(cart, ctx, order_type)
+        return await self.carts.atomically(change)
+
+    def _check_amounts(self, methods: list[dict] | None, cart: Cart, ctx: PricingContext) -> None:
         """Where the payment methods give amounts, they must add up to ``cart``'s total (priced with its
         payment mode, so a COD charge counts)."""
         amounts = [m.get("amount") for m in methods or [] if m.get("amount") is not None]
         if not amounts:
             return
         paid = money(sum((Decimal(str(a)) for a in amounts), ZERO))
-        total = self.carts.priced(cart).breakup.total
+        total = self.carts.price(cart, ctx).breakup.total
         if paid != total:
             raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not the cart's total {total}",
                                field="payment_methods", value=str(paid))
@@ -93,81 +99,83 @@ class Checkout:
                                field=where, value=mode)
         return mode.upper()
 
-    def _pin(self, scope: Scope, address_id: str, where: str) -> PinCode:
+    async def _pin(self, scope: Scope, address_id: str, where: str, view=None) -> PinCode:
         if self.addresses is None:
             raise NotFound(f"{where}: no address {address_id}", field=where, value=address_id)
-        code = self.addresses.pincode(scope, address_id)
+        code = await self.addresses.pincode(scope, address_id, view)
         pin = self.carts.catalog.pincode(code)
         if pin is None or not pin.serviceable:
             raise Unserviceable(f"{where}: PIN code {code} of address {address_id} is not serviceable",
                                 field=where, value=code)
         return pin
 
-    def cod_available(self, cart: Cart) -> bool:
+    async def cod_available(self, cart: Cart) -> bool:
         """Whether cash on delivery is possible: yes without an address, else as its PIN code says."""
-        pin = self._cart_pin(cart) if cart.address_id else None
+        pin = await self._cart_pin(cart) if cart.address_id else None
         return pin is None or pin.cod
 
-    def _cart_pin(self, cart: Cart, address_id: str | None = None) -> PinCode | None:
+    async def _cart_pin(self, cart: Cart, address_id: str | None = None, view=None) -> PinCode | None:
         chosen = address_id or cart.address_id
-        return self._pin(cart.scope, chosen, "address_id") if chosen else None
+        return await self._pin(cart.scope, chosen, "address_id", view) if chosen else None
 
     # ------------------------------------------------------------------ checkout of a cart
-    def checkout(self, cart: Cart, user_id: str | None, order_type: str | None, address_id: str | None,
-                 payment_mode: str | None, methods: list[dict] | None = None,
-                 billing_address_id: str | None = None, pick_at_store: int | None = None) -> Order:
+    async def checkout(self, scope: Scope, cart_id: str | None, user_id: str | None, order_type: str | None,
+                       address_id: str | None, payment_mode: str | None, methods: list[dict] | None = None,
+                       billing_address_id: str | None = None, pick_at_store: int | None = None) -> Order:
         """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order.
 
-        The checks run on a copy of the cart (order type, pick-up store), so a refusal leaves the cart
-        exactly as it was; the order is saved in one step. ``pick_at_store`` makes it a pick-up order
-        from that store: every line moves to the store's article of its item and size."""
-        if cart.order_id is not None:
-            return Order(cart.order_id, cart, self.carts.priced(cart), self.carts.priced(cart).breakup.total, True)
-        if user_id and cart.user_id and user_id != cart.user_id:
-            raise InvalidValue(f"user_id: cart {cart.id} belongs to another user", field="user_id", value=user_id)
-        if not cart.lines:
-            raise Refused(f"id: cart {cart.id} has no items", field="id", value=cart.id)
-        trial = replace(cart, lines=[replace(line) for line in cart.lines], meta=dict(cart.meta))
-        if order_type is not None:
-            trial.order_type = order_type
-        if pick_at_store is not None:
-            trial.order_type = PICK_AT_STORE
-            trial.lines = self._lines_at_store(trial, pick_at_store)
-        address_id = address_id or trial.address_id
-        pick_up = (trial.order_type or "") == PICK_AT_STORE
-        if not address_id and not pick_up:
-            raise Refused("address_id: select a delivery address before checkout", field="address_id")
-        pin = self._pin(trial.scope, address_id, "address_id") if address_id else None
-        mode = payment_mode or (methods[0].get("mode") if methods else None) or (trial.payment or {}).get("mode")
-        mode = self._mode(mode, "payment_mode")
-        if mode == "COD" and pin is not None and not pin.cod:
-            raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
-                          field="payment_mode", value=mode)
-        trial.payment = {**(trial.payment or {}), "mode": mode}
-        priced = self.carts.priced(trial)
-        for p in priced.lines:
-            if not p.availability.is_valid:
-                field = "pick_at_store_uid" if pick_at_store is not None else "items"
-                raise OutOfStock(f"{field}: {p.availability.message}", field=field, value=p.product.uid)
-        self._check_amounts(methods, trial)
-        if self.checkout_problems is not None:
-            problems = self.checkout_problems(trial)   # the application's cart configuration
-            if problems:
-                raise problems[0]
-        # Everything checked: take the stock and close the cart, all at once.
-        trial.address_id = address_id
-        if billing_address_id:
-            trial.billing_address_id = billing_address_id
-        trial.order_id = self._order_id()
-        trial.checked_out_on = trial.last_modified = self.carts.clock.now()
-        store = self.carts.store
-        with store.transaction():
+        The checks run on the cart as read (a copy: nothing is stored until the transaction ends), so a
+        refusal leaves the cart exactly as it was; the stock, the closed cart and its release as the user's
+        active cart are stored together. ``pick_at_store`` makes it a pick-up order from that store: every
+        line moves to the store's article of its item and size."""
+        async def change(tx: Changes) -> Order:
+            cart = await self.carts.require(scope, cart_id, view=tx)
+            if cart.order_id is not None:
+                priced = await self.carts.priced(cart, view=tx)
+                return Order(cart.order_id, cart, priced, priced.breakup.total, True)
+            if user_id and cart.user_id and user_id != cart.user_id:
+                raise InvalidValue(f"user_id: cart {cart.id} belongs to another user", field="user_id",
+                                   value=user_id)
+            if not cart.lines:
+                raise Refused(f"id: cart {cart.id} has no items", field="id", value=cart.id)
+            if order_type is not None:
+                cart.order_type = order_type
+            if pick_at_store is not None:
+                cart.order_type = PICK_AT_STORE
+                cart.lines = self._lines_at_store(cart, pick_at_store)
+            chosen_address = address_id or cart.address_id
+            pick_up = (cart.order_type or "") == PICK_AT_STORE
+            if not chosen_address and not pick_up:
+                raise Refused("address_id: select a delivery address before checkout", field="address_id")
+            pin = await self._pin(scope, chosen_address, "address_id", tx) if chosen_address else None
+            mode = payment_mode or (methods[0].get("mode") if methods else None) or (cart.payment or {}).get("mode")
+            mode = self._mode(mode, "payment_mode")
+            if mode == "COD" and pin is not None and not pin.cod:
+                raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
+                              field="payment_mode", value=mode)
+            cart.payment = {**(cart.payment or {}), "mode": mode}
+            ctx = await self.carts.context(scope, tx)
+            priced = self.carts.price(cart, ctx)
             for p in priced.lines:
-                store.take(trial.scope[0], p.article.article_id, p.line.quantity)
-            store.save(trial)
-            store.release(trial)
-        priced = self.carts.priced(trial)
-        return Order(trial.order_id, trial, priced, priced.breakup.total, False)
+                if not p.availability.is_valid:
+                    field = "pick_at_store_uid" if pick_at_store is not None else "items"
+                    raise OutOfStock(f"{field}: {p.availability.message}", field=field, value=p.product.uid)
+            self._check_amounts(methods, cart, ctx)
+            problems = checkout_problems(ctx.config, priced.breakup.vog, self.carts.count(cart))
+            if problems:   # the application's cart configuration
+                raise problems[0]
+            # Everything checked: take the stock and close the cart, in this one transaction.
+            cart.address_id = chosen_address
+            if billing_address_id:
+                cart.billing_address_id = billing_address_id
+            cart.order_id = self._order_id()
+            cart.checked_out_on = cart.last_modified = self.carts.clock.now()
+            await tx.stock.take(scope[0], _units(priced.lines))
+            await self.carts.store(tx, cart)
+            await tx.carts.release(cart)
+            priced = await self.carts.priced(cart, view=tx)   # as the order stands, its stock taken
+            return Order(cart.order_id, cart, priced, priced.breakup.total, False)
+        return await self.carts.atomically(change)
 
     def _lines_at_store(self, cart: Cart, store_uid: int) -> list:
         """The cart's lines moved to ``store_uid``'s articles (quantities merge where two lines meet)."""
@@ -184,7 +192,7 @@ class Checkout:
             if same is not None:
                 same.quantity += line.quantity
             else:
-                line.move_to(article)   # a trial copy's line: the stored cart is untouched
+                line.move_to(article)   # the cart as read is a copy: nothing stored changes
                 moved.append(line)
         return moved
 
@@ -193,87 +201,102 @@ class Checkout:
         return "FY" + self.carts.ids.object_id()[:16].upper()
 
     # ------------------------------------------------------------------ override checkout
-    def override(self, cart: Cart, items: list[dict], order_type: str, payment_mode: str,
-                 ordering_store: int | None = None) -> Order:
+    async def override(self, scope: Scope, cart_id: str, items: list[dict], order_type: str, payment_mode: str,
+                       ordering_store: int | None = None) -> Order:
         """Check the cart out with the given items and prices instead of its own (as documented)."""
-        if cart.order_id is not None:
-            return Order(cart.order_id, cart, None, self._override_value(cart), True)
-        mode = self._mode(payment_mode, "payment_mode")
-        if not items:
-            raise InvalidValue("cart_items: at least one item is required", field="cart_items")
-        takes = []
-        for i, item in enumerate(items):
-            where = f"cart_items[{i}]"
-            product = self.carts.catalog.product(item["item_id"])
-            if product is None:
-                raise NotFound(f"{where}.item_id: no item {item['item_id']}", field=f"{where}.item_id",
-                               value=item["item_id"])
-            if item["size"] not in product.sizes:
-                raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item['size']!r}",
-                                   field=f"{where}.size", value=item["size"])
-            quantity = item.get("quantity", 1)
-            if quantity < 1:
-                raise InvalidValue(f"{where}.quantity must be at least 1", field=f"{where}.quantity", value=quantity)
-            for key in ("price_marked", "price_effective", "amount_paid", "discount"):
-                if item[key] < 0:
-                    raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}",
-                                       value=item[key])
-            articles = [a for a in self.carts.catalog.articles_for(product.uid, item["size"])
-                        if (ordering_store is None or a.store_uid == ordering_store)
-                        and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
-            fitting = [a for a in articles if self.carts.stock_of(cart.scope[0], a) >= quantity]
-            if not fitting:
-                raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
-                                 f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
-                                 field=f"{where}.quantity", value=quantity)
-            takes.append((min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity))
-        now = self.carts.clock.now()
-        closed = replace(cart, payment={**(cart.payment or {}), "mode": mode}, order_type=order_type,
-                         meta={**cart.meta, "override_items": items}, order_id=self._order_id(),
-                         checked_out_on=now, last_modified=now)
-        store = self.carts.store
-        with store.transaction():
-            for article, quantity in takes:
-                store.take(cart.scope[0], article.article_id, quantity)
-            store.save(closed)
-            store.release(closed)
-        return Order(closed.order_id, closed, None, self._override_value(closed), False)
+        async def change(tx: Changes) -> Order:
+            cart = await self.carts.require(scope, cart_id, view=tx)
+            if cart.order_id is not None:
+                return Order(cart.order_id, cart, None, self._override_value(cart), True)
+            mode = self._mode(payment_mode, "payment_mode")
+            if not items:
+                raise InvalidValue("cart_items: at least one item is required", field="cart_items")
+            ctx = await self.carts.context(scope, tx)
+            takes: dict[str, int] = {}
+            for i, item in enumerate(items):
+                article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
+                takes[article.article_id] = takes.get(article.article_id, 0) + quantity
+            now = self.carts.clock.now()
+            cart.payment = {**(cart.payment or {}), "mode": mode}
+            cart.order_type = order_type
+            cart.meta = {**cart.meta, "override_items": items}
+            cart.order_id = self._order_id()
+            cart.checked_out_on = cart.last_modified = now
+            await tx.stock.take(scope[0], takes)
+            await self.carts.store(tx, cart)
+            await tx.carts.release(cart)
+            return Order(cart.order_id, cart, None, self._override_value(cart), False)
+        return await self.carts.atomically(change)
+
+    def _override_article(self, where: str, item: dict, ordering_store: int | None, ctx: PricingContext,
+                          taken: dict[str, int]):
+        """The article an override item is taken from (the cheapest with the stock left), and its quantity."""
+        product = self.carts.catalog.product(item["item_id"])
+        if product is None:
+            raise NotFound(f"{where}.item_id: no item {item['item_id']}", field=f"{where}.item_id",
+                           value=item["item_id"])
+        if item["size"] not in product.sizes:
+            raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item['size']!r}",
+                               field=f"{where}.size", value=item["size"])
+        quantity = item.get("quantity", 1)
+        if quantity < 1:
+            raise InvalidValue(f"{where}.quantity must be at least 1", field=f"{where}.quantity", value=quantity)
+        for key in ("price_marked", "price_effective", "amount_paid", "discount"):
+            if item[key] < 0:
+                raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}", value=item[key])
+        articles = [a for a in self.carts.catalog.articles_for(product.uid, item["size"])
+                    if (ordering_store is None or a.store_uid == ordering_store)
+                    and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
+        fitting = [a for a in articles if ctx.stock(a) - taken.get(a.article_id, 0) >= quantity]
+        if not fitting:
+            raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
+                             f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
+                             field=f"{where}.quantity", value=quantity)
+        return min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity
 
     @staticmethod
     def _override_value(cart: Cart) -> Decimal:
         return money(sum((Decimal(str(i["amount_paid"])) for i in cart.meta.get("override_items", [])), ZERO))
 
     # ------------------------------------------------------------------ open-API checkout (no cart)
-    def checkout_items(self, scope: Scope, body: dict) -> Order:
+    async def checkout_items(self, scope: Scope, body: dict) -> Order:
         """Order the items in the body at the shipping address: the prices must be today's, the value the total."""
         digest = hashlib.sha256(json.dumps([scope, body], sort_keys=True, default=str).encode()).hexdigest()
-        store = self.carts.store
-        earlier = store.order_for(digest)
-        if earlier is not None:
-            return Order(earlier, None, None, Decimal(str(body["cart_value"])), True)
-        area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
-        triples = [(str(i["product_id"]), i["size"], i.get("quantity", 1)) for i in body["cart_items"]]
-        quote = self.carts.quote(scope, triples, area)
-        if not quote.is_valid:
-            raise Refused(quote.message, field="cart_items")
-        for i, (item, line) in enumerate(zip(body["cart_items"], quote.lines)):
-            if money(Decimal(str(item["price_effective"]))) != line.price.effective_unit:
-                raise InvalidValue(f"cart_items[{i}].price_effective: {item['price_effective']} is not today's "
-                                   f"price {line.price.effective_unit}", field=f"cart_items[{i}].price_effective",
-                                   value=item["price_effective"])
-        value = money(Decimal(str(body["cart_value"])))
-        if value != quote.breakup.total:
-            raise InvalidValue(f"cart_value: {value} is not the items' total {quote.breakup.total}",
-                               field="cart_value", value=str(value))
-        paid = money(sum((Decimal(str(m["amount"])) for m in body["payment_methods"]), ZERO))
-        if paid != value:
-            raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not cart_value {value}",
-                               field="payment_methods", value=str(paid))
-        for m in body["payment_methods"]:
-            self._mode(m["mode"], "payment_methods.mode")
-        order_id = self._order_id()
-        with store.transaction():
-            for line in quote.lines:
-                store.take(scope[0], line.article.article_id, line.line.quantity)
-            store.record_order(digest, order_id)
-        return Order(order_id, None, None, value, False)
+
+        async def change(tx: Changes) -> Order:
+            earlier = await tx.orders.order_for(scope, digest)
+            if earlier is not None:
+                return Order(earlier, None, None, Decimal(str(body["cart_value"])), True)
+            area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
+            triples = [(str(i["product_id"]), i["size"], i.get("quantity", 1)) for i in body["cart_items"]]
+            quote = await self.carts.quote(scope, triples, area, view=tx)
+            if not quote.is_valid:
+                raise Refused(quote.message, field="cart_items")
+            for i, (item, line) in enumerate(zip(body["cart_items"], quote.lines)):
+                if money(Decimal(str(item["price_effective"]))) != line.price.effective_unit:
+                    raise InvalidValue(f"cart_items[{i}].price_effective: {item['price_effective']} is not today's "
+                                       f"price {line.price.effective_unit}", field=f"cart_items[{i}].price_effective",
+                                       value=item["price_effective"])
+            value = money(Decimal(str(body["cart_value"])))
+            if value != quote.breakup.total:
+                raise InvalidValue(f"cart_value: {value} is not the items' total {quote.breakup.total}",
+                                   field="cart_value", value=str(value))
+            paid = money(sum((Decimal(str(m["amount"])) for m in body["payment_methods"]), ZERO))
+            if paid != value:
+                raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not cart_value {value}",
+                                   field="payment_methods", value=str(paid))
+            for m in body["payment_methods"]:
+                self._mode(m["mode"], "payment_methods.mode")
+            order_id = self._order_id()
+            await tx.stock.take(scope[0], _units(quote.lines))
+            tx.orders.record(scope, digest, order_id)
+            return Order(order_id, None, None, value, False)
+        return await self.carts.atomically(change)
+
+
+def _units(lines) -> dict[str, int]:
+    """Units of each article in priced lines."""
+    takes: dict[str, int] = {}
+    for p in lines:
+        takes[p.article.article_id] = takes.get(p.article.article_id, 0) + p.line.quantity
+    return takes

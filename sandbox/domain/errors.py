@@ -3,6 +3,7 @@
     SandboxError                 root of everything the sandbox raises on purpose
     ├── CatalogError             a catalog file or generated catalog is unusable
     ├── NotFound                 an id names nothing (cart, item, store, ...)
+    ├── LimitReached             the sandbox holds as much of something as it may (``field``: the limit)
     └── Refused                  the request is understood but cannot be honoured
         ├── InvalidValue         a value is out of range or inconsistent
         ├── OutOfStock           more units asked for than the article has
@@ -28,6 +29,10 @@ class CatalogError(SandboxError):
 
 class NotFound(SandboxError):
     """What ``field`` names (with ``value``) does not exist."""
+
+
+class LimitReached(SandboxError):
+    """A change would make the sandbox hold more than a limit allows; ``field`` names the limit (a setting)."""
 
 
 class Refused(SandboxError):

@@ -1,10 +1,10 @@
 """Coupons and promotions: where they live and how their lifecycle goes. No I/O.
 
 ``OfferBook`` keeps, per scope ``(company_id, application_id)``, coupons and
-promotions as documents: dicts shaped like the API's ``CouponAdd`` and
-``PromotionAdd``, each with its ``_id``. Every scope starts with deep copies of
-the default offers, copied when the scope is first used, so a demo has offers
-from its first request.
+promotions as documents in the state: dicts shaped like the API's ``CouponAdd``
+and ``PromotionAdd``, each with its ``_id``. Every scope starts with the default
+offers (read from the book's defaults until the scope's first change copies them
+in), so a demo has offers from its first request.
 
 Lifecycle (see spec/sandbox-behaviour.md, "Coupons and promotions: lifecycle"):
 
@@ -30,11 +30,12 @@ import copy
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
-from .errors import InvalidValue, NotFound, Refused
+from .errors import InvalidValue, LimitReached, NotFound, Refused
 
 if TYPE_CHECKING:
     from .cart import Scope
     from .runtime import Clock, Ids
+    from .state import Changes, SandboxState
 
 DRAFT, REVIEW, APPROVED, REJECTED, PAUSED = "draft", "review", "approved", "rejected", "paused"
 STATUSES = (DRAFT, REVIEW, APPROVED, REJECTED, PAUSED)
@@ -103,30 +104,55 @@ PROMOTION = _Kind("promotion", "validate_promotion", False, lambda d: True)
 
 
 class OfferBook:
-    """Coupons and promotions of every scope, as API documents."""
+    """Coupons and promotions of every application, as API documents, in the state's ``offers``."""
 
-    def __init__(self, clock: Clock, ids: Ids, default_coupons: list[dict], default_promotions: list[dict]) -> None:
+    def __init__(self, state: SandboxState, clock: Clock, ids: Ids, default_coupons: list[dict],
+                 default_promotions: list[dict]) -> None:
+        self.state = state
         self.clock = clock
         self.ids = ids
-        self._defaults = {COUPON: copy.deepcopy(default_coupons), PROMOTION: copy.deepcopy(default_promotions)}
-        self._docs: dict[tuple[_Kind, Scope], dict[str, dict]] = {}
-        self.revision = 0   # counts the changes to any document: readers may keep what they derived until it moves
+        # Arrival numbers below every stored offer's (those count from 1), in the defaults' order.
+        self._defaults = {kind: [(copy.deepcopy(d), i - len(docs)) for i, d in enumerate(docs)]
+                          for kind, docs in ((COUPON, default_coupons), (PROMOTION, default_promotions))}
 
     # ------------------------------------------------------------------ storage
-    def _book(self, kind: _Kind, scope: Scope) -> dict[str, dict]:
-        key = (kind, tuple(scope))
-        if key not in self._docs:
-            self._docs[key] = {d["_id"]: copy.deepcopy(d) for d in self._defaults[kind]}
-        return self._docs[key]
+    async def _book(self, kind: _Kind, scope: Scope, view=None) -> list[tuple[dict, int]]:
+        """``(document, arrival number)`` of the application's offers of ``kind``: its own once it changed
+        one, the defaults before (read-only: reading stores nothing)."""
+        stored = await (self.state if view is None else view).offers.docs(kind.noun, scope)
+        return stored if stored is not None else [(copy.deepcopy(d), seq) for d, seq in self._defaults[kind]]
 
-    def _get(self, kind: _Kind, scope: Scope, offer_id: str) -> dict:
-        doc = self._book(kind, scope).get(offer_id)
+    async def _docs(self, kind: _Kind, scope: Scope, view=None) -> dict[str, dict]:
+        """The application's offers of ``kind`` by id, in arrival order."""
+        return {d["_id"]: d for d, _ in sorted(await self._book(kind, scope, view), key=lambda p: p[1])}
+
+    async def _get(self, kind: _Kind, scope: Scope, offer_id: str, view=None) -> dict:
+        doc = (await self._docs(kind, scope, view)).get(offer_id)
         if doc is None:
             raise NotFound(f"{kind.noun} {offer_id} not found", field="id", value=offer_id)
         return doc
 
-    def _check(self, kind: _Kind, scope: Scope, doc: dict, own_id: str | None) -> None:
-        """Everything that must hold before ``doc`` is stored as ``own_id`` (None: a new offer)."""
+    async def _own(self, tx: Changes, scope: Scope, adding: bool = False) -> None:
+        """Before the application's first change: its own copy of the defaults (and, ``adding``, room for one
+        more offer)."""
+        if await tx.offers.docs(COUPON.noun, scope) is None:
+            tx.offers.copy_in(scope, {kind.noun: [(copy.deepcopy(d), seq) for d, seq in docs]
+                                      for kind, docs in self._defaults.items()})
+        cap = self.state.caps.records_per_application
+        if adding and cap and await tx.offers.count(scope) >= cap:
+            raise LimitReached(f"records_per_application: application {scope[1]} holds {cap} coupons and "
+                               f"promotions, the most it may (delete some drafts)", field="records_per_application",
+                               value=cap)
+
+    async def _moved(self, tx: Changes, scope: Scope) -> None:
+        tx.offers.moved(scope, await self.state.next_number("offer_revision"))
+
+    async def revision(self, scope: Scope, view=None) -> int:
+        """Changes to the application's offers: what was derived from them holds until this moves."""
+        return await (self.state if view is None else view).offers.revision(scope)
+
+    def _check(self, kind: _Kind, docs: dict[str, dict], doc: dict, own_id: str | None) -> None:
+        """Everything that must hold before ``doc`` is stored as ``own_id`` (None: a new offer) among ``docs``."""
         schedule = doc.get("_schedule")
         if schedule is not None and not isinstance(schedule, dict):
             raise InvalidValue("_schedule must be an object", field="_schedule", value=schedule)
@@ -148,7 +174,7 @@ class OfferBook:
             raise InvalidValue(f"code: a {kind.noun} needs a code", field="code", value=code)
         _validator(kind.validator)(doc)
         if code and kind.holds_code(doc):
-            for other_id, other in self._book(kind, scope).items():
+            for other_id, other in docs.items():
                 if other_id != own_id and kind.holds_code(other) and _same_code(other.get("code"), code):
                     raise InvalidValue(f"code: {kind.noun} code {code!r} is already used by {kind.noun} {other_id}",
                                        field="code", value=code)
@@ -168,49 +194,66 @@ class OfferBook:
             meta[STAMPED[status]] = now
         doc["_schedule"] = {**(doc.get("_schedule") or {}), "status": status}
 
-    def _create(self, kind: _Kind, scope: Scope, doc: dict) -> str:
+    async def _create(self, kind: _Kind, scope: Scope, doc: dict) -> str:
         doc = copy.deepcopy(doc)
         doc.pop("_id", None)  # the book names its offers
-        self._check(kind, scope, doc, None)
-        offer_id = self.ids.object_id()
-        self._stamp(doc, None)
-        self._book(kind, scope)[offer_id] = {**doc, "_id": offer_id}
-        self.revision += 1
-        return offer_id
 
-    def _update(self, kind: _Kind, scope: Scope, offer_id: str, doc: dict) -> dict:
-        before = self._get(kind, scope, offer_id)
+        async def change(tx: Changes) -> str:
+            self._check(kind, await self._docs(kind, scope, tx), doc, None)
+            await self._own(tx, scope, adding=True)
+            offer_id = self.ids.object_id()
+            stored = dict(doc)
+            self._stamp(stored, None)
+            tx.offers.write(kind.noun, scope, {**stored, "_id": offer_id}, await self.state.next_number("offer"))
+            await self._moved(tx, scope)
+            return offer_id
+        return await self.state.atomically(change)
+
+    async def _update(self, kind: _Kind, scope: Scope, offer_id: str, doc: dict) -> dict:
         doc = copy.deepcopy(doc)
         doc.pop("_id", None)
-        self._check(kind, scope, doc, offer_id)
-        self._stamp(doc, before)
-        stored = self._book(kind, scope)[offer_id] = {**doc, "_id": offer_id}
-        self.revision += 1
-        return copy.deepcopy(stored)
 
-    def _delete(self, kind: _Kind, scope: Scope, offer_id: str) -> None:
-        status = status_of(self._get(kind, scope, offer_id))
-        if status != DRAFT:
-            raise Refused(f"{kind.noun} {offer_id} is {status}: only a draft {kind.noun} can be deleted",
-                          field="_schedule.status", value=status)
-        del self._book(kind, scope)[offer_id]
-        self.revision += 1
+        async def change(tx: Changes) -> dict:
+            book = await self._book(kind, scope, tx)
+            before = next(((d, seq) for d, seq in book if d["_id"] == offer_id), None)
+            if before is None:
+                raise NotFound(f"{kind.noun} {offer_id} not found", field="id", value=offer_id)
+            self._check(kind, {d["_id"]: d for d, _ in book}, doc, offer_id)
+            await self._own(tx, scope)
+            stored = dict(doc)
+            self._stamp(stored, before[0])
+            stored = {**stored, "_id": offer_id}
+            tx.offers.write(kind.noun, scope, stored, before[1])
+            await self._moved(tx, scope)
+            return stored
+        return await self.state.atomically(change)
 
-    def _code_count(self, kind: _Kind, scope: Scope, code: str) -> int:
-        return sum(1 for d in self._book(kind, scope).values()
+    async def _delete(self, kind: _Kind, scope: Scope, offer_id: str) -> None:
+        async def change(tx: Changes) -> None:
+            status = status_of(await self._get(kind, scope, offer_id, tx))
+            if status != DRAFT:
+                raise Refused(f"{kind.noun} {offer_id} is {status}: only a draft {kind.noun} can be deleted",
+                              field="_schedule.status", value=status)
+            await self._own(tx, scope)
+            tx.offers.delete(kind.noun, scope, offer_id)
+            await self._moved(tx, scope)
+        await self.state.atomically(change)
+
+    async def _code_count(self, kind: _Kind, scope: Scope, code: str) -> int:
+        return sum(1 for d in (await self._docs(kind, scope)).values()
                    if kind.holds_code(d) and _same_code(d.get("code"), code))
 
     @staticmethod
-    def _page(docs: list[dict], page_no: int, page_size: int) -> tuple[list[dict], int]:
+    def _page(docs: list[tuple[dict, int]], page_no: int, page_size: int) -> tuple[list[dict], int]:
         if page_size < 1:
             raise InvalidValue(f"page_size must be at least 1, not {page_size}", field="page_size", value=page_size)
         if page_no < 0:
             raise InvalidValue(f"page_no counts from 0, not {page_no}", field="page_no", value=page_no)
         # Newest first: by created_on, then by when the book got it (a frozen clock gives equal created_on).
-        ranked = [d for _, d in sorted(enumerate(docs), reverse=True, key=lambda p: (
-            when((p[1].get("date_meta") or {}).get("created_on")) or EPOCH, p[0]))]
+        ranked = [d for d, _ in sorted(docs, reverse=True, key=lambda p: (
+            when((p[0].get("date_meta") or {}).get("created_on")) or EPOCH, p[1]))]
         start = page_no * page_size
-        return [copy.deepcopy(d) for d in ranked[start:start + page_size]], len(docs)
+        return ranked[start:start + page_size], len(docs)
 
     @staticmethod
     def _lifecycle_filters(status: str | None, created_by: str | None, reviewed_by: str | None,
@@ -234,37 +277,32 @@ class OfferBook:
         return tests
 
     # ------------------------------------------------------------------ coupons
-    def create_coupon(self, scope: Scope, doc: dict) -> str:
-        return self._create(COUPON, scope, doc)
+    async def create_coupon(self, scope: Scope, doc: dict) -> str:
+        return await self._create(COUPON, scope, doc)
 
-    def coupon(self, scope: Scope, coupon_id: str) -> dict:
-        return copy.deepcopy(self._get(COUPON, scope, coupon_id))
+    async def coupon(self, scope: Scope, coupon_id: str) -> dict:
+        return await self._get(COUPON, scope, coupon_id)
 
-    def update_coupon(self, scope: Scope, coupon_id: str, doc: dict) -> dict:
-        return self._update(COUPON, scope, coupon_id, doc)
+    async def update_coupon(self, scope: Scope, coupon_id: str, doc: dict) -> dict:
+        return await self._update(COUPON, scope, coupon_id, doc)
 
-    def delete_coupon(self, scope: Scope, coupon_id: str) -> None:
-        self._delete(COUPON, scope, coupon_id)
+    async def delete_coupon(self, scope: Scope, coupon_id: str) -> None:
+        await self._delete(COUPON, scope, coupon_id)
 
-    def coupon_code_count(self, scope: Scope, code: str) -> int:
-        return self._code_count(COUPON, scope, code)
+    async def coupon_code_count(self, scope: Scope, code: str) -> int:
+        return await self._code_count(COUPON, scope, code)
 
-    def coupons(self, scope: Scope) -> list[dict]:
-        """The stored documents themselves, read-only: the book replaces a document when it changes and
-        never edits one in place, so readers (the offer index, on every priced cart) need no copies."""
-        return list(self._book(COUPON, scope).values())
+    async def coupons(self, scope: Scope, view=None) -> list[dict]:
+        """The application's coupon documents (copies), in arrival order."""
+        return list((await self._docs(COUPON, scope, view)).values())
 
-    def coupon_by_code(self, scope: Scope, code: str) -> dict | None:
-        """The scope's coupon with ``code`` (ignoring case) that is not archived, if any (read-only)."""
-        return next((d for d in self._book(COUPON, scope).values()
-                     if COUPON.holds_code(d) and _same_code(d.get("code"), code)), None)
-
-    def list_coupons(self, scope: Scope, *, page_no: int = 0, page_size: int = 10, is_archived: bool = False,
-                     title: str | None = None, is_public: bool | None = None, is_display: bool | None = None,
-                     type_slug: str | None = None, code: str | None = None, created_by: str | None = None,
-                     reviewed_by: str | None = None, approved_start_time: datetime | None = None,
-                     approved_end_time: datetime | None = None, review_start_time: datetime | None = None,
-                     review_end_time: datetime | None = None, status: str | None = None) -> tuple[list[dict], int]:
+    async def list_coupons(self, scope: Scope, *, page_no: int = 0, page_size: int = 10, is_archived: bool = False,
+                           title: str | None = None, is_public: bool | None = None, is_display: bool | None = None,
+                           type_slug: str | None = None, code: str | None = None, created_by: str | None = None,
+                           reviewed_by: str | None = None, approved_start_time: datetime | None = None,
+                           approved_end_time: datetime | None = None, review_start_time: datetime | None = None,
+                           review_end_time: datetime | None = None,
+                           status: str | None = None) -> tuple[list[dict], int]:
         """One page (from 0) of the coupons matching every given filter, newest first; and how many match."""
         tests = self._lifecycle_filters(status, created_by, reviewed_by, (approved_start_time, approved_end_time),
                                         (review_start_time, review_end_time))
@@ -279,37 +317,37 @@ class OfferBook:
             tests.append(lambda d: d.get("type_slug") == type_slug)
         if code is not None:
             tests.append(lambda d: _same_code(d.get("code"), code))
-        docs = [d for d in self._book(COUPON, scope).values() if all(t(d) for t in tests)]
+        docs = [(d, seq) for d, seq in await self._book(COUPON, scope) if all(t(d) for t in tests)]
         return self._page(docs, page_no, page_size)
 
     # ------------------------------------------------------------------ promotions
-    def create_promotion(self, scope: Scope, doc: dict) -> str:
-        return self._create(PROMOTION, scope, doc)
+    async def create_promotion(self, scope: Scope, doc: dict) -> str:
+        return await self._create(PROMOTION, scope, doc)
 
-    def promotion(self, scope: Scope, promotion_id: str) -> dict:
-        return copy.deepcopy(self._get(PROMOTION, scope, promotion_id))
+    async def promotion(self, scope: Scope, promotion_id: str) -> dict:
+        return await self._get(PROMOTION, scope, promotion_id)
 
-    def update_promotion(self, scope: Scope, promotion_id: str, doc: dict) -> dict:
-        return self._update(PROMOTION, scope, promotion_id, doc)
+    async def update_promotion(self, scope: Scope, promotion_id: str, doc: dict) -> dict:
+        return await self._update(PROMOTION, scope, promotion_id, doc)
 
-    def delete_promotion(self, scope: Scope, promotion_id: str) -> None:
-        self._delete(PROMOTION, scope, promotion_id)
+    async def delete_promotion(self, scope: Scope, promotion_id: str) -> None:
+        await self._delete(PROMOTION, scope, promotion_id)
 
-    def promotion_code_count(self, scope: Scope, code: str) -> int:
-        return self._code_count(PROMOTION, scope, code)
+    async def promotion_code_count(self, scope: Scope, code: str) -> int:
+        return await self._code_count(PROMOTION, scope, code)
 
-    def promotions(self, scope: Scope) -> list[dict]:
-        """The stored documents themselves, read-only (see ``coupons``)."""
-        return list(self._book(PROMOTION, scope).values())
+    async def promotions(self, scope: Scope, view=None) -> list[dict]:
+        """The application's promotion documents (copies), in arrival order."""
+        return list((await self._docs(PROMOTION, scope, view)).values())
 
-    def list_promotions(self, scope: Scope, *, page_no: int = 0, page_size: int = 10, q: str | None = None,
-                        is_active: bool | None = None, promo_group: str | None = None,
-                        promotion_type: str | None = None, fp_panel: str | None = None,
-                        promotion_id: str | None = None, created_by: str | None = None,
-                        reviewed_by: str | None = None, approved_start_time: datetime | None = None,
-                        approved_end_time: datetime | None = None, review_start_time: datetime | None = None,
-                        review_end_time: datetime | None = None,
-                        status: str | None = None) -> tuple[list[dict], int]:
+    async def list_promotions(self, scope: Scope, *, page_no: int = 0, page_size: int = 10, q: str | None = None,
+                              is_active: bool | None = None, promo_group: str | None = None,
+                              promotion_type: str | None = None, fp_panel: str | None = None,
+                              promotion_id: str | None = None, created_by: str | None = None,
+                              reviewed_by: str | None = None, approved_start_time: datetime | None = None,
+                              approved_end_time: datetime | None = None, review_start_time: datetime | None = None,
+                              review_end_time: datetime | None = None,
+                              status: str | None = None) -> tuple[list[dict], int]:
         """One page (from 0) of the promotions matching every given filter, newest first; and how many match.
 
         ``fp_panel`` ("filter non extension promotions") has no effect: every promotion here is made through
@@ -330,7 +368,7 @@ class OfferBook:
             tests.append(lambda d: d.get("promotion_type") == promotion_type)
         if promotion_id is not None:
             tests.append(lambda d: d["_id"] == promotion_id)
-        docs = [d for d in self._book(PROMOTION, scope).values() if all(t(d) for t in tests)]
+        docs = [(d, seq) for d, seq in await self._book(PROMOTION, scope) if all(t(d) for t in tests)]
         return self._page(docs, page_no, page_size)
 
 

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .cart import Cart, CartService, ChangeResult, ItemRequest, Scope
-from .errors import InvalidValue, NotFound, Refused
+from .errors import InvalidValue, LimitReached, NotFound, Refused
+
+if TYPE_CHECKING:
+    from .state import Changes
 
 MERGE = "merge"
 REPLACE = "replace"
@@ -30,31 +34,35 @@ class Share:
 
 
 class Sharing:
-    """The share tokens of one sandbox, over its carts."""
+    """The share tokens of one sandbox (in the state's ``shares``), over its carts."""
 
     def __init__(self, carts: CartService) -> None:
         self.carts = carts
-        self._by_cart: dict[tuple[Scope, str], Share] = {}
-        self._by_token: dict[tuple[Scope, str], Share] = {}
 
-    def share(self, scope: Scope, cart_id: str | None, meta: dict | None = None) -> Share:
+    async def share(self, scope: Scope, cart_id: str | None, meta: dict | None = None) -> Share:
         """The cart's share (made on first use; the same one, token and meta, every time after)."""
         if not cart_id:
             raise InvalidValue("id (the cart to share) is required", field="id")
-        if self.carts.get(scope, cart_id) is None:
-            # The operation documents no 404: an unknown cart is a bad request naming `id`.
-            raise InvalidValue(f"id: no cart {cart_id} to share", field="id", value=cart_id)
-        existing = self._by_cart.get((scope, cart_id))
-        if existing is not None:
-            return existing
-        cart = self.carts.get(scope, cart_id)
-        share = Share(self._fresh_token(scope), scope, cart_id, cart.user_id, self.carts.clock.now(),
-                      dict(meta or {}))
-        self._by_cart[(scope, cart_id)] = share
-        self._by_token[(scope, share.token)] = share
-        return share
 
-    def _fresh_token(self, scope: Scope) -> str:
+        async def change(tx: Changes) -> Share:
+            cart = await self.carts.get(scope, cart_id, tx)
+            if cart is None:
+                # The operation documents no 404: an unknown cart is a bad request naming `id`.
+                raise InvalidValue(f"id: no cart {cart_id} to share", field="id", value=cart_id)
+            existing = await tx.shares.of_cart(scope, cart_id)
+            if existing is not None:
+                return existing
+            cap = self.carts.state.caps.records_per_application
+            if cap and await tx.shares.count(scope) >= cap:
+                raise LimitReached(f"records_per_application: application {scope[1]} holds {cap} shared carts, the"
+                                   f" most it may", field="records_per_application", value=cap)
+            share = Share(await self._fresh_token(scope, tx), scope, cart_id, cart.user_id, self.carts.clock.now(),
+                          dict(meta or {}))
+            tx.shares.put(share)
+            return share
+        return await self.carts.atomically(change)
+
+    async def _fresh_token(self, scope: Scope, view) -> str:
         while True:
             n = int(self.carts.ids.object_id(), 16)
             digits = []
@@ -62,47 +70,51 @@ class Sharing:
                 n, d = divmod(n, len(_ALPHABET))
                 digits.append(_ALPHABET[d])
             token = "".join(digits)
-            if (scope, token) not in self._by_token:
+            if await view.shares.by_token(scope, token) is None:
                 return token
 
-    def read(self, scope: Scope, token: str) -> tuple[Share, Cart]:
+    async def read(self, scope: Scope, token: str, view=None) -> tuple[Share, Cart]:
         """The share named by ``token`` and the shared cart as it is now."""
-        share = self._by_token.get((scope, token))
+        share = await (self.carts.state if view is None else view).shares.by_token(scope, token)
         if share is None:
             raise NotFound(f"token: no shared cart {token!r}", field="token", value=token)
-        cart = self.carts.get(scope, share.cart_id)
+        cart = await self.carts.get(scope, share.cart_id, view)
         if cart is None:
             raise NotFound(f"token: the cart shared as {token!r} no longer exists", field="token", value=token)
         return share, cart
 
-    def apply(self, scope: Scope, token: str, action: str, cart_id: str | None) -> tuple[Share, ChangeResult]:
+    async def apply(self, scope: Scope, token: str, action: str, cart_id: str | None) -> tuple[Share, ChangeResult]:
         """Merge the shared items into cart ``cart_id`` (quantities add up) or replace its items with them.
 
         Items that cannot be added are reported in the result (as adding items does); when none can,
         the first error is raised and the cart is left as it was.
         """
-        share, source = self.read(scope, token)
-        if action not in ACTIONS:
-            raise InvalidValue(f"action must be one of {', '.join(ACTIONS)}, not {action!r}", field="action",
-                               value=action)
-        if not cart_id:
-            raise InvalidValue("cart_id (the cart that takes the shared items) is required", field="cart_id")
-        target = self.carts.get(scope, cart_id)
-        if target is None:
-            raise NotFound(f"cart_id: no cart {cart_id}", field="cart_id", value=cart_id)
-        if target.id == source.id:
-            raise InvalidValue(f"cart_id: cart {cart_id} is the shared cart itself", field="cart_id", value=cart_id)
-        if not source.lines:
-            raise InvalidValue(f"token: the cart shared as {token!r} has no items", field="token", value=token)
-        try:
-            self.carts.writable(target)
-        except Refused as exc:
-            raise Refused(f"cart_id: {exc.message}", field="cart_id", value=cart_id) from None
-        items = [ItemRequest(where=f"shared items[{i}]", item_id=line.item_id, size=line.size, quantity=line.quantity,
-                             article_id=line.article_id,
-                             extras={"meta": dict(line.meta), "extra_meta": dict(line.extra_meta),
-                                     "custom_json": dict(line.custom_json),
-                                     "parent_item_identifiers": dict(line.parent_item_identifiers),
-                                     "product_group_tags": list(line.product_group_tags), "display": line.display})
-                 for i, line in enumerate(source.lines)]
-        return share, self.carts.add_items(target, items, replace_lines=action != MERGE)
+        async def change(tx: Changes) -> tuple[Share, ChangeResult]:
+            share, source = await self.read(scope, token, tx)
+            if action not in ACTIONS:
+                raise InvalidValue(f"action must be one of {', '.join(ACTIONS)}, not {action!r}", field="action",
+                                   value=action)
+            if not cart_id:
+                raise InvalidValue("cart_id (the cart that takes the shared items) is required", field="cart_id")
+            target = await self.carts.get(scope, cart_id, tx)
+            if target is None:
+                raise NotFound(f"cart_id: no cart {cart_id}", field="cart_id", value=cart_id)
+            if target.id == source.id:
+                raise InvalidValue(f"cart_id: cart {cart_id} is the shared cart itself", field="cart_id",
+                                   value=cart_id)
+            if not source.lines:
+                raise InvalidValue(f"token: the cart shared as {token!r} has no items", field="token", value=token)
+            try:
+                self.carts.writable(target)
+            except Refused as exc:
+                raise Refused(f"cart_id: {exc.message}", field="cart_id", value=cart_id) from None
+            items = [ItemRequest(where=f"shared items[{i}]", item_id=line.item_id, size=line.size,
+                                 quantity=line.quantity, article_id=line.article_id,
+                                 extras={"meta": dict(line.meta), "extra_meta": dict(line.extra_meta),
+                                         "custom_json": dict(line.custom_json),
+                                         "parent_item_identifiers": dict(line.parent_item_identifiers),
+                                         "product_group_tags": list(line.product_group_tags),
+                                         "display": line.display})
+                     for i, line in enumerate(source.lines)]
+            return share, await self.carts.add_items(tx, target, items, replace_lines=action != MERGE)
+        return await self.carts.atomically(change)

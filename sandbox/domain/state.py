@@ -302,15 +302,14 @@ class Offers(_Repository):
         """Counts the changes to the application's offers: what was derived from them stays good until it moves."""
         return await self._view.get("offer_revision", part_of(scope), "n") or 0
 
-    async def write(self, kind: str, scope: Scope, doc: dict, seq: int) -> None:
-        part = part_of(scope)
-        self._tx.put("offers", part, f"{kind}:{doc['_id']}", {"doc": doc, "seq": seq})
-        await self._moved(part)
+    async def count(self, scope: Scope) -> int:
+        return await self._view.count("offers", part_of(scope))
 
-    async def delete(self, kind: str, scope: Scope, offer_id: str) -> None:
-        part = part_of(scope)
-        self._tx.delete("offers", part, f"{kind}:{offer_id}")
-        await self._moved(part)
+    def write(self, kind: str, scope: Scope, doc: dict, seq: int) -> None:
+        self._tx.put("offers", part_of(scope), f"{kind}:{doc['_id']}", {"doc": doc, "seq": seq})
+
+    def delete(self, kind: str, scope: Scope, offer_id: str) -> None:
+        self._tx.delete("offers", part_of(scope), f"{kind}:{offer_id}")
 
     def copy_in(self, scope: Scope, defaults: dict[str, list[tuple[dict, int]]]) -> None:
         """Give the application its own copy of the default offers (before its first change)."""
@@ -320,8 +319,10 @@ class Offers(_Repository):
                 self._tx.put("offers", part, f"{kind}:{doc['_id']}", {"doc": doc, "seq": seq})
         self._tx.put("offer_books", part, "defaults", True)
 
-    async def _moved(self, part: str) -> None:
-        self._tx.put("offer_revision", part, "n", (await self._view.get("offer_revision", part, "n") or 0) + 1)
+    def moved(self, scope: Scope, revision: int) -> None:
+        """The application's offers changed: their revision is now ``revision`` (a number never used before,
+        so nothing derived from older offers, even before a reset, is taken for current)."""
+        self._tx.put("offer_revision", part_of(scope), "n", revision)
 
 
 class Addresses(_Repository):

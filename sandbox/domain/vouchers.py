@@ -9,9 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidValue, NotFound
+
+if TYPE_CHECKING:
+    from .state import SandboxState, Changes
 
 
 @dataclass(frozen=True)
@@ -103,41 +106,44 @@ def owner_key(token: str) -> str:
 
 
 class VoucherCarts:
-    """Every user's voucher carts, over one voucher catalog."""
+    """Every token owner's voucher carts (in the state's ``voucher_carts``), over one voucher catalog."""
 
-    def __init__(self, catalog: dict[str, VoucherEntry]) -> None:
+    def __init__(self, state: SandboxState, catalog: dict[str, VoucherEntry]) -> None:
+        self.state = state
         self.catalog = catalog
-        self._carts: dict[str, dict[str, VoucherCart]] = {}   # owner key → entry id → cart
-        self._next_id = 0
 
-    def carts(self, owner: str) -> list[VoucherCart]:
-        return list(self._carts.get(owner, {}).values())
+    async def carts(self, owner: str) -> list[VoucherCart]:
+        return await self.state.voucher_carts.of_owner(owner, self.catalog)
 
-    def add(self, owner: str, user: str, catalog_id: str, items: dict[str, dict]) -> list[VoucherCart]:
+    async def add(self, owner: str, user: str, catalog_id: str, items: dict[str, dict]) -> list[VoucherCart]:
         """Add every item (config id → {quantity}) or none to ``owner``'s carts (labelled ``user``); the
         owner's carts after it."""
         entry = self.catalog.get(catalog_id)
         if entry is None:
             raise NotFound(f"productCatalogId: no voucher catalog {catalog_id!r}", field="productCatalogId",
                            value=catalog_id)
-        held = self._carts.get(owner, {}).get(catalog_id)
-        have = dict(held.quantities) if held else {}
-        for config_id, item in items.items():
-            config = entry.config(config_id)
-            if config is None:
-                raise NotFound(f"items.{config_id}: not a product config of {catalog_id}",
-                               field=f"items.{config_id}", value=config_id)
-            quantity = item.get("quantity")
-            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
-                raise InvalidValue(f"items.{config_id}.quantity must be at least 1, not {quantity!r}",
-                                   field=f"items.{config_id}.quantity", value=quantity)
-            if have.get(config_id, 0) + quantity > config.max_quantity:
-                raise InvalidValue(f"items.{config_id}.quantity: at most {config.max_quantity} per user, "
-                                   f"{have.get(config_id, 0)} already in the cart", field=f"items.{config_id}.quantity",
-                                   value=quantity)
-            have[config_id] = have.get(config_id, 0) + quantity
-        if held is None:
-            self._next_id += 1
-            held = self._carts.setdefault(owner, {})[catalog_id] = VoucherCart(self._next_id, user, entry)
-        held.quantities = have
-        return self.carts(owner)
+
+        async def change(tx: Changes) -> list[VoucherCart]:
+            held = next((c for c in await tx.voucher_carts.of_owner(owner, self.catalog) if c.entry.id == catalog_id),
+                        None)
+            have = dict(held.quantities) if held else {}
+            for config_id, item in items.items():
+                config = entry.config(config_id)
+                if config is None:
+                    raise NotFound(f"items.{config_id}: not a product config of {catalog_id}",
+                                   field=f"items.{config_id}", value=config_id)
+                quantity = item.get("quantity")
+                if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 1:
+                    raise InvalidValue(f"items.{config_id}.quantity must be at least 1, not {quantity!r}",
+                                       field=f"items.{config_id}.quantity", value=quantity)
+                if have.get(config_id, 0) + quantity > config.max_quantity:
+                    raise InvalidValue(f"items.{config_id}.quantity: at most {config.max_quantity} per user, "
+                                       f"{have.get(config_id, 0)} already in the cart",
+                                       field=f"items.{config_id}.quantity", value=quantity)
+                have[config_id] = have.get(config_id, 0) + quantity
+            if held is None:
+                held = VoucherCart(await self.state.next_number("voucher_cart"), user, entry)
+            held.quantities = have
+            tx.voucher_carts.put(owner, held)
+            return await tx.voucher_carts.of_owner(owner, self.catalog)
+        return await self.state.atomically(change)

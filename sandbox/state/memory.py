@@ -164,10 +164,11 @@ class MemoryStorage:
     # ------------------------------------------------------------------ snapshots
     async def export(self) -> dict:
         decode = self._codec.decode
+        tables = {table: {part: {k: decode(v) for k, v in records.items()} for part, records in parts.items()
+                          if records}
+                  for table, parts in self._tables.items()}
         return {"format": FORMAT, "version": VERSION, "counters": dict(self._counters),
-                "tables": {table: {part: {k: decode(v) for k, v in records.items()}
-                                   for part, records in parts.items() if records}
-                           for table, parts in self._tables.items()}}
+                "tables": {table: parts for table, parts in tables.items() if parts}}
 
     async def restore(self, document: dict) -> None:
         tables, counters = checked_document(document)

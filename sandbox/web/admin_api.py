@@ -37,34 +37,33 @@ class AdminApi:
     def __init__(self, sandbox: _sandbox.Sandbox) -> None:
         self.sandbox = sandbox
 
-    def _health(self) -> dict:
+    async def _health(self) -> dict:
         s = self.sandbox
-        carts = sum(1 for scope in s.store.scopes() for _ in s.store.carts(scope))
         return {"status": "ok", "seed": s.catalog.seed, "products": len(s.catalog.products),
-                "articles": len(s.catalog.articles), "carts": carts,
+                "articles": len(s.catalog.articles), "carts": await s.state.cart_total(),
                 "catalog_file": str(s.settings.catalog_file) if s.settings.catalog_file else None}
 
     async def health(self):
-        return self._health(), 200
+        return await self._health(), 200
 
     async def reset(self):
-        self.sandbox.reset()
+        await self.sandbox.reset()
         BUDGET.clear_all()   # what was remembered about requests goes with the state
         gc.collect()  # `cartwright serve` runs full collections only here (see _cli.quiet_collector)
-        return self._health(), 200
+        return await self._health(), 200
 
     async def reseed(self, body):
         settings = self.sandbox.reseed_settings(body["seed"], body.get("size", self.sandbox.settings.catalog_size))
         # Generating a large catalog takes seconds: in a thread, so other clients are served meanwhile.
-        self.sandbox.install(await asyncio.to_thread(_sandbox.catalog_bundle, settings))
+        await self.sandbox.reseed(await asyncio.to_thread(_sandbox.catalog_bundle, settings))
         BUDGET.clear_all()
         gc.collect()
-        return self._health(), 200
+        return await self._health(), 200
 
     async def catalog(self, company_id=None):
-        carts = self.sandbox.carts
-        listing = catalog_listing(self.sandbox.catalog, None if company_id is None else
-                                  (lambda a: carts.stock_of(company_id, a)))
+        taken = await self.sandbox.state.stock.taken(company_id) if company_id is not None else None
+        listing = catalog_listing(self.sandbox.catalog, None if taken is None else
+                                  (lambda a: a.stock - taken.get(a.article_id, 0)))
         listing["company_id"] = company_id
         listing["vouchers"] = [
             {"productCatalogId": e.id, "name": e.name,
@@ -72,3 +71,11 @@ class AdminApi:
                                  "maxQuantity": c.max_quantity} for c in e.configs]}
             for e in self.sandbox.voucher_catalog.values()]
         return listing, 200
+
+    async def exportState(self):
+        return await self.sandbox.export(), 200
+
+    async def importState(self, body):
+        await self.sandbox.restore(body)
+        BUDGET.clear_all()
+        return await self._health(), 200

@@ -18,7 +18,7 @@ from connexion.security import BearerSecurityHandler
 
 from .._sandbox import Sandbox
 from .._settings import Settings
-from ..domain.store import CartStore
+from ..domain.storage import Storage
 from . import errors
 from .address_api import AddressApi
 from .admin_api import AdminApi
@@ -123,14 +123,14 @@ class SandboxApp(AsyncApp):
             self._middleware_app.api_cls = CompiledApi
 
 
-def create_app(settings: Settings | None = None, store: CartStore | None = None, *,
+def create_app(settings: Settings | None = None, storage: Storage | None = None, *,
                compiled: bool = True) -> AsyncApp:
     """A sandbox app; its state is ``app.sandbox`` and lives exactly as long as the app.
 
     ``compiled=False`` serves through Connexion's own per-request path (slower, same answers).
     """
     settings = settings or Settings.from_env()
-    sandbox = Sandbox(settings, store)
+    sandbox = Sandbox(settings, storage)
     BUDGET.configure(settings.cache_max_bytes, settings.cache_max_key_bytes)
     app = SandboxApp(
         __name__,

@@ -49,70 +49,68 @@ class CartApi:
     async def getCart(self, company_id, application_id, id_=None, user_id=None, order_type=None, i=True, b=False,
                       assign_card_id=None, buy_now=False):
         s = self.sandbox
-        cart = s.carts.find((company_id, application_id), id_, user_id, buy_now)
-        body = out.cart(s.carts.priced(cart, order_type), s.catalog, items=i, breakup=b)
+        cart = await s.carts.find((company_id, application_id), id_, user_id, buy_now)
+        body = out.cart(await s.carts.priced(cart, order_type), s.catalog, items=i, breakup=b)
         if cart.address_id:  # the selected address's delivery promise
-            body["delivery_promise"] = out.promise(s.cart_addresses.destination(cart).promise)
+            body["delivery_promise"] = out.promise((await s.cart_addresses.destination(cart)).promise)
         return out.without_none(body), 200
 
     async def platformAddItems(self, company_id, application_id, body, i=True, b=False, buy_now=False,
                                order_type=None, id_=None):
         s = self.sandbox
-        cart = s.carts.cart_to_add_to((company_id, application_id), id_, body.get("user_id"), buy_now,
-                                      new_cart=body.get("new_cart", False))
         items = [item_request(n, item) for n, item in enumerate(body.get("items", []))]
-        result = s.carts.add_items(cart, items, order_type)
+        result = await s.carts.add((company_id, application_id), id_, body.get("user_id"), buy_now, items, order_type,
+                                   new_cart=body.get("new_cart", False))
         return out.change(result, s.catalog, i, b, with_partial=True), 200
 
     async def platformUpdateCart(self, company_id, application_id, body, id_=None, i=True, order_type=None,
                                  b=False, buy_now=False):
         s = self.sandbox
-        cart = s.carts.find((company_id, application_id), id_, body.get("user_id"), buy_now)
         updates = [line_update(n, item) for n, item in enumerate(body.get("items", []))]
-        result = s.carts.update_items(cart, body["operation"], updates, order_type)
+        result = await s.carts.update((company_id, application_id), id_, body.get("user_id"), buy_now,
+                                      body["operation"], updates, order_type)
         return out.change(result, s.catalog, i, b, with_partial=False), 200
 
     async def getItemCount(self, company_id, application_id, id_=None, buy_now=False):
-        cart = self.sandbox.carts.require((company_id, application_id), id_, buy_now)
+        cart = await self.sandbox.carts.require((company_id, application_id), id_, buy_now)
         return {"user_cart_items_count": self.sandbox.carts.count(cart)}, 200
 
     async def deleteCart(self, company_id, application_id, body=None, id_=None):
         ids = ([id_] if id_ else []) + list((body or {}).get("cart_id_list", []))
-        removed = self.sandbox.carts.archive((company_id, application_id), ids)
+        removed = await self.sandbox.carts.archive((company_id, application_id), ids)
         return {"success": True, "message": f"{removed} cart(s) archived"}, 200
 
     async def getCartList(self, company_id, application_id, from_date=None, to_date=None, filter_on=None):
         s = self.sandbox
-        carts = s.carts.list_carts((company_id, application_id), parse_date("from_date", from_date),
-                                   parse_date("to_date", to_date), filter_on)
+        carts = await s.carts.list_carts((company_id, application_id), parse_date("from_date", from_date),
+                                         parse_date("to_date", to_date), filter_on)
         data = [out.cart_list_entry(c, priced, s.catalog, s.carts.count(c)) for c, priced in carts]
         return {"success": True, "data": data}, 200
 
     async def updateCartUser(self, company_id, application_id, body, id_=None):
         s = self.sandbox
-        cart = s.carts.move_to_user(s.carts.require((company_id, application_id), id_), body["user_id"])
-        body = out.cart(s.carts.priced(cart), s.catalog, items=True, breakup=True)
+        cart = await s.carts.move_to_user((company_id, application_id), id_, body["user_id"])
+        body = out.cart(await s.carts.priced(cart), s.catalog, items=True, breakup=True)
         return {**body, "user": {"_id": cart.user_id, "uid": cart.user_id}}, 200
 
     async def updateCartMeta(self, company_id, application_id, body, id_=None, buy_now=False):
-        s = self.sandbox
-        s.carts.update_meta(s.carts.require((company_id, application_id), id_, buy_now), body)
+        await self.sandbox.carts.update_meta((company_id, application_id), id_, buy_now, body)
         return {"is_valid": True, "message": "cart meta updated"}, 200
 
     async def fetchAndValidateCartItems(self, company_id, application_id, body):
         items = [(c["product_id"], c["size"], c.get("quantity", 1)) for c in body["cart_items"]]
-        q = self.sandbox.carts.quote((company_id, application_id), items)
+        q = await self.sandbox.carts.quote((company_id, application_id), items)
         return out.quote(q, self.sandbox.catalog, with_promise=False), 200
 
     async def checkCartServiceability(self, company_id, application_id, body):
         items = [(c["product_id"], c["size"], c.get("quantity", 1)) for c in body["cart_items"]]
-        q = self.sandbox.carts.quote((company_id, application_id), items, body["shipping_address"]["area_code"])
+        q = await self.sandbox.carts.quote((company_id, application_id), items,
+                                           body["shipping_address"]["area_code"])
         return out.quote(q, self.sandbox.catalog, with_promise=True), 200
 
     async def getAvailableDeliveryModes(self, company_id, application_id, area_code, id_=None):
-        s = self.sandbox
-        cart = s.carts.find((company_id, application_id), id_) if id_ else None
-        return out.delivery_modes(s.carts.delivery_modes((company_id, application_id), area_code, cart)), 200
+        modes = await self.sandbox.carts.delivery_modes((company_id, application_id), area_code, id_)
+        return out.delivery_modes(modes), 200
 
     async def getStoreAddressByUid(self, company_id, application_id, store_uid):
         return {"items": [out.store(self.sandbox.carts.store_details(store_uid))]}, 200

@@ -9,13 +9,13 @@ from . import serialise as out
 PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
 
 
-def checked_cart(order: Order, sandbox) -> dict:
+def checked_cart(order: Order, sandbox, cod_available: bool) -> dict:
     """``CheckCart``: the closed cart as ``CartDetailResult`` shows it, with the order's fields."""
     priced = order.priced
     body = out.cart(priced, sandbox.catalog, items=True, breakup=True)
     return {**body, "order_id": order.order_id, "cod_charges": out.number(priced.breakup.cod_charge),
             "delivery_charges": out.number(priced.breakup.delivery_charge),
-            "cod_available": sandbox.checkout.cod_available(order.cart), "cod_message": "", "error_message": "",
+            "cod_available": cod_available, "cod_message": "", "error_message": "",
             "success": True, "message": f"order {order.order_id} placed"}
 
 
@@ -25,39 +25,42 @@ class CheckoutApi:
 
     async def selectPaymentMode(self, company_id, application_id, body, id_=None, buy_now=False, order_type=None):
         s = self.sandbox
-        cart = s.carts.require((company_id, application_id), id_ or body.get("id"), buy_now)
-        s.checkout.select_payment(cart, body.get("payment_mode"),
-                                           {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
-                                           address_id=body.get("address_id"))
-        return out.cart(s.carts.priced(cart, order_type), s.catalog, items=True, breakup=True), 200
+        priced = await s.checkout.select_payment((company_id, application_id), id_ or body.get("id"), buy_now,
+                                                 body.get("payment_mode"),
+                                                 {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
+                                                 address_id=body.get("address_id"), order_type=order_type)
+        return out.cart(priced, s.catalog, items=True, breakup=True), 200
 
     async def selectPaymentModeV2(self, company_id, application_id, body, id_=None, buy_now=False, order_type=None):
         s = self.sandbox
-        cart = s.carts.require((company_id, application_id), id_ or body.get("id"), buy_now)
-        s.checkout.select_payment(cart, body.get("payment_mode"), {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
-                                  methods=body.get("payment_methods"), address_id=body.get("address_id"))
-        return out.cart(s.carts.priced(cart, order_type), s.catalog, items=True, breakup=True), 200
+        priced = await s.checkout.select_payment((company_id, application_id), id_ or body.get("id"), buy_now,
+                                                 body.get("payment_mode"),
+                                                 {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
+                                                 methods=body.get("payment_methods"),
+                                                 address_id=body.get("address_id"), order_type=order_type)
+        return out.cart(priced, s.catalog, items=True, breakup=True), 200
 
     async def platformCheckoutCartV2(self, company_id, application_id, body, id_=None):
         s = self.sandbox
-        cart = s.carts.require((company_id, application_id), id_ or body["id"])
-        order = s.checkout.checkout(cart, body.get("user_id"), body.get("order_type"), body.get("address_id"),
-                                    body.get("payment_mode"), body.get("payment_methods"),
-                                    body.get("billing_address_id"), body.get("pick_at_store_uid"))
+        order = await s.checkout.checkout((company_id, application_id), id_ or body["id"], body.get("user_id"),
+                                          body.get("order_type"), body.get("address_id"), body.get("payment_mode"),
+                                          body.get("payment_methods"), body.get("billing_address_id"),
+                                          body.get("pick_at_store_uid"))
+        cart = checked_cart(order, s, await s.checkout.cod_available(order.cart))
         return {"success": True, "order_id": order.order_id, "message": "order placed", "data": {
-            "order_value": out.number(order.value), "repeated": order.repeated}, "cart": checked_cart(order, s),
+            "order_value": out.number(order.value), "repeated": order.repeated}, "cart": cart,
             "callback_url": body.get("callback_url", ""), "payment_confirm_url": "", "app_intercept_url": ""}, 200
 
     async def checkoutCart(self, company_id, application_id, body):
-        order = self.sandbox.checkout.checkout_items((company_id, application_id), body)
+        order = await self.sandbox.checkout.checkout_items((company_id, application_id), body)
         return {"success": True, "message": "order placed", "order_id": order.order_id,
                 "order_ref_id": order.order_id}, 200
 
     async def overrideCart(self, company_id, application_id, body):
         s = self.sandbox
-        cart = s.carts.require((company_id, application_id), body["cart_id"])
-        order = s.checkout.override(cart, body["cart_items"], body["order_type"], body["payment_mode"],
-                                    body.get("ordering_store"))
+        order = await s.checkout.override((company_id, application_id), body["cart_id"], body["cart_items"],
+                                          body["order_type"], body["payment_mode"], body.get("ordering_store"))
+        cart = order.cart
         return {"success": "true", "order_id": order.order_id, "message": "order placed",
                 "data": {"order_value": out.number(order.value), "repeated": order.repeated},
                 "cart": {"id": cart.id, "cart_id": cart.cart_id, "items": body["cart_items"]}}, 200

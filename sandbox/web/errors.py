@@ -14,20 +14,21 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from .routing import allowed_methods
-from ..domain.errors import CatalogError, InvalidValue, NotFound, OutOfStock, Refused, SandboxError, Unserviceable
+from ..domain.errors import CatalogError, InvalidValue, LimitReached, NotFound, OutOfStock, Refused, SandboxError, Unserviceable
 
 log = logging.getLogger("cartwright.sandbox")
 
 ENKASH_PREFIX = "/api/"
 STATUS_BY_ERROR: list[tuple[type[SandboxError], int]] = [
-    (NotFound, 404), (OutOfStock, 400), (Unserviceable, 400), (InvalidValue, 400), (Refused, 400),
+    (NotFound, 404), (LimitReached, 429), (OutOfStock, 400), (Unserviceable, 400), (InvalidValue, 400), (Refused, 400),
     (CatalogError, 400), (SandboxError, 400),
 ]
 ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
                413: "PayloadTooLarge", 415: "UnsupportedMediaType", 500: "InternalServerError",
                501: "NotImplemented"}
 # Answered by the server itself (web/server.py), for a connection or a request the application never saw.
-ERROR_NAMES.update({408: "RequestTimeout", 431: "RequestHeaderFieldsTooLarge", 503: "ServiceUnavailable"})
+ERROR_NAMES.update({408: "RequestTimeout", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
+                    503: "ServiceUnavailable"})
 
 
 def error_body(path: str, status: int, message: str) -> dict:

@@ -46,18 +46,18 @@ class JourneyApi:
     # ------------------------------------------------------------------ sharing
     async def getCartShareLink(self, company_id, application_id, body):
         s = self.sandbox
-        share = s.sharing.share((company_id, application_id), body.get("id"), plain(body.get("meta"), "meta"))
+        share = await s.sharing.share((company_id, application_id), body.get("id"), plain(body.get("meta"), "meta"))
         base = f"http://{s.settings.host}:{s.settings.port}" + API_BASE.format(company_id, application_id)
         return jout.share_link(share, base), 200
 
     async def getCartSharedItems(self, company_id, application_id, token):
         s = self.sandbox
-        share, cart = s.sharing.read((company_id, application_id), token)
-        return jout.shared_cart(share, s.carts.priced(cart), s.catalog), 200
+        share, cart = await s.sharing.read((company_id, application_id), token)
+        return jout.shared_cart(share, await s.carts.priced(cart), s.catalog), 200
 
     async def updateCartWithSharedItems(self, company_id, application_id, token, action, cart_id=None):
         s = self.sandbox
-        share, result = s.sharing.apply((company_id, application_id), token, action, cart_id)
+        share, result = await s.sharing.apply((company_id, application_id), token, action, cart_id)
         error = "; ".join(o.message for o in result.outcomes if not o.success)
         return jout.shared_cart(share, result.priced, s.catalog, error), 200
 
@@ -65,36 +65,35 @@ class JourneyApi:
     async def getAbandonedCart(self, company_id, application_id, page_no=0, page_size=10, from_date=None,
                                to_date=None, anonymous_cart=None, last_id=None, sort_on=None):
         s, scope = self.sandbox, (company_id, application_id)
-        page = s.abandoned.list(scope, page_no, page_size, moment("from_date", from_date), moment("to_date", to_date),
-                                anonymous_cart, last_id, sort_on)
-        actives = [c.user_id is not None and s.store.active_for_user(scope, c.user_id, c.buy_now) is c
-                   for c, _ in page.carts]
+        page = await s.abandoned.list(scope, page_no, page_size, moment("from_date", from_date),
+                                      moment("to_date", to_date), anonymous_cart, last_id, sort_on)
+        actives = [await s.abandoned.is_active(c) for c, _ in page.carts]
         return jout.abandoned_list(page, actives), 200
 
     async def getAbandonedCartDetails(self, company_id, application_id, id_=None, i=True, b=False, c=False):
         s = self.sandbox
-        cart = s.abandoned.cart((company_id, application_id), id_, field="id")
-        return out.cart(s.carts.priced(cart), s.catalog, items=i, breakup=b), 200
+        cart = await s.abandoned.cart((company_id, application_id), id_, field="id")
+        return out.cart(await s.carts.priced(cart), s.catalog, items=i, breakup=b), 200
 
     async def addItems(self, company_id, application_id, cart_id, body, b=False):
         s = self.sandbox
         items = [item_request(n, item) for n, item in enumerate(plain(body.get("items", []), "items"))]
-        result = s.abandoned.add((company_id, application_id), cart_id, items, body.get("new_cart", False))
+        result = await s.abandoned.add((company_id, application_id), cart_id, items, body.get("new_cart", False))
         return out.change(result, s.catalog, True, b, with_partial=True), 200
 
     async def updateCart(self, company_id, application_id, cart_id, body, b=False):
         s = self.sandbox
         updates = [line_update(n, item) for n, item in enumerate(plain(body.get("items", []), "items"))]
-        result = s.abandoned.update((company_id, application_id), cart_id, body["operation"], updates)
+        result = await s.abandoned.update((company_id, application_id), cart_id, body["operation"], updates)
         return out.change(result, s.catalog, True, b, with_partial=False), 200
 
     # ------------------------------------------------------------------ cart configuration
     async def fetchCartMetaConfig(self, company_id, application_id):
-        return jout.cart_config(self.sandbox.cart_config.get((company_id, application_id))), 200
+        return jout.cart_config(await self.sandbox.cart_config.get((company_id, application_id))), 200
 
     async def createCartMetaConfig(self, company_id, application_id, body):
-        return jout.cart_config(self.sandbox.cart_config.create((company_id, application_id), body)), 201
+        return jout.cart_config(await self.sandbox.cart_config.create((company_id, application_id), body)), 201
 
     async def updateCartMetaConfig(self, company_id, application_id, cart_meta_id, body):
-        config = self.sandbox.cart_config.update((company_id, application_id), cart_meta_id, body)
+        config = await self.sandbox.cart_config.update((company_id, application_id), cart_meta_id, body)
         return jout.cart_config(config), 200

@@ -68,7 +68,7 @@ class OffersApi:
                          is_public=None, is_display=None, type_slug=None, code=None, created_by=None,
                          reviewed_by=None, approved_start_time=None, approved_end_time=None,
                          review_start_time=None, review_end_time=None, status=None):
-        docs, total = self.sandbox.offers.list_coupons(
+        docs, total = await self.sandbox.offers.list_coupons(
             (company_id, application_id), page_no=page_no, page_size=page_size, is_archived=is_archived,
             title=title, is_public=is_public, is_display=is_display, type_slug=type_slug, code=code,
             created_by=created_by, reviewed_by=reviewed_by, status=status,
@@ -76,22 +76,22 @@ class OffersApi:
         return {"items": docs, "page": page(page_no, page_size, total)}, 200
 
     async def createCoupon(self, company_id, application_id, body):
-        coupon_id = self.sandbox.offers.create_coupon((company_id, application_id), body)
+        coupon_id = await self.sandbox.offers.create_coupon((company_id, application_id), body)
         return {"success": True, "message": f"coupon {body['code']} created", "_id": coupon_id}, 201
 
     async def getCouponById(self, company_id, application_id, id_):
-        return self.sandbox.offers.coupon((company_id, application_id), id_), 200
+        return await self.sandbox.offers.coupon((company_id, application_id), id_), 200
 
     async def updateCoupon(self, company_id, application_id, id_, body):
-        self.sandbox.offers.update_coupon((company_id, application_id), id_, body)
+        await self.sandbox.offers.update_coupon((company_id, application_id), id_, body)
         return {"success": True, "message": f"coupon {body['code']} updated", "_id": id_}, 200
 
     async def deleteCoupon(self, company_id, application_id, id_):
-        self.sandbox.offers.delete_coupon((company_id, application_id), id_)
+        await self.sandbox.offers.delete_coupon((company_id, application_id), id_)
         return {"success": True, "message": f"coupon {id_} deleted"}, 200
 
     async def getCouponCodeExists(self, company_id, application_id, code=None):
-        count = self.sandbox.offers.coupon_code_count((company_id, application_id), required_code(code))
+        count = await self.sandbox.offers.coupon_code_count((company_id, application_id), required_code(code))
         return {"success": True, "count": count}, 200
 
     # ------------------------------------------------------------------ promotions
@@ -99,7 +99,7 @@ class OffersApi:
                             promo_group=None, promotion_type=None, fp_panel=None, promotion_id=None,
                             created_by=None, reviewed_by=None, approved_start_time=None, approved_end_time=None,
                             review_start_time=None, review_end_time=None, status=None):
-        docs, total = self.sandbox.offers.list_promotions(
+        docs, total = await self.sandbox.offers.list_promotions(
             (company_id, application_id), page_no=page_no, page_size=page_size, q=q, is_active=is_active,
             promo_group=promo_group, promotion_type=promotion_type, fp_panel=fp_panel, promotion_id=promotion_id,
             created_by=created_by, reviewed_by=reviewed_by, status=status,
@@ -108,20 +108,21 @@ class OffersApi:
 
     async def createPromotion(self, company_id, application_id, body):
         scope = (company_id, application_id)
-        return self.sandbox.offers.promotion(scope, self.sandbox.offers.create_promotion(scope, body)), 201
+        offers = self.sandbox.offers
+        return await offers.promotion(scope, await offers.create_promotion(scope, body)), 201
 
     async def getPromotionById(self, company_id, application_id, id_):
-        return self.sandbox.offers.promotion((company_id, application_id), id_), 200
+        return await self.sandbox.offers.promotion((company_id, application_id), id_), 200
 
     async def updatePromotion(self, company_id, application_id, id_, body):
-        return self.sandbox.offers.update_promotion((company_id, application_id), id_, body), 200
+        return await self.sandbox.offers.update_promotion((company_id, application_id), id_, body), 200
 
     async def deletePromotion(self, company_id, application_id, id_):
-        self.sandbox.offers.delete_promotion((company_id, application_id), id_)
+        await self.sandbox.offers.delete_promotion((company_id, application_id), id_)
         return {"success": True, "message": f"promotion {id_} deleted"}, 200
 
     async def getPromotionCodeExists(self, company_id, application_id, code=None):
-        count = self.sandbox.offers.promotion_code_count((company_id, application_id), required_code(code))
+        count = await self.sandbox.offers.promotion_code_count((company_id, application_id), required_code(code))
         return {"success": True, "count": count}, 200
 
     # ------------------------------------------------------------------ both

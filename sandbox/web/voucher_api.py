@@ -30,5 +30,5 @@ class VoucherApi:
 
     async def addVoucherToCart(self, product, body, token_info=None):
         token = token_info["sub"]
-        carts = self.sandbox.vouchers.add(owner_key(token), ek_user_id(token), body["productCatalogId"], body["items"])
+        carts = await self.sandbox.vouchers.add(owner_key(token), ek_user_id(token), body["productCatalogId"], body["items"])
         return {"payload": [voucher_cart(c) for c in carts], "response_code": 0, "response_message": "Success"}, 200
