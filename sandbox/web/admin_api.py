@@ -54,6 +54,9 @@ class AdminApi:
 
     async def catalog(self):
         listing = catalog_listing(self.sandbox.catalog)
+        taken = self.sandbox.store.taken  # stock is what is still for sale: checkouts take theirs
+        for article in (a for p in listing["products"] for s in p["sizes"] for a in s["articles"]):
+            article["stock"] -= taken(article["article_id"])
         listing["vouchers"] = [
             {"productCatalogId": e.id, "name": e.name,
              "productConfigs": [{"productConfigId": c.id, "mrp": c.mrp, "sellRate": c.sell_rate,
