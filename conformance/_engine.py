@@ -730,7 +730,7 @@ def _flows_phase(plan: Plan, run: RunResult, collector: _Collector, show: Progre
     outcome = Flows(flow_client, base, items, coupons, say, area_code=area_code, payment_mode=plan.payment_mode,
                     orders=plan.orders, app_writes=plan.app_writes,
                     stock=stock if stock([]) is not None else None,
-                    application_id=plan.path_params.get("application_id", ""),
+                    application_id=plan.path_params.get("application_id", ""), seed=plan.seed,
                     coupons_given=plan.coupons_given,
                     selected=frozenset(o.operation_id for o in run.operations if o.ran)).run()
     show.advance(cases=flow_client.requests)

@@ -249,8 +249,9 @@ def find_coupon(client: Any, base: str, cart_id: str, codes: list[str]) -> str |
     return None
 
 
-def _unique(seed: str) -> str:
-    """A short code the flows' drafts use, different per run target (letters and digits)."""
+def draft_code(seed: str) -> str:
+    """The code of the flows' draft coupon and promotion: letters and digits from ``seed`` (the target and the
+    run's seed: the same seed sends the same requests, another run does not meet a draft a crashed one left)."""
     return "CWK" + format(zlib.crc32(seed.encode()) & 0xFFFFFF, "06X")
 
 
@@ -302,6 +303,7 @@ class Flows:
     app_writes: bool = True
     stock: Callable[[list[str]], dict[str, int] | None] | None = None
     application_id: str = ""
+    seed: int = 0  # the run's seed: it names the drafts
     coupons_given: bool = False
     selected: frozenset[str] | None = None  # the operations the run tests (None: all); the flows call no other
     outcome: FlowsOutcome = field(default_factory=FlowsOutcome)
@@ -361,11 +363,17 @@ class Flows:
         return self.outcome
 
     def cart_group(self) -> str | None:
+        """The cart checks on a cart of the first item, the reads, adjustments, meta and shares; the cart's id
+        (archived by then), or None when no cart could be made."""
         base, first, second = self.base, self.items[0], self.items[1]
         self.client.mark()
         r = self.client.request("POST", f"{base}/detail?b=true",
                                 json={"user_id": FLOW_USER, "items": [{**first, "quantity": 2}]})
-        cart = (r.json() or {}).get("cart") if 200 <= r.status_code < 300 else None
+        try:
+            body = r.json() if 200 <= r.status_code < 300 else None
+        except ValueError:
+            body = None
+        cart = body.get("cart") if isinstance(body, dict) else None
         cart_id = cart.get("id") if isinstance(cart, dict) else None
         if not cart_id:
             failure = FlowFailure("flow_cart", "POST detail", f"could not create a cart (give --cart-item ITEM_ID:SIZE "
@@ -563,7 +571,7 @@ class Flows:
                          "they change application-wide settings: pass --allow-writes")
             return
         base = self.base
-        code = _unique(f"{base}{FLOW_USER}")
+        code = draft_code(f"{base} {self.seed}")
         created = self.call("createCoupon", "POST", f"{base}/coupon", json=draft_coupon(code))
         coupon_id = created.get("_id") if isinstance(created, dict) else None
         if coupon_id and self.wants("deleteCoupon"):
