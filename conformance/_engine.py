@@ -722,9 +722,12 @@ def _flows_phase(plan: Plan, run: RunResult, collector: _Collector, show: Progre
     show.phase_started("flows", None, "check(s)")
     flow_client = FlowClient(client, SERVE_URL if plan.base_url is None else plan.base_url, plan.headers, plan.schema)
 
-    def say(line: str) -> None:
+    sent = [0]
+
+    def say(line: str) -> None:  # a check done: count it and the requests sent since the last one
         show.say(line)
-        show.advance(operations=1)
+        show.advance(operations=1, cases=flow_client.requests - sent[0])
+        sent[0] = flow_client.requests
 
     stock = admin_stock(client)
     outcome = Flows(flow_client, base, items, coupons, say, area_code=area_code, payment_mode=plan.payment_mode,
@@ -733,7 +736,7 @@ def _flows_phase(plan: Plan, run: RunResult, collector: _Collector, show: Progre
                     application_id=plan.path_params.get("application_id", ""), seed=plan.seed,
                     coupons_given=plan.coupons_given,
                     selected=frozenset(o.operation_id for o in run.operations if o.ran)).run()
-    show.advance(cases=flow_client.requests)
+    show.advance(cases=flow_client.requests - sent[0])
     _fold_flows(run, collector, outcome, flow_client)
     for what, why in outcome.not_run:
         run.not_run.append((f"flows: {what}", why))
@@ -869,6 +872,7 @@ def _execute(plan: Plan, run: RunResult, show: Progress, _tidy) -> None:
         run.leftovers.clear()  # in process the kit's own application took them: nobody else's mess
     run.elapsed = time.monotonic() - started
     _no_vacuous_pass(plan, run, bool(plan.known.get("cart")))
+    show.close()  # the summary prints below the bars, not under a live display
     _summary(run, say)
 
 

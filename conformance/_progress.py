@@ -26,6 +26,7 @@ class Progress:
         self.started = self.last_line = 0.0
         self.bars = None
         self.task = None
+        self.console = console
         if console is not None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn
 
@@ -36,8 +37,8 @@ class Progress:
             self.bars.start()
 
     def say(self, line: str) -> None:
-        if self.bars is not None:
-            self.bars.console.print(line, markup=False, highlight=False)
+        if self.console is not None:
+            self.console.print(line, markup=False, highlight=False)
         elif self._say is not None:
             self._say(line)
 
@@ -71,13 +72,14 @@ class Progress:
         if self.phase is None:
             return
         if self.bars is not None and self.task is not None:
-            self.bars.update(self.task, completed=self.total or self.operations, cases=self.cases,
-                             failures=self.failures)
+            done = self.total or self.operations  # a phase of unknown length fills its bar when it ends
+            self.bars.update(self.task, total=done, completed=done, cases=self.cases, failures=self.failures)
             self.bars.stop_task(self.task)
         self.say(f"phase {self.phase}: {status}, {self.counts()}" + (f"; {extra}" if extra else ""))
         self.phase, self.task = None, None
 
     def close(self) -> None:
+        """Stop drawing the bars (they stay on the screen as they ended); lines still print."""
         if self.bars is not None:
             self.bars.stop()
             self.bars = None
