@@ -2,8 +2,6 @@
 promotions and open carts as they were; what the API cannot undo is listed in the report."""
 import copy
 
-import httpx
-import pytest
 from starlette.testclient import TestClient
 
 from cartkit import served
