@@ -216,6 +216,110 @@ def enkash_problems(body: Any) -> list[str]:
     return problems
 
 
+# --------------------------------------------------------------------------- fields a client reads
+# The fields of each Fynd answer (2xx) that a client reads, as the documents show them. The captured
+# response schemas mark no field required (the text gives responses no required marks), so a dropped
+# field passes `response_schema_conformance`, and the invariants above stay silent where a field is
+# absent; this list, kept once here, is what makes those fields required. A path is dot-separated;
+# `[]` is every element of a list (an empty list has nothing to check). A path ending in `?b` is
+# required only when the request asked for the breakup (`b=true`: documented as opt-in); `?i` only when
+# items were not turned off (`i=false`). EnKash's schema marks its own required fields.
+_CART = ("id", "items[].identifiers.identifier?i", "items[].quantity?i", "breakup_values.raw.total?b")
+_CART_CHANGE = ("success", "cart.id", "cart.items[].identifiers.identifier?i", "cart.items[].quantity?i",
+                "cart.breakup_values.raw.total?b")
+_SUCCESS = ("success",)
+DOCUMENTED_FIELDS: dict[str, tuple[str, ...]] = {
+    # the cart
+    "getCart": _CART, "getAbandonedCartDetails": _CART, "applyCoupon": _CART, "removeCoupon": _CART,
+    "selectAddress": _CART, "selectPaymentMode": _CART, "selectPaymentModeV2": _CART,
+    "platformAddItems": _CART_CHANGE, "platformUpdateCart": _CART_CHANGE, "addItems": _CART_CHANGE,
+    "updateCart": _CART_CHANGE,
+    "getItemCount": ("user_cart_items_count",),
+    "deleteCart": _SUCCESS,
+    "updateCartUser": ("id", "user"),
+    "updateCartMeta": ("is_valid",),
+    "getCartList": ("data[].cart_id",),
+    "getCartShareLink": ("token", "share_url"),
+    "getCartSharedItems": ("cart.id", "cart.items[].identifiers.identifier", "cart.shared_cart_details.token"),
+    "updateCartWithSharedItems": ("cart.id", "cart.items[].identifiers.identifier"),
+    "getAbandonedCart": ("items[]._id", "page.item_total"),
+    # quotes, shipments, delivery
+    "fetchAndValidateCartItems": ("is_valid", "items[].quantity"),
+    "checkCartServiceability": ("is_valid", "items[].quantity"),
+    "getShipments": ("id", "shipments[].items", "breakup_values.raw.total"),
+    "updateShipments": ("id", "shipments[].items", "breakup_values.raw.total"),
+    "getAvailableDeliveryModes": ("available_modes",),
+    "getStoreAddressByUid": ("items[].uid", "items[].area_code"),
+    # checkout
+    "platformCheckoutCartV2": ("success", "order_id", "cart.id", "cart.breakup_values.raw.total"),
+    "checkoutCart": ("success", "order_id"),
+    "overrideCart": ("success", "order_id"),
+    # coupons and promotions
+    "getCoupons": ("items[]._id", "items[].code", "page.has_next"),
+    "getCouponById": ("code", "_schedule.status"),
+    "createCoupon": _SUCCESS, "updateCoupon": _SUCCESS, "deleteCoupon": _SUCCESS,
+    "getAppCoupons": ("available_coupon_list[].coupon_code", "available_coupon_list[].is_applicable"),
+    "validateCouponForPayment": _SUCCESS,
+    "getPromotions": ("items[]._id", "page.has_next"),
+    "getPromotionById": ("promotion_type", "_schedule.status"),
+    "deletePromotion": _SUCCESS,
+    "getPromotionOffers": ("available_promotions",),
+    # addresses
+    "getAddresses": ("address[].id", "address[].area_code"),
+    "addAddress": ("id", "success"),
+    "getAddressById": ("id", "area_code", "user_id"),
+    "updateAddress": ("id", "success"),
+    "removeAddress": ("id", "is_deleted"),
+    # price adjustments
+    "addPriceAdjustment": ("data[].id", "data[].value"), "updatePriceAdjustment": ("data[].id", "data[].value"),
+    "getPriceAdjustments": ("data[].id", "data[].value"), "removePriceAdjustment": _SUCCESS,
+}
+
+
+def _flag(query: Any, name: str) -> bool | None:
+    """A boolean query flag as sent (Schemathesis gives booleans, URLs give text); None when not sent."""
+    value = (query or {}).get(name) if isinstance(query, dict) else None
+    if value is None:
+        return None
+    return value is True or str(value).lower() == "true"
+
+
+def _missing(node: Any, parts: list[str], at: str) -> list[str]:
+    """Where along ``parts`` the body lacks a field (every element of a ``name[]`` list is followed)."""
+    if not parts:
+        return []
+    head, rest = parts[0], parts[1:]
+    many = head.endswith("[]")
+    key = head[:-2] if many else head
+    if not isinstance(node, dict) or key not in node or node[key] is None:
+        return [f"{at}.{key}"]
+    value = node[key]
+    if not many:
+        return _missing(value, rest, f"{at}.{key}")
+    if not isinstance(value, list):
+        return [f"{at}.{key}[]"]
+    return [m for i, element in enumerate(value) for m in _missing(element, rest, f"{at}.{key}[{i}]")]
+
+
+def documented_field_problems(operation_id: str, body: Any, query: Any = None) -> list[str]:
+    """The fields of ``DOCUMENTED_FIELDS[operation_id]`` that ``body`` (a 2xx answer) lacks, given the request's
+    query (its ``b`` and ``i`` flags); empty for operations not listed or bodies that are not JSON objects."""
+    paths = DOCUMENTED_FIELDS.get(operation_id)
+    if not paths or not isinstance(body, dict):
+        return []
+    problems: list[str] = []
+    for path in paths:
+        path, _, condition = path.partition("?")
+        if condition == "b" and not _flag(query, "b"):
+            continue
+        if condition == "i" and _flag(query, "i") is False:
+            continue
+        for where in _missing(body, path.split("."), "$"):
+            problems.append(f"{where} is missing: {operation_id}'s documented answer carries {path}, which clients "
+                            f"read")
+    return problems
+
+
 # --------------------------------------------------------------------------- Schemathesis checks
 def _raise(name: str, problems: list[str], case: Any) -> None:
     if problems:
@@ -241,6 +345,15 @@ def display_matches_raw(ctx: Any, response: Any, case: Any) -> None:
 def enkash_totals(ctx: Any, response: Any, case: Any) -> None:
     """EnKash: per config total = sellRate × quantity, savings = (mrp − sellRate) × quantity; entry sums."""
     _raise("enkash_totals", enkash_problems(_body(response)), case)
+
+
+@schemathesis.check
+def documented_fields_present(ctx: Any, response: Any, case: Any) -> None:
+    """Every field ``DOCUMENTED_FIELDS`` lists for the operation is in its 2xx answer."""
+    definition = getattr(getattr(case, "operation", None), "definition", None)
+    operation_id = (getattr(definition, "raw", None) or {}).get("operationId", "")
+    _raise("documented_fields_present",
+           documented_field_problems(operation_id, _body(response), getattr(case, "query", None)), case)
 
 
 # --------------------------------------------------------------------------- flow checks (several calls)
@@ -299,24 +412,61 @@ def _raw_diff(before: dict[str, Decimal], after: dict[str, Decimal]) -> dict[str
             if abs(before[k] - after[k]) > CENT}
 
 
-def check_item_count(call: Any, base: str, cart_id: str) -> list[FlowFailure]:
-    """GET basic counts the units of GET detail: user_cart_items_count = Σ items[].quantity."""
-    name, failures = "item_count_matches_cart", []
-    detail = _read(call, name, "GET detail", f"{base}/detail?id={cart_id}&i=true", failures)
-    basic = _read(call, name, "GET basic", f"{base}/basic?id={cart_id}", failures)
-    if failures or not isinstance(detail, dict) or not isinstance(basic, dict):
-        return failures
+def _count_problem(client: Any, base: str, cart_id: str, name: str, after: str, failures: list) -> None:
+    """Compare ``GET basic``'s count with the units of ``GET detail``'s lines, once, after ``after``."""
+    detail = _read(client, name, "GET detail", f"{base}/detail?id={cart_id}&i=true", failures)
+    basic = _read(client, name, "GET basic", f"{base}/basic?id={cart_id}", failures)
+    if not isinstance(detail, dict) or not isinstance(basic, dict):
+        return
     items, count = detail.get("items"), basic.get("user_cart_items_count")
     if not isinstance(items, list) or not isinstance(count, int) or isinstance(count, bool):
-        return []
+        return  # absent fields are reported by documented_fields_present
     quantities = [it.get("quantity") for it in items if isinstance(it, dict)]
     if any(not isinstance(q, int) or isinstance(q, bool) for q in quantities):
-        return []
+        return
     if count != sum(quantities):
-        failures.append(FlowFailure(name, "GET basic", f"user_cart_items_count = {count} but the cart's "
-                                    f"{len(quantities)} line(s) hold {sum(quantities)} unit(s) "
+        failures.append(FlowFailure(name, "GET basic", f"after {after}: user_cart_items_count = {count} but the "
+                                    f"cart's {len(quantities)} line(s) hold {sum(quantities)} unit(s) "
                                     f"({' + '.join(map(str, quantities)) or '0'})",
-                                    {"count": count, "quantities": quantities}))
+                                    {"count": count, "quantities": quantities, "after": after}))
+
+
+def check_item_count(call: Any, base: str, cart_id: str) -> list[FlowFailure]:
+    """GET basic counts the units of GET detail: user_cart_items_count = Σ items[].quantity."""
+    failures: list[FlowFailure] = []
+    _count_problem(call, base, cart_id, "item_count_matches_cart", "reading the cart", failures)
+    return failures
+
+
+def check_count_follows_changes(client: Any, base: str, cart_id: str, item: dict) -> list[FlowFailure]:
+    """GET basic's count follows each change: after adding ``item``, raising that line's quantity and removing it
+    again (``remove_item`` for a new line, ``update_item`` back otherwise), the count equals the units of the
+    cart's own lines every time. A count read once and served again is caught at the first change."""
+    name, failures = "count_follows_changes", []
+    _count_problem(client, base, cart_id, name, "reading the cart", failures)
+    before = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
+    if failures:
+        return failures
+    added = _lines(_cart_of(_read(client, name, "POST detail", f"{base}/detail?id={cart_id}", failures,
+                                  method="POST", json={"items": [{**item, "quantity": 1}]})))
+    changed = [k for k, q in added.items() if before.get(k) != q]
+    if failures or not changed:
+        if not failures:
+            failures.append(FlowFailure(name, "POST detail", f"adding {item} changed no line", {"lines": before}))
+        return failures
+    line = changed[0]
+    _count_problem(client, base, cart_id, name, f"adding one unit of {item}", failures)
+    _read(client, name, "PUT detail update_item", f"{base}/detail?id={cart_id}", failures, method="PUT",
+          json={"operation": "update_item", "items": [{"identifiers": {"identifier": line},
+                                                       "quantity": added[line] + 1}]})
+    _count_problem(client, base, cart_id, name, f"raising line {line} to {added[line] + 1}", failures)
+    if line in before:
+        undo = {"operation": "update_item", "items": [{"identifiers": {"identifier": line}, "quantity": before[line]}]}
+    else:
+        undo = {"operation": "remove_item", "items": [{"identifiers": {"identifier": line}}]}
+    _read(client, name, f"PUT detail {undo['operation']}", f"{base}/detail?id={cart_id}", failures, method="PUT",
+          json=undo)
+    _count_problem(client, base, cart_id, name, f"{undo['operation']} on line {line}", failures)
     return failures
 
 
@@ -425,30 +575,156 @@ def check_persisted(client: Any, base: str, cart_id: str, item: dict) -> list[Fl
     return failures
 
 
-def check_deleted_is_gone(client: Any, base: str, cart_id: str) -> list[FlowFailure]:
-    """After ``PUT cart_archive`` (deleteCart) answers 2xx for ``cart_id``, ``GET detail`` no longer serves the
-    cart's lines: it answers 404 (the sandbox) or an empty cart (a deployment resetting it). Destroys the cart."""
-    name, failures = "deleted_is_gone", []
-    before = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
+def _gone(client: Any, check: str, what: str, delete: tuple[str, str, str, dict | None],
+          read: tuple[str, str, str]) -> list[FlowFailure]:
+    """``delete`` (operation, method, url, json) answers 2xx, then ``read`` (operation, method, url) answers 404."""
+    failures: list[FlowFailure] = []
+    d_op, d_method, d_url, d_json = delete
+    _read(client, check, d_op, d_url, failures, method=d_method, **({"json": d_json} if d_json is not None else {}))
     if failures:
         return failures
-    _read(client, name, "PUT cart_archive", f"{base}/cart_archive?id={cart_id}", failures, method="PUT",
-          json={"cart_id_list": [cart_id]})
-    if failures:
-        return failures
-    r = _request(client, "GET", f"{base}/detail?id={cart_id}")
-    if 200 <= r.status_code < 300:
-        after = _lines(_cart_of(_json(r)))
-        if after:
-            failures.append(FlowFailure(name, "PUT cart_archive", f"cart {cart_id} archived, but GET detail still "
-                                        f"serves its lines {after} (before: {before})",
-                                        {"before": before, "after": after, "status": r.status_code}))
+    r_op, r_method, r_url = read
+    r = _request(client, r_method, r_url)
+    if r.status_code != 404:
+        body = _json(r)
+        shown = ""
+        if 200 <= r.status_code < 300 and isinstance(body, dict):
+            cart = _cart_of(body) or {}
+            shown = f" (id {cart.get('id')!r}, {len(cart.get('items') or [])} line(s))" if "items" in cart else ""
+        failures.append(FlowFailure(check, d_op, f"{what} was deleted ({d_method} answered 2xx), but {r_method} "
+                                    f"{r_url.split('?')[0].rsplit('/', 1)[-1]} by its id then answers "
+                                    f"{r.status_code}{shown}, not 404",
+                                    {"status": r.status_code, "read": r_op}))
     return failures
 
 
-CART_CHECKS = (breakup_adds_up, display_matches_raw, enkash_totals)
+def check_deleted_is_gone(client: Any, base: str, cart_id: str) -> list[FlowFailure]:
+    """After ``PUT cart_archive`` (deleteCart) answers 2xx for ``cart_id``, ``GET detail?id=`` answers 404: not the
+    cart, and not an empty cart standing in for it (getCart documents 404 for an unknown id). Destroys the cart."""
+    return _gone(client, "deleted_is_gone", f"cart {cart_id}",
+                 ("PUT cart_archive", "PUT", f"{base}/cart_archive?id={cart_id}", {"cart_id_list": [cart_id]}),
+                 ("GET detail", "GET", f"{base}/detail?id={cart_id}"))
+
+
+def check_address_deleted(client: Any, base: str, address_id: str) -> list[FlowFailure]:
+    """After ``DELETE address/{id}`` answers 2xx, ``GET address/{id}`` answers 404."""
+    return _gone(client, "address_deleted_is_gone", f"address {address_id}",
+                 ("DELETE address", "DELETE", f"{base}/address/{address_id}", None),
+                 ("GET address", "GET", f"{base}/address/{address_id}"))
+
+
+def check_coupon_deleted(client: Any, base: str, coupon_id: str) -> list[FlowFailure]:
+    """After ``DELETE coupon/{id}`` answers 2xx, ``GET coupon/{id}`` answers 404."""
+    return _gone(client, "coupon_deleted_is_gone", f"coupon {coupon_id}",
+                 ("DELETE coupon", "DELETE", f"{base}/coupon/{coupon_id}", None),
+                 ("GET coupon", "GET", f"{base}/coupon/{coupon_id}"))
+
+
+def check_promotion_deleted(client: Any, base: str, promotion_id: str) -> list[FlowFailure]:
+    """After ``DELETE promotion/{id}`` answers 2xx, ``GET promotion/{id}`` answers 404."""
+    return _gone(client, "promotion_deleted_is_gone", f"promotion {promotion_id}",
+                 ("DELETE promotion", "DELETE", f"{base}/promotion/{promotion_id}", None),
+                 ("GET promotion", "GET", f"{base}/promotion/{promotion_id}"))
+
+
+def check_adjustment_deleted(client: Any, base: str, adjustment_id: str, cart_id: str) -> list[FlowFailure]:
+    """After ``DELETE price-adjustment/{id}`` answers 2xx, the cart's list no longer holds it and deleting it again
+    answers 404 (the API has no read of one adjustment by its id)."""
+    failures = _gone(client, "adjustment_deleted_is_gone", f"price adjustment {adjustment_id}",
+                     ("DELETE price-adjustment", "DELETE", f"{base}/price-adjustment/{adjustment_id}", None),
+                     ("DELETE price-adjustment", "DELETE", f"{base}/price-adjustment/{adjustment_id}"))
+    listed = _read(client, "adjustment_deleted_is_gone", "GET price-adjustment",
+                   f"{base}/price-adjustment?cart_id={cart_id}", failures)
+    ids = [a.get("id") for a in (listed or {}).get("data") or [] if isinstance(a, dict)]
+    if adjustment_id in ids:
+        failures.append(FlowFailure("adjustment_deleted_is_gone", "DELETE price-adjustment",
+                                    f"price adjustment {adjustment_id} was deleted, but the cart's list still holds it"))
+    return failures
+
+
+def _articles(cart: dict | None) -> dict[str, int]:
+    """article uid → units in the cart's lines."""
+    out: dict[str, int] = {}
+    for it in (cart or {}).get("items") or []:
+        uid = ((it.get("article") or {}).get("uid")) if isinstance(it, dict) else None
+        q = it.get("quantity") if isinstance(it, dict) else None
+        if isinstance(uid, str) and isinstance(q, int) and not isinstance(q, bool):
+            out[uid] = out.get(uid, 0) + q
+    return out
+
+
+def check_checkout(client: Any, base: str, cart_id: str, user_id: str, address_id: str, payment_mode: str,
+                   item: dict, stock: Callable[[list[str]], dict[str, int] | None] | None = None) -> list[FlowFailure]:
+    """Checking out places one order for what the cart showed. Selects ``address_id`` (select-address) and
+    ``payment_mode`` (v2 payment), reads the cart, places the order (v2 checkout), then: the answer carries an
+    order id; the order's total (its cart's ``raw.total``) is the cart's total just before; each article's stock
+    went down by the cart's units of it (when ``stock(article_ids)`` can read stock: the sandbox's admin
+    catalog); a repeat answers the same order id and takes no more stock; and the closed cart refuses writes
+    (adding ``item``, updating a line: 4xx). Places a real order."""
+    failures: list[FlowFailure] = []
+    v2 = base.replace("/v1.0/", "/v2.0/")
+    _read(client, "checkout", "POST select-address", f"{base}/select-address?cart_id={cart_id}", failures,
+          method="POST", json={"id": address_id, "cart_id": cart_id})
+    _read(client, "checkout", "PUT payment", f"{v2}/payment?id={cart_id}", failures, method="PUT",
+          json={"address_id": address_id, "payment_methods": [{"mode": payment_mode, "payment_meta": {}}]})
+    cart = _cart_of(_read(client, "checkout", "GET detail", f"{base}/detail?id={cart_id}&b=true", failures))
+    if failures:
+        return failures
+    total, units, lines = _raw(cart).get("total"), _articles(cart), _lines(cart)
+    before = stock(sorted(units)) if stock else None
+    body = {"id": cart_id, "user_id": user_id, "order_type": "HomeDelivery", "address_id": address_id,
+            "payment_methods": [{"mode": payment_mode, "payment_meta": {}}]}
+    placed = _read(client, "checkout", "POST checkout", f"{v2}/checkout?id={cart_id}", failures, method="POST",
+                   json=body)
+    if failures:
+        return failures
+    order_id = (placed or {}).get("order_id") if isinstance(placed, dict) else None
+    if not isinstance(order_id, str) or not order_id:
+        failures.append(FlowFailure("checkout_order_id", "POST checkout", f"the checkout answered 2xx without an "
+                                    f"order id (order_id = {order_id!r})", {"order_id": order_id}))
+    charged = _raw(_cart_of(placed)).get("total")
+    if total is not None and charged is not None and abs(total - charged) > CENT:
+        failures.append(FlowFailure("checkout_total", "POST checkout", f"the order's total is {_fmt(charged)} but "
+                                    f"the cart's total just before was {_fmt(total)}",
+                                    {"cart_total": _fmt(total), "order_total": _fmt(charged)}))
+    after = stock(sorted(units)) if stock and before is not None else None
+    if before is not None and after is not None:
+        wrong = {a: (before.get(a), after.get(a), q) for a, q in units.items()
+                 if None in (before.get(a), after.get(a)) or before[a] - after[a] != q}
+        if wrong:
+            failures.append(FlowFailure("checkout_takes_stock", "POST checkout", "stock did not go down by the "
+                                        "ordered quantities: " + ", ".join(
+                                            f"article {a}: {b} -> {f} for {q} ordered" for a, (b, f, q) in
+                                            sorted(wrong.items())), {"stock": wrong}))
+    again = _request(client, "POST", f"{v2}/checkout?id={cart_id}", json=body)
+    again_id = (_json(again) or {}).get("order_id") if 200 <= again.status_code < 300 else None
+    if again_id != order_id:
+        failures.append(FlowFailure("checkout_idempotent", "POST checkout", f"checking the same cart out again "
+                                    f"answered {again.status_code} with order {again_id!r}, not the first order "
+                                    f"{order_id!r}", {"status": again.status_code, "first": order_id,
+                                                      "second": again_id}))
+    final = stock(sorted(units)) if stock and after is not None else None
+    if after is not None and final is not None and final != after:
+        taken = {a: after[a] - final.get(a, 0) for a in after if after[a] != final.get(a)}
+        failures.append(FlowFailure("checkout_idempotent", "POST checkout", f"checking the same cart out again took "
+                                    f"stock again: {taken}", {"taken": taken}))
+    writes = [("POST detail", "POST", {"items": [{**item, "quantity": 1}]})]
+    if lines:
+        writes.append(("PUT detail update_item", "PUT", {"operation": "update_item", "items": [
+            {"identifiers": {"identifier": next(iter(lines))}, "quantity": 1}]}))
+    for operation, method, payload in writes:
+        r = _request(client, method, f"{base}/detail?id={cart_id}", json=payload)
+        if not 400 <= r.status_code < 500:
+            failures.append(FlowFailure("checkout_closes_cart", "POST checkout", f"after the checkout, {operation} "
+                                        f"on the closed cart answered {r.status_code}, not a refusal (4xx)",
+                                        {"status": r.status_code, "write": operation}))
+    return failures
+
+
+CART_CHECKS = (breakup_adds_up, display_matches_raw, enkash_totals, documented_fields_present)
 # Each response check's problem finder, by check name: for callers outside Schemathesis (the flows phase).
 RESPONSE_PROBLEMS = {breakup_adds_up.__name__: breakup_problems, display_matches_raw.__name__: display_problems,
                      enkash_totals.__name__: enkash_problems}
-FLOW_CHECKS = (check_item_count, check_coupon_round_trip, check_add_remove_round_trip, check_persisted,
-               check_deleted_is_gone)
+FLOW_CHECKS = (check_item_count, check_count_follows_changes, check_coupon_round_trip, check_add_remove_round_trip,
+               check_persisted, check_deleted_is_gone, check_address_deleted, check_coupon_deleted,
+               check_promotion_deleted, check_adjustment_deleted, check_checkout)

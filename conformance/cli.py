@@ -1,9 +1,10 @@
 """``cartwright conform``: hold the sandbox or a real deployment to the spec with Schemathesis.
 
 The options map onto ``run_conformance`` (``conformance._engine``), which runs Schemathesis's own engine
-plus the kit's flows phase; the result is written as progress lines, a Markdown or HTML report with
-reproducing curl lines, and JUnit XML. Exit code 0 when nothing failed, 1 when something did, 2 on a
-usage error.
+plus the kit's flows phase; the result is written as progress lines (a progress bar per phase on a terminal),
+a Markdown or HTML report with reproducing curl lines, and JUnit XML. Exit code 0 when everything run passed
+and something was tested, 1 when something failed or nothing was really tested (see ``_no_vacuous_pass``),
+2 on a usage error.
 """
 
 from __future__ import annotations
@@ -47,12 +48,22 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--include-operation-id", action="append", default=[], metavar="ID",
                    help="test only this operationId (repeatable; combines with --include-tag as 'or')")
     p.add_argument("--include-tag", action="append", default=[], metavar="TAG", help="test only this tag (repeatable)")
+    p.add_argument("--exclude-operation-id", action="append", default=[], metavar="ID",
+                   help="leave this operationId out (repeatable)")
     p.add_argument("--read-only", action="store_true", help="send GET requests only (for production)")
+    p.add_argument("--allow-writes", action="store_true",
+                   help="against a URL, also send requests that change application-wide settings (cart "
+                        "configuration, coupons, promotions; put back at the end where the API allows). In process "
+                        "they are always sent, to the kit's own application")
+    p.add_argument("--allow-orders", action="store_true",
+                   help="against a URL, also place orders (the checkout flow and the checkout operations: real "
+                        "orders, stock taken). In process always")
     p.add_argument("--max-examples", type=int, default=DEFAULT_MAX_EXAMPLES,
                    help=f"generated requests per operation (default {DEFAULT_MAX_EXAMPLES})")
-    p.add_argument("--phases", default=",".join(PHASES), metavar="PHASES",
-                   help=f"comma-separated, from {', '.join(PHASES)} (default: all). The first four are "
-                        "Schemathesis's; flows runs the multi-call cart invariants on a real cart")
+    p.add_argument("--phases", default=None, metavar="PHASES",
+                   help=f"comma-separated, from {', '.join(PHASES)} (default: all; a phase that cannot run is then "
+                        "reported as not run; one asked for here fails the run). The first four are Schemathesis's; "
+                        "flows runs the multi-call cart invariants and every operation's success path")
     p.add_argument("--mode", default="all", choices=MODES,
                    help="generate schema-valid requests (positive), invalid ones that must be refused "
                         "(negative), or both (all; the default)")
@@ -69,6 +80,11 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         "flows phase (give two or more; in process: the sandbox's catalog)")
     p.add_argument("--coupon", dest="coupons", action="append", default=[], metavar="CODE",
                    help="a coupon code for the flows phase's round trip (repeatable; in process: getCoupons)")
+    p.add_argument("--area-code", metavar="PIN",
+                   help="a PIN code the deployment delivers to, for the flows' address and checkout (in process: "
+                        "the sandbox's catalog)")
+    p.add_argument("--payment-mode", default="COD", metavar="MODE",
+                   help="the payment mode the checkout flow selects (default COD)")
     p.add_argument("--seed", type=int, help="Hypothesis seed (default: random, printed)")
     p.add_argument("--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report")
     p.add_argument("--report", type=Path, metavar="PATH",
@@ -85,19 +101,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None, *, app: Any = None, out: TextIO | None = None) -> int:
     """Run the CLI; ``app`` replaces the in-process sandbox (tests use it for broken variants).
-    Exit code 0 when every operation passed, 1 when something failed, 2 on a usage error."""
+    Exit code 0 when the run passed (``RunResult.ok``), 1 when it did not, 2 on a usage error."""
     out = out or sys.stdout
     args = build_parser().parse_args(argv)
     progress = None if args.quiet else (lambda line: print(line, file=out, flush=True))
+    console = None
+    if not args.quiet and getattr(out, "isatty", lambda: False)():
+        from rich.console import Console
+
+        console = Console(file=out)
     try:
         run = run_conformance(app=app, base_url=args.base_url, schema_location=args.schema_location,
                               token=args.token, headers=dict(args.header), path_params=dict(args.path_param),
                               operation_ids=args.include_operation_id, tags=args.include_tag,
+                              exclude_operation_ids=args.exclude_operation_id,
                               read_only=args.read_only, max_examples=args.max_examples, seed=args.seed,
                               phases=args.phases, mode=args.mode, enable_checks=args.enable_checks,
                               disable_checks=args.disable_checks, rate_limit=args.rate_limit,
                               request_timeout=args.request_timeout, workers=args.workers,
-                              cart_items=args.cart_items, coupons=args.coupons, progress=progress)
+                              cart_items=args.cart_items, coupons=args.coupons, allow_writes=args.allow_writes,
+                              allow_orders=args.allow_orders, area_code=args.area_code,
+                              payment_mode=args.payment_mode, progress=progress, console=console)
     except KitError as exc:
         print(f"cartwright conform: {exc}", file=sys.stderr)
         return 2
@@ -113,7 +137,8 @@ def main(argv: list[str] | None = None, *, app: Any = None, out: TextIO | None =
         progress("Reproduce:")
         for o in run.failed:
             for f in o.findings:
-                progress(f"  {o.operation_id} [{f.check}]: " + f.curl.replace("\n", "\n    "))
+                if f.curl:
+                    progress(f"  {o.operation_id} [{f.check}]: " + f.curl.replace("\n", "\n    "))
     return 0 if run.ok else 1
 
 

@@ -2,13 +2,17 @@
 
 Options choose the target, like ``cartwright conform``'s: ``--cartwright-base-url`` (absent: an
 in-process sandbox), ``--cartwright-token``, ``--cartwright-header 'NAME: VALUE'``,
-``--cartwright-path-param NAME=VALUE``, ``--cartwright-seed``, ``--cartwright-max-examples``.
+``--cartwright-path-param NAME=VALUE``, ``--cartwright-seed``, ``--cartwright-max-examples``; and the
+known-good values and permissions a run against a URL needs: ``--cartwright-cart-item ITEM_ID:SIZE[:STORE]``
+(twice), ``--cartwright-coupon CODE``, ``--cartwright-area-code PIN``, ``--cartwright-allow-writes``,
+``--cartwright-allow-orders``.
 
 Fixtures (session-scoped):
 
 - ``cartwright``: a ``KitTarget``; ``cartwright.run(**options)`` runs the whole kit and returns the
   ``RunResult`` (assert ``.ok``; ``markdown_report`` explains a failure), ``cartwright.plan(**options)``
-  prepares a run without sending anything.
+  prepares a run without sending anything. A run asked for something it cannot do (``phases="flows"``
+  without known items against a URL, say) is not ``ok``: its ``errors`` say what to pass.
 - ``cartwright_schema``: the Schemathesis schema configured as the kit configures it (its checks,
   cart invariants included, headers, fixed path parameters, seed). Parametrise a suite over it::
 
@@ -29,6 +33,7 @@ from typing import Any
 import pytest
 
 from ._engine import Plan, RunResult, execute, prepare
+from ._flows import parse_cart_item
 
 
 def _pairs(values: list[str], sep: str, option: str) -> dict[str, str]:
@@ -51,6 +56,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="fixed path parameter, e.g. company_id=1 (repeatable)")
     group.addoption("--cartwright-seed", type=int, default=None, help="seed (default: random)")
     group.addoption("--cartwright-max-examples", type=int, default=None, help="examples per operation")
+    group.addoption("--cartwright-cart-item", action="append", default=[], metavar="ITEM_ID:SIZE[:STORE_ID]",
+                    help="an item the deployment sells, for generated add-to-cart requests and the flows (give two)")
+    group.addoption("--cartwright-coupon", action="append", default=[], metavar="CODE",
+                    help="a coupon code for the flows' coupon round trip (repeatable)")
+    group.addoption("--cartwright-area-code", default=None, metavar="PIN",
+                    help="a PIN code the deployment delivers to, for the address and checkout flows")
+    group.addoption("--cartwright-allow-writes", action="store_true",
+                    help="against a URL, also change application-wide settings (put back at the end)")
+    group.addoption("--cartwright-allow-orders", action="store_true", help="against a URL, also place orders")
 
 
 @dataclass
@@ -80,6 +94,12 @@ def cartwright(request: pytest.FixtureRequest) -> KitTarget:
     }
     if opt("--cartwright-max-examples") is not None:
         defaults["max_examples"] = opt("--cartwright-max-examples")
+    try:
+        defaults["cart_items"] = [parse_cart_item(text) for text in opt("--cartwright-cart-item")]
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    defaults.update(coupons=opt("--cartwright-coupon"), area_code=opt("--cartwright-area-code"),
+                    allow_writes=opt("--cartwright-allow-writes"), allow_orders=opt("--cartwright-allow-orders"))
     return KitTarget(defaults)
 
 

@@ -120,3 +120,11 @@ def client(app):
 @pytest.fixture
 def catalog(app):
     return app.sandbox.catalog
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kit_cache(tmp_path_factory):
+    """The conformance kit's cache (Hypothesis's files) in a temporary folder, not the user's cache."""
+    import os
+
+    os.environ.setdefault("CARTWRIGHT_CACHE_DIR", str(tmp_path_factory.mktemp("cartwright-cache")))

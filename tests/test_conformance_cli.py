@@ -19,7 +19,7 @@ FAST = "examples,fuzzing,stateful,flows"
 
 def args(*extra, ops=QUICK, examples=5, phases=FAST):
     out = ["--seed", "1", "--max-examples", str(examples), "--path-param", "company_id=1",
-           "--path-param", "application_id=app-1", "--phases", phases]
+           "--path-param", "application_id=app-1"] + (["--phases", phases] if phases else [])
     for op in ops:
         out += ["--include-operation-id", op]
     return out + list(extra)
@@ -28,6 +28,30 @@ def args(*extra, ops=QUICK, examples=5, phases=FAST):
 @pytest.fixture(scope="module")
 def clean_app():
     return create_app(Settings(frozen_time=FROZEN_NOW))
+
+
+def sellable(app, n=2):
+    """``n`` add-to-cart items (different products, in stock) from the app's admin catalog."""
+    with TestClient(app) as client:
+        products = client.get("/_cartwright/catalog").json()["products"]
+    items = [{"item_id": p["item_id"], "item_size": s["size"]} for p in products for s in p["sizes"]
+             if any(a["stock"] >= 8 for a in s["articles"])]
+    return list({i["item_id"]: i for i in items}.values())[:n]
+
+
+def populate(app):
+    """An application already in use (as a read-only run meets one): a user's cart, their address, a share link
+    and a cart configuration. Returns the share token (the one id no list gives)."""
+    from conftest import AUTH, BASE
+
+    with TestClient(app, headers=AUTH) as client:
+        cart_id = client.post(f"{BASE}/detail", json={"user_id": "reader", "items": [
+            {**sellable(app, 1)[0], "quantity": 1}]}).json()["cart"]["id"]
+        pin = next(p["pincode"] for p in client.get("/_cartwright/catalog").json()["pincodes"] if p["serviceable"])
+        assert client.post(f"{BASE}/address", json={"user_id": "reader", "area_code": pin, "name": "R",
+                                                    "address": "x"}).status_code == 200
+        assert client.post(f"{BASE}/cart_configuration", json={"max_cart_items": 50}).status_code == 201
+        return client.post(f"{BASE}/share-cart", json={"id": cart_id}).json()["token"]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +73,8 @@ def test_quick_kit_pass(clean_app, tmp_path, capsys):
     for phase in ("examples", "fuzzing", "stateful", "flows"):
         assert f"phase {phase}: success" in out
     assert "phase coverage" not in out
-    assert re.search(r"\| getCart \| [1-9]\d* \| ok \|", report.read_text())
+    # the report gives each operation's answers by status and its count of 2xx answers
+    assert re.search(r"\| getCart \| [1-9]\d* \| (\d+×\d+ ?)+ \| [1-9]\d* \| ok \|", report.read_text())
 
 
 def test_default_run_passes_every_operation_on_the_clean_sandbox(capsys):
@@ -63,26 +88,33 @@ def test_default_run_passes_every_operation_on_the_clean_sandbox(capsys):
         assert f"phase {phase}: success" in out
 
 
-def test_read_only_selects_gets(clean_app, tmp_path):
-    """--read-only sends only GET operations (the JUnit file lists no other method)."""
-    junit = tmp_path / "j.xml"
-    assert conform(args("--read-only", "--junit-xml", str(junit), ops=QUICK, examples=2), app=clean_app) == 0
+def test_read_only_selects_gets(tmp_path):
+    """--read-only sends only GET operations (the JUnit file lists no other method); on an application in use
+    the reads find carts and addresses to read."""
+    junit, app = tmp_path / "j.xml", create_app(Settings(frozen_time=FROZEN_NOW))
+    populate(app)
+    assert conform(args("--read-only", "--junit-xml", str(junit), ops=QUICK, examples=2, phases="examples,fuzzing"),
+                   app=app) == 0
     names = [tc.get("name") for tc in ET.parse(junit).iter("testcase")]
     assert names and all(n.startswith("GET ") for n in names)
 
 
-def test_read_only_sends_no_write(clean_app, capsys):
-    """--read-only with every phase sends nothing but GET (the flows phase, which writes, is skipped)."""
-    methods = set()
+def test_read_only_sends_no_write(capsys):
+    """--read-only with the default phases sends nothing but GET: the flows phase, which writes, is reported as
+    not run; every GET operation finds something to read on an application in use (the share token given)."""
+    app, methods = create_app(Settings(frozen_time=FROZEN_NOW)), set()
+    token = populate(app)
 
     async def recording(scope, receive, send):
         if scope["type"] == "http":
             methods.add(scope["method"])
-        await clean_app(scope, receive, send)
+        await app(scope, receive, send)
 
-    assert conform(args("--read-only", ops=[], examples=2, phases="examples,coverage,fuzzing,stateful,flows"),
-                   app=recording) == 0
-    assert "phase flows: skipped" in capsys.readouterr().out
+    code = conform(args("--read-only", "--path-param", f"token={token}", ops=[], examples=2, phases=None),
+                   app=recording)
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "not run: phase flows: a read-only run sends no writes" in out
     assert methods == {"GET"}, methods
 
 
@@ -161,15 +193,16 @@ def test_bad_usage_exits_2(clean_app, capsys):
 
 
 def test_cli_against_a_server_on_a_url(clean_app, capsys):
-    """A sandbox served by uvicorn on a loopback port passes with --base-url and the bundled spec."""
+    """A sandbox served by uvicorn on a loopback port passes with --base-url, the bundled spec and known items."""
+    items = [f"{i['item_id']}:{i['item_size']}" for i in sellable(clean_app)]
     with served(clean_app) as port:
         code = conform(args("--base-url", f"http://127.0.0.1:{port}", "--token", "t0k", "--rate-limit", "500/s",
-                            "--request-timeout", "10", "--header", "X-Trace: conformance", examples=3))
+                            "--request-timeout", "10", "--header", "X-Trace: conformance", "--cart-item", items[0],
+                            "--cart-item", items[1], examples=3))
     out = capsys.readouterr().out
     assert code == 0, out
     assert f"on http://127.0.0.1:{port}" in out and "6 passed" in out
-    # no --cart-item: a deployment's items are unknown, so the flows phase says why it did not run
-    assert "phase flows: skipped (no known item" in out
+    assert "flows: check_count_follows_changes: ok" in out
 
 
 def test_flows_against_a_server_with_cart_items(clean_app, capsys):
@@ -190,7 +223,7 @@ def test_cartwright_cli_dispatches_conform(clean_app, capsys):
     """`cartwright conform ...` runs the kit (here on a fresh in-process sandbox)."""
     from sandbox._cli import main
 
-    assert main(["conform", *args(ops=["getItemCount"], examples=2)]) == 0
+    assert main(["conform", *args(ops=["getItemCount"], examples=2, phases="examples,fuzzing")]) == 0
     assert "1 passed, 0 failed" in capsys.readouterr().out
 
 

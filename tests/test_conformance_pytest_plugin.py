@@ -2,6 +2,8 @@
 import subprocess
 import sys
 
+from starlette.testclient import TestClient
+
 from broken import RewriteJson
 from cartkit import served
 from conftest import FROZEN_NOW
@@ -21,6 +23,11 @@ def test_api(case):
 def test_kit(cartwright):
     run = cartwright.run(operation_ids=["getItemCount", "getCart"], phases="examples,fuzzing", max_examples=3)
     assert run.ok, [f.title for o in run.failed for f in o.findings]
+
+
+def test_cart_flows(cartwright):
+    run = cartwright.run(phases="flows")
+    assert run.ok, run.errors + [f.message for o in run.failed for f in o.findings]
 '''
 OPTIONS = ["--cartwright-seed", "1", "--cartwright-max-examples", "5", "--cartwright-path-param", "company_id=1",
            "--cartwright-path-param", "application_id=app-1"]
@@ -38,24 +45,44 @@ def run_suite(tmp_path, *options):
 def test_plugin_options_are_registered():
     """`pytest --help` lists the --cartwright-* options: the pytest11 entry point is installed."""
     out = subprocess.run([sys.executable, "-m", "pytest", "--help"], capture_output=True, text=True).stdout
-    for option in ("--cartwright-base-url", "--cartwright-token", "--cartwright-path-param"):
+    for option in ("--cartwright-base-url", "--cartwright-token", "--cartwright-path-param", "--cartwright-cart-item",
+                   "--cartwright-coupon", "--cartwright-allow-writes", "--cartwright-allow-orders"):
         assert option in out
 
 
+def cart_items(app):
+    """Two ``--cartwright-cart-item`` options naming items the app sells and has in stock."""
+    with TestClient(app) as client:
+        products = client.get("/_cartwright/catalog").json()["products"]
+    items = [f"{p['item_id']}:{s['size']}" for p in products for s in p["sizes"][:1]
+             if any(a["stock"] >= 8 for a in s["articles"])][:2]
+    return [arg for item in items for arg in ("--cartwright-cart-item", item)]
+
+
 def test_plugin_suite_passes_on_the_in_process_sandbox(tmp_path):
-    """A suite parametrised over cartwright_schema, and one running the kit, pass on the in-process sandbox."""
+    """A suite parametrised over cartwright_schema, one running the kit and the README's flows test pass in process."""
     code, out = run_suite(tmp_path)
     assert code == 0, out
-    assert "2 passed" in out
+    assert "3 passed" in out
 
 
 def test_plugin_suite_passes_on_a_server_on_a_url(tmp_path):
-    """The same suite passes against a clean sandbox served on a loopback port (--cartwright-base-url)."""
+    """The same suite passes against a clean sandbox served on a loopback port, given known items."""
+    app = create_app(Settings(frozen_time=FROZEN_NOW))
+    with served(app) as port:
+        code, out = run_suite(tmp_path, "--cartwright-base-url", f"http://127.0.0.1:{port}",
+                              "--cartwright-token", "t0k", *cart_items(app), "--cartwright-coupon", "WELCOME10")
+    assert code == 0, out
+    assert "3 passed" in out
+
+
+def test_plugin_flows_fail_without_known_items_on_a_url(tmp_path):
+    """Asked for the flows against a URL with no --cartwright-cart-item, the README's test fails saying what to pass."""
     with served(create_app(Settings(frozen_time=FROZEN_NOW))) as port:
         code, out = run_suite(tmp_path, "--cartwright-base-url", f"http://127.0.0.1:{port}",
-                              "--cartwright-token", "t0k")
-    assert code == 0, out
-    assert "2 passed" in out
+                              "--cartwright-token", "t0k", "-k", "test_cart_flows")
+    assert code == 1, out
+    assert "1 failed" in out and "phase flows was asked for but did not run" in out and "--cart-item" in out
 
 
 def test_plugin_suite_fails_on_a_broken_server(tmp_path):
@@ -64,10 +91,11 @@ def test_plugin_suite_fails_on_a_broken_server(tmp_path):
         body["success"] = "nope"
         return body
 
-    app = RewriteJson(create_app(Settings(frozen_time=FROZEN_NOW)), rewrite, "/detail", "GET")
+    sandbox = create_app(Settings(frozen_time=FROZEN_NOW))
+    app = RewriteJson(sandbox, rewrite, "/detail", "GET")
     with served(app) as port:
         code, out = run_suite(tmp_path, "--cartwright-base-url", f"http://127.0.0.1:{port}",
-                              "--cartwright-token", "t0k")
+                              "--cartwright-token", "t0k", *cart_items(sandbox), "-k", "not test_cart_flows")
     assert code == 1, out
     assert "2 failed" in out
     assert "Response violates schema" in out and "/detail" in out

@@ -384,3 +384,11 @@ def test_same_article_in_two_carts_keeps_each_lines_own_fields(client, catalog):
     assert first["article"]["identifier"] != second["article"]["identifier"]
     again = get_cart(client, "user_id=user-1").json()["items"][0]
     assert again["article"]["meta"] == {"gift": "yes"} and again["product"]["uid"] == a.item_id
+
+
+def test_product_id_of_non_ascii_digits_is_refused_by_field(client):
+    """A product_id or store_id of digits only Unicode calls digits ("²") is a 400 naming the field, not a 500."""
+    r = client.post(f"{BASE}/cart/validate", json={"cart_items": [{"product_id": "²", "size": "M"}]})
+    assert_fynd_error(r, 400, "cart_items[0].product_id")
+    cart_id = client.get(f"{BASE}/detail?user_id=u-digits").json()["id"]
+    assert_fynd_error(client.get(f"{BASE}/platform-pos-coupon?id={cart_id}&slug=x&store_id=²"), 400, "store_id")

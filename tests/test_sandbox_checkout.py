@@ -177,3 +177,18 @@ def test_refused_checkout_leaves_the_cart_as_it_was(client, catalog):
     assert_fynd_error(v2(client, cart_id, order_type="PickAtStore",
                          payment_methods=[{"mode": "BARTER", "payment_meta": {}}]), 400, "payment_mode")
     assert get_cart(client, f"id={cart_id}&b=true").json() == before
+
+
+def test_admin_catalog_shows_the_stock_left_after_a_checkout(client, catalog):
+    """The admin catalog lists what the company can still sell: a checkout's units come off the article's stock
+    there."""
+    a = articles(catalog, min_stock=3)[0]
+
+    def listed():
+        return next(x["stock"] for p in client.get("/_cartwright/catalog?company_id=1").json()["products"]
+                    for s in p["sizes"] for x in s["articles"] if x["article_id"] == a.article_id)
+
+    assert listed() == a.stock
+    cart_id = add(client, [(a, 2)]).json()["cart"]["id"]
+    assert v2(client, cart_id).status_code == 200
+    assert listed() == a.stock - 2

@@ -743,7 +743,7 @@ class CartService:
         lines, problems = [], []
         for i, (product_id, size, quantity) in enumerate(items):
             where = f"cart_items[{i}]"
-            if not product_id.isdigit():
+            if not (product_id.isascii() and product_id.isdigit()):  # "²" is a digit to isdigit, not to int
                 raise InvalidValue(f"{where}.product_id must be a numeric item id, not {product_id!r}",
                                    field=f"{where}.product_id", value=product_id)
             if quantity < 1:

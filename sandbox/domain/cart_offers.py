@@ -136,7 +136,7 @@ class CartOffers:
                                 store_id: int | str | None = None) -> list[CouponChoice]:
         """Displayed, live coupons with what each would take off this cart (or, with ``slug``, the product's)."""
         if isinstance(store_id, str):  # the documents type this store id as a string
-            if not store_id.isdigit():
+            if not (store_id.isascii() and store_id.isdigit()):  # "²" is a digit to isdigit, not to int
                 raise InvalidValue(f"store_id must be a numeric store id, not {store_id!r}", field="store_id",
                                    value=store_id)
             store_id = int(store_id)
