@@ -9,7 +9,6 @@ generated request can make, at one example per operation (the whole spec's cover
 each asserts exactly what is found, so the same run shows no false alarm on the other operations.
 The README's "Detection" table lists them.
 """
-import copy
 
 from starlette.testclient import TestClient
 
@@ -19,6 +18,15 @@ from conftest import AUTH, BASE, FROZEN_NOW
 from conformance.cli import main as conform
 from conformance.cli import run_conformance
 from sandbox import Settings, create_app
+from sandbox.domain.state import Carts, Stock
+
+
+async def keep_cart(self, cart):
+    """A ``Carts.remove`` that removes nothing."""
+
+
+async def take_nothing(self, company, takes):
+    """A ``Stock.take`` that takes nothing."""
 
 PATH_PARAMS = {"company_id": "1", "application_id": "app-1"}
 
@@ -112,19 +120,16 @@ def test_flows_phase_holds_on_the_clean_sandbox():
 
 
 def test_state_not_persisted_is_caught(monkeypatch):
-    """(f) A store that never saves (and hands out copies): the flows phase's persisted check names platformAddItems."""
+    """(f) A state that keeps only a cart's first save: the flows phase's persisted check names platformAddItems."""
     app = fresh()
-    store = app.sandbox.carts.store
-    real_get, real_save = type(store).get, type(store).save
-    saved = set()
+    real_save, saved = Carts.save, set()
 
-    def save(cart):  # a new cart's first save lands; later changes to it are lost
+    def save(self, cart, previous=None):  # a new cart's first save lands; later changes to it are lost
         if cart.id not in saved:
             saved.add(cart.id)
-            real_save(store, copy.deepcopy(cart))
+            real_save(self, cart, previous)
 
-    monkeypatch.setattr(store, "save", save)  # this app instance only
-    monkeypatch.setattr(store, "get", lambda scope, i: copy.deepcopy(real_get(store, scope, i)))
+    monkeypatch.setattr(Carts, "save", save)
     found = flow_findings(app)
     assert "persisted" in found.get("platformAddItems", set()), found
 
@@ -132,14 +137,14 @@ def test_state_not_persisted_is_caught(monkeypatch):
 def test_deleted_cart_still_served_is_caught(monkeypatch):
     """(g) A cart_archive that does not delete: the flows phase's deleted_is_gone check names deleteCart."""
     app = fresh()
-    monkeypatch.setattr(app.sandbox.carts.store, "remove", lambda c: None)
+    monkeypatch.setattr(Carts, "remove", keep_cart)
     assert flow_findings(app) == {"deleteCart": {"deleted_is_gone"}}
 
 
 def test_flow_check_failures_carry_data(monkeypatch):
     """A flow check called directly returns FlowFailure data: check, operation, message and numbers."""
     app = fresh()
-    monkeypatch.setattr(app.sandbox.carts.store, "remove", lambda c: None)
+    monkeypatch.setattr(Carts, "remove", keep_cart)
     with TestClient(app, headers=AUTH) as client:
         item = next({"item_id": p["item_id"], "item_size": s["size"], "quantity": 1}
                     for p in client.get("/_cartwright/catalog").json()["products"] for s in p["sizes"]
@@ -186,7 +191,7 @@ def test_missing_documented_field_is_caught_by_a_default_run():
 def test_checkout_not_taking_stock_is_caught_by_a_default_run(monkeypatch):
     """A checkout that places the order but takes no stock: checkout_takes_stock names platformCheckoutCartV2."""
     app = fresh()
-    monkeypatch.setattr(app.sandbox.store, "take", lambda article_id, quantity: None)  # this app's store only
+    monkeypatch.setattr(Stock, "take", take_nothing)
     found = default_run(app, CART_CORE + CHECKOUT)
     assert found == {"platformCheckoutCartV2": {"checkout_takes_stock"}}, found
 
@@ -198,11 +203,14 @@ def test_checkout_not_idempotent_is_caught_by_a_default_run(monkeypatch):
     checkout = app.sandbox.checkout
     real = type(checkout).checkout
 
-    def again(cart, *args, **kwargs):  # an order already placed is placed again
-        if cart.order_id is not None:
-            cart = copy.copy(cart)
-            cart.order_id = None
-        return real(checkout, cart, *args, **kwargs)
+    async def again(scope, cart_id, *args, **kwargs):  # an order already placed is placed again
+        async def reopen(tx):
+            cart = await tx.carts.get(scope, cart_id)
+            if cart is not None and cart.order_id is not None:
+                cart.order_id = None
+                tx.carts.save(cart)
+        await app.sandbox.state.atomically(reopen)
+        return await real(checkout, scope, cart_id, *args, **kwargs)
 
     monkeypatch.setattr(checkout, "checkout", again)
     found = default_run(app, CART_CORE + CHECKOUT)
