@@ -74,24 +74,34 @@ def test_run_with_writes_leaves_an_existing_configuration_coupons_and_promotions
     assert run.ok and run.leftovers == [], markdown_report(run)
 
 
-def test_run_with_writes_on_an_application_without_configuration_lists_what_it_cannot_undo():
-    """On an application with no cart configuration (GET 404), the API has no delete: the one the run created
-    is left switched off ({"enabled": false}, which acts like none) and the report lists it under "Left behind";
-    coupons, promotions and open carts read back as before."""
+def test_run_with_writes_leaves_the_default_configuration_as_it_was():
+    """On an application still at its default cart configuration (every application starts with one), the run's
+    writes to it are put back: it reads back as before, its id included, and nothing is listed as left behind."""
     app = create_app(Settings(frozen_time=FROZEN_NOW))
     with TestClient(app, headers=AUTH) as client:
         before, items = observed(client), sellable(client)
-    assert before["config"][0] == 404
+    assert before["config"][0] == 200
     with served(app) as port:
         run = served_run(app, port, items)
     with TestClient(app, headers=AUTH) as client:
         after = observed(client)
-    status, config = after.pop("config")
-    assert status == 200 and {k: v for k, v in config.items() if k != "_id"} == {"enabled": False}
-    before.pop("config")
+    assert "updateCartMetaConfig" in {o.operation_id for o in run.operations if o.successes}
     assert after == before
-    report = markdown_report(run)
-    assert "## Left behind" in report and "the application had none; the run created one" in report
+    assert run.ok and run.leftovers == [], markdown_report(run)
+
+
+def test_restore_on_a_deployment_without_configuration_lists_what_it_cannot_undo():
+    """Where the application had no configuration (GET 404, as a deployment may answer), the API has no delete:
+    the one the run made is switched off ({"enabled": false}, which acts like none) and listed as left behind."""
+    app = create_app(Settings(frozen_time=FROZEN_NOW))
+    with TestClient(app, headers=AUTH) as client:
+        before = _tidy.snapshot(client, BASE)
+        before.config = None   # as it read on a deployment without one
+        assert client.post(f"{BASE}/cart_configuration", json=CONFIG).status_code == 201
+        left = _tidy.restore(client, BASE, before)
+        config = client.get(f"{BASE}/cart_configuration").json()
+    assert {k: v for k, v in config.items() if k != "_id"} == {"enabled": False}
+    assert len(left) == 1 and "the application had none; the run created one" in left[0]
 
 
 def test_restore_puts_back_each_kind_of_change():
