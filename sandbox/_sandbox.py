@@ -80,13 +80,14 @@ class Sandbox:
         self.carts = CartService(self.catalog, state, ids, clock, settings.delivery_rules, OfferIndex(self.offers),
                                  self.cart_config, settings.cod_charge, settings.max_listed_carts,
                                  timedelta(minutes=settings.cart_ttl_minutes) if settings.cart_ttl_minutes else None)
-        self.cart_offers = CartOffers(self.carts)
-        self.adjustments = Adjustments(self.carts)
-        self.sharing = Sharing(self.carts)
-        self.abandoned = AbandonedCarts(self.carts, timedelta(minutes=settings.abandoned_after_minutes))
+        self.cart_offers = CartOffers(self.carts, state, self.catalog, clock)
+        self.adjustments = Adjustments(self.carts, state, ids, clock)
+        self.sharing = Sharing(self.carts, state, ids, clock)
+        self.abandoned = AbandonedCarts(self.carts, state, clock, timedelta(minutes=settings.abandoned_after_minutes))
         self.addresses = AddressBook(state, ids)
-        self.cart_addresses = CartAddresses(self.carts, self.addresses)
-        self.checkout = Checkout(self.carts, settings.payment_modes, addresses=self.addresses)
+        self.cart_addresses = CartAddresses(self.carts, self.addresses, state, self.catalog, clock)
+        self.checkout = Checkout(self.carts, state, self.catalog, ids, clock, settings.payment_modes,
+                                 addresses=self.addresses)
         self.vouchers = VoucherCarts(state, self.voucher_catalog)
 
     async def reset(self) -> None:

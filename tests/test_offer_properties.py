@@ -111,7 +111,7 @@ def services():
     state = SandboxState(MemoryStorage())
     book = OfferBook(state, clock, ids, OFFERS["coupons"], OFFERS["promotions"])
     carts = CartService(CATALOG, state, ids, clock, (DeliveryRule(Decimal(499), Decimal(49)),), OfferIndex(book))
-    return carts, CartOffers(carts)
+    return carts, CartOffers(carts, state, CATALOG, clock)
 
 
 async def cart_with(carts, picks):

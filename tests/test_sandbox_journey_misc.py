@@ -340,7 +340,9 @@ def test_abandoned_after_minutes_is_a_setting(settings):
     assert Settings.from_env({"CARTWRIGHT_ABANDONED_AFTER_MINUTES": "30"}).abandoned_after_minutes == 30
     assert settings_from(["serve", "--abandoned-after-minutes", "5"]).abandoned_after_minutes == 5
     with pytest.raises(InvalidValue):
-        AbandonedCarts(None, timedelta(minutes=-1))
+        AbandonedCarts(None, None, None, timedelta(minutes=-1))
+    with pytest.raises(InvalidValue, match="abandoned_after_minutes"):
+        settings_from(["serve", "--abandoned-after-minutes", "-1"])
 
 
 # --------------------------------------------------------------------------- cart configuration

@@ -12,7 +12,8 @@ from .cart import Cart, CartService, ChangeResult, ItemRequest, LineUpdate, Pric
 from .errors import InvalidValue, NotFound
 
 if TYPE_CHECKING:
-    from .state import Changes
+    from .runtime import Clock
+    from .state import Changes, SandboxState
 
 SORTS = ("created_on", "last_modified")
 INT32_MAX = 2**31 - 1
@@ -33,22 +34,24 @@ class AbandonedPage:
 class AbandonedCarts:
     """The abandoned carts of one sandbox's applications."""
 
-    def __init__(self, carts: CartService, after: timedelta) -> None:
+    def __init__(self, carts: CartService, state: SandboxState, clock: Clock, after: timedelta) -> None:
         if after < timedelta(0):
             raise InvalidValue(f"abandoned_after_minutes must be at least 0, not {after}",
                                field="abandoned_after_minutes", value=after)
         self.carts = carts
+        self.state = state
+        self.clock = clock
         self.after = after
 
     def is_abandoned(self, cart: Cart, now: datetime | None = None) -> bool:
-        now = now or self.carts.clock.now()
+        now = now or self.clock.now()
         return bool(cart.lines) and cart.order_id is None and now - cart.last_modified >= self.after
 
     async def is_active(self, cart: Cart) -> bool:
         """Whether ``cart`` is its user's active cart (compared by id: reads hand out copies)."""
         if cart.user_id is None:
             return False
-        active = await self.carts.state.carts.active(cart.scope, cart.user_id, cart.buy_now)
+        active = await self.state.carts.active(cart.scope, cart.user_id, cart.buy_now)
         return active is not None and active.id == cart.id
 
     async def list(self, scope: Scope, page_no: int = 0, page_size: int = 10, from_date: datetime | None = None,
@@ -62,7 +65,7 @@ class AbandonedCarts:
         for name, value, low in (("page_no", page_no, 0), ("page_size", page_size, 1)):
             if not low <= value <= INT32_MAX:   # both are int32 in the documents
                 raise InvalidValue(f"{name} must be from {low} to {INT32_MAX}, not {value}", field=name, value=value)
-        now = self.carts.clock.now()
+        now = self.clock.now()
         chosen = [c for c in await self.carts.all(scope)
                   if self.is_abandoned(c, now)
                   and (from_date is None or c.created_on >= from_date)
@@ -105,11 +108,11 @@ class AbandonedCarts:
             if new_cart:   # stored only once items are added to it: a refusal leaves the user's active cart
                 cart = await self.carts.cart_to_add_to(scope, None, cart.user_id, False, new_cart=True, view=tx)
             return await self.carts.add_items(tx, cart, items)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     async def update(self, scope: Scope, cart_id: str, operation: str,
                      updates: Sequence[LineUpdate]) -> ChangeResult:
         """Change or remove the cart's lines (as update-cart does): all or nothing."""
         async def change(tx: Changes) -> ChangeResult:
             return await self.carts.update_items(tx, await self.cart(scope, cart_id, view=tx), operation, updates)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)

@@ -20,7 +20,8 @@ from .errors import InvalidValue, LimitReached, NotFound
 from .pricing import HOME_DELIVERY, PICK_AT_STORE
 
 if TYPE_CHECKING:
-    from .runtime import Ids
+    from .catalog import Catalog
+    from .runtime import Clock, Ids
     from .state import Changes, SandboxState
 
 ADDRESS_MAX_LIMIT = 50            # addresses one user may keep (``validation_config.address_max_limit``)
@@ -222,9 +223,13 @@ class ShipmentChange:
 class CartAddresses:
     """Addresses and shipments of carts."""
 
-    def __init__(self, carts: CartService, book: AddressBook) -> None:
+    def __init__(self, carts: CartService, book: AddressBook, state: SandboxState, catalog: Catalog,
+                 clock: Clock) -> None:
         self.carts = carts
         self.book = book
+        self.state = state
+        self.catalog = catalog
+        self.clock = clock
 
     async def cart_named(self, scope: Scope, cart_id: str, field: str = "cart_id", view=None) -> Cart:
         """The cart ``cart_id``; NotFound naming ``field`` (these operations call the cart id ``cart_id``)."""
@@ -237,7 +242,7 @@ class CartAddresses:
     def delivery_to(self, area_code: str | None) -> Delivery:
         if area_code is None:
             return Delivery(None, None, None)
-        pin = self.carts.catalog.pincode(area_code)
+        pin = self.catalog.pincode(area_code)
         if pin is None or not pin.serviceable:
             return Delivery(area_code, pin, None, f"PIN code {area_code} is not serviceable")
         return Delivery(area_code, pin, self.carts.promise(pin))
@@ -293,12 +298,12 @@ class CartAddresses:
             cart.address_id, cart.billing_address_id = address_id, billing_id
             if mode is not None:
                 cart.meta["checkout_mode"] = mode
-            cart.last_modified = self.carts.clock.now()
+            cart.last_modified = self.clock.now()
             await self.carts.store(tx, cart)
             priced = self.carts.price(cart, ctx)
             return Selection(priced, delivery, True, priced.is_valid,
                              priced.message or f"address {address_id} selected")
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     # ------------------------------------------------------------------ shipments
     async def shipments(self, cart: Cart, order_type: str | None = None, area_code: str | None = None,
@@ -340,11 +345,11 @@ class CartAddresses:
             self.carts.set_lines(cart, lines, ctx, order_type=order_type or cart.order_type or HOME_DELIVERY)
             await self.carts.store(tx, cart)
             return await self.shipments(cart, None, area_code, address_id, view=tx)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     def _shipment_lines(self, cart: Cart, changes: Sequence[ShipmentChange], order_type: str,
                         ctx: PricingContext) -> list[CartLine]:
-        catalog = self.carts.catalog
+        catalog = self.catalog
         lines = [replace(line) for line in cart.lines]
         named: list[tuple[ShipmentChange, Article]] = []
         for change in changes:

@@ -13,7 +13,8 @@ from .money import ZERO, money
 from .offers import _decimal, _when
 
 if TYPE_CHECKING:
-    from .state import Changes
+    from .runtime import Clock, Ids
+    from .state import Changes, SandboxState
 
 ADJUSTMENT_TYPES = ("charge", "discount")
 
@@ -38,8 +39,11 @@ MAX_PER_CART = 100   # price adjustments one cart may carry
 class Adjustments:
     """Adding, changing and removing adjustments; they live on their cart (and the state indexes them)."""
 
-    def __init__(self, carts: CartService) -> None:
+    def __init__(self, carts: CartService, state: SandboxState, ids: Ids, clock: Clock) -> None:
         self.carts = carts
+        self.state = state
+        self.ids = ids
+        self.clock = clock
 
     async def add(self, scope: Scope, doc: dict[str, Any]) -> Cart:
         async def change(tx: Changes) -> Cart:
@@ -48,11 +52,11 @@ class Adjustments:
                 raise InvalidValue(f"cart_id: cart {cart.id} carries {MAX_PER_CART} price adjustments, the most one"
                                    f" cart may", field="cart_id", value=cart.id)
             previous = replace(cart, adjustments=list(cart.adjustments))
-            adjustment = await self._checked(cart, doc, self.carts.ids.object_id(), exclude=None, view=tx)
+            adjustment = await self._checked(cart, doc, self.ids.object_id(), exclude=None, view=tx)
             cart.adjustments.append(adjustment)
             await self._save(tx, cart, previous)
             return cart
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     async def update(self, scope: Scope, adjustment_id: str, doc: dict[str, Any]) -> Cart:
         async def change(tx: Changes) -> Cart:
@@ -65,7 +69,7 @@ class Adjustments:
             cart.adjustments = [new if a.id == adjustment_id else a for a in cart.adjustments]
             await self._save(tx, cart, previous)
             return cart
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     async def remove(self, scope: Scope, adjustment_id: str) -> None:
         async def change(tx: Changes) -> None:
@@ -73,7 +77,7 @@ class Adjustments:
             previous = replace(cart, adjustments=list(cart.adjustments))
             cart.adjustments = [a for a in cart.adjustments if a.id != adjustment_id]
             await self._save(tx, cart, previous)
-        await self.carts.atomically(change)
+        await self.state.atomically(change)
 
     async def of_cart(self, scope: Scope, cart_id: str) -> Cart:
         return await self.carts.find(scope, cart_id)
@@ -125,5 +129,5 @@ class Adjustments:
 
     async def _save(self, tx: Changes, cart: Cart, previous: Cart) -> None:
         self.carts.writable(cart)
-        cart.last_modified = self.carts.clock.now()
+        cart.last_modified = self.clock.now()
         await self.carts.store(tx, cart, previous)

@@ -655,7 +655,8 @@ class CartService:
                                  f" of item {product.uid} size {size} in stock ({quantity} asked for)",
                                  field=f"{update.where}.quantity", value=quantity)
             article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
-        elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id and l is not line)
+        elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id
+                        and l.identifier != line.identifier)
         if quantity + elsewhere > ctx.stock(article):
             raise OutOfStock(f"{update.where}.quantity: only {ctx.stock(article) - elsewhere} of item {line.item_id}"
                              f" size {article.size} in stock ({quantity} asked for)",

@@ -14,8 +14,10 @@ from .offer_book import COUPON
 from .offers import Offer, Unit, coupon_from_doc, evaluate, promotion_from_doc
 
 if TYPE_CHECKING:
+    from .catalog import Catalog
     from .offer_book import OfferBook
-    from .state import Changes
+    from .runtime import Clock
+    from .state import Changes, SandboxState
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,15 @@ _KEPT_SCOPES = 1024   # applications whose parsed offers the index keeps
 class CartOffers:
     """Coupon and offer operations on carts, over a ``CartService`` and its offer source."""
 
-    def __init__(self, carts: CartService) -> None:
+    def __init__(self, carts: CartService, state: SandboxState, catalog: Catalog, clock: Clock) -> None:
         self.carts = carts
+        self.state = state
+        self.catalog = catalog
+        self.clock = clock
 
     @property
     def now(self) -> datetime:
-        return self.carts.clock.now()
+        return self.clock.now()
 
     async def apply_coupon(self, scope: Scope, cart_id: str | None, buy_now: bool, code: str) -> PricedCart:
         """Put coupon ``code`` on the cart when it gives a discount on it now; refuse it with the reason otherwise."""
@@ -116,7 +121,7 @@ class CartOffers:
             cart.last_modified = self.now
             await self.carts.store(tx, cart)
             return self.carts.price(cart, ctx)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     async def remove_coupon(self, scope: Scope, cart_id: str | None, buy_now: bool) -> PricedCart:
         """Take the coupon off. A chosen coupon gives way to the auto-apply coupons again, as before it was
@@ -130,7 +135,7 @@ class CartOffers:
             cart.last_modified = self.now
             await self.carts.store(tx, cart)
             return await self.carts.priced(cart, view=tx)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     async def available_coupons(self, cart: Cart, slug: str | None = None,
                                 store_id: int | str | None = None) -> list[CouponChoice]:
@@ -171,10 +176,10 @@ class CartOffers:
         return [replace(u, price=u.price - taken.get(u.line, ZERO) / counts[u.line]) for u in units]
 
     def _product_units(self, ctx: PricingContext, slug: str, store_id: int | None, quantity: int = 1) -> list[Unit]:
-        product = next((p for p in self.carts.catalog.products if p.slug == slug), None)
+        product = next((p for p in self.catalog.products if p.slug == slug), None)
         if product is None:
             raise NotFound(f"slug: no product {slug!r}", field="slug", value=slug)
-        articles = [a for size in product.sizes for a in self.carts.catalog.articles_for(product.uid, size)
+        articles = [a for size in product.sizes for a in self.catalog.articles_for(product.uid, size)
                     if store_id is None or a.store_uid == store_id]
         if not articles:
             raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)

@@ -24,7 +24,9 @@ from .money import ZERO, money
 from .pricing import PICK_AT_STORE
 
 if TYPE_CHECKING:
-    from .state import Changes
+    from .catalog import Catalog
+    from .runtime import Clock, Ids
+    from .state import Changes, SandboxState
 
 
 class AddressSource(Protocol):
@@ -44,8 +46,13 @@ class Order:
 class Checkout:
     """Selecting payment modes and checking carts out, over a ``CartService``."""
 
-    def __init__(self, carts: CartService, modes: Sequence[str], addresses: AddressSource | None = None) -> None:
+    def __init__(self, carts: CartService, state: SandboxState, catalog: Catalog, ids: Ids, clock: Clock,
+                 modes: Sequence[str], addresses: AddressSource | None = None) -> None:
         self.carts = carts
+        self.state = state
+        self.catalog = catalog
+        self.ids = ids
+        self.clock = clock
         self.modes = tuple(m.upper() for m in modes)
         self.addresses = addresses
 
@@ -74,10 +81,10 @@ class Checkout:
             cart.payment = payment
             if address_id:
                 cart.address_id = address_id
-            cart.last_modified = self.carts.clock.now()
+            cart.last_modified = self.clock.now()
             await self.carts.store(tx, cart)
             return self.carts.price(cart, ctx, order_type)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     def _check_amounts(self, methods: list[dict] | None, cart: Cart, ctx: PricingContext) -> None:
         """Where the payment methods give amounts, they must add up to ``cart``'s total (priced with its
@@ -103,7 +110,7 @@ class Checkout:
         if self.addresses is None:
             raise NotFound(f"{where}: no address {address_id}", field=where, value=address_id)
         code = await self.addresses.pincode(scope, address_id, view)
-        pin = self.carts.catalog.pincode(code)
+        pin = self.catalog.pincode(code)
         if pin is None or not pin.serviceable:
             raise Unserviceable(f"{where}: PIN code {code} of address {address_id} is not serviceable",
                                 field=where, value=code)
@@ -169,17 +176,17 @@ class Checkout:
             if billing_address_id:
                 cart.billing_address_id = billing_address_id
             cart.order_id = self._order_id()
-            cart.checked_out_on = cart.last_modified = self.carts.clock.now()
+            cart.checked_out_on = cart.last_modified = self.clock.now()
             await tx.stock.take(scope[0], _units(priced.lines))
             await self.carts.store(tx, cart)
             await tx.carts.release(cart)
             priced = await self.carts.priced(cart, view=tx)   # as the order stands, its stock taken
             return Order(cart.order_id, cart, priced, priced.breakup.total, False)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     def _lines_at_store(self, cart: Cart, store_uid: int) -> list:
         """The cart's lines moved to ``store_uid``'s articles (quantities merge where two lines meet)."""
-        catalog = self.carts.catalog
+        catalog = self.catalog
         if catalog.store(store_uid) is None:
             raise NotFound(f"pick_at_store_uid: no store {store_uid}", field="pick_at_store_uid", value=store_uid)
         moved: list = []
@@ -198,7 +205,7 @@ class Checkout:
 
     def _order_id(self) -> str:
         # Fynd order ids look like FY followed by digits and letters.
-        return "FY" + self.carts.ids.object_id()[:16].upper()
+        return "FY" + self.ids.object_id()[:16].upper()
 
     # ------------------------------------------------------------------ override checkout
     async def override(self, scope: Scope, cart_id: str, items: list[dict], order_type: str, payment_mode: str,
@@ -216,7 +223,7 @@ class Checkout:
             for i, item in enumerate(items):
                 article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
                 takes[article.article_id] = takes.get(article.article_id, 0) + quantity
-            now = self.carts.clock.now()
+            now = self.clock.now()
             cart.payment = {**(cart.payment or {}), "mode": mode}
             cart.order_type = order_type
             cart.meta = {**cart.meta, "override_items": items}
@@ -226,12 +233,12 @@ class Checkout:
             await self.carts.store(tx, cart)
             await tx.carts.release(cart)
             return Order(cart.order_id, cart, None, self._override_value(cart), False)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     def _override_article(self, where: str, item: dict, ordering_store: int | None, ctx: PricingContext,
                           taken: dict[str, int]):
         """The article an override item is taken from (the cheapest with the stock left), and its quantity."""
-        product = self.carts.catalog.product(item["item_id"])
+        product = self.catalog.product(item["item_id"])
         if product is None:
             raise NotFound(f"{where}.item_id: no item {item['item_id']}", field=f"{where}.item_id",
                            value=item["item_id"])
@@ -244,7 +251,7 @@ class Checkout:
         for key in ("price_marked", "price_effective", "amount_paid", "discount"):
             if item[key] < 0:
                 raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}", value=item[key])
-        articles = [a for a in self.carts.catalog.articles_for(product.uid, item["size"])
+        articles = [a for a in self.catalog.articles_for(product.uid, item["size"])
                     if (ordering_store is None or a.store_uid == ordering_store)
                     and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
         fitting = [a for a in articles if ctx.stock(a) - taken.get(a.article_id, 0) >= quantity]
@@ -291,7 +298,7 @@ class Checkout:
             await tx.stock.take(scope[0], _units(quote.lines))
             tx.orders.record(scope, digest, order_id)
             return Order(order_id, None, None, value, False)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
 
 def _units(lines) -> dict[str, int]:

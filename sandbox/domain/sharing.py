@@ -14,7 +14,8 @@ from .cart import Cart, CartService, ChangeResult, ItemRequest, Scope
 from .errors import InvalidValue, LimitReached, NotFound, Refused
 
 if TYPE_CHECKING:
-    from .state import Changes
+    from .runtime import Clock, Ids
+    from .state import Changes, SandboxState
 
 MERGE = "merge"
 REPLACE = "replace"
@@ -36,8 +37,11 @@ class Share:
 class Sharing:
     """The share tokens of one sandbox (in the state's ``shares``), over its carts."""
 
-    def __init__(self, carts: CartService) -> None:
+    def __init__(self, carts: CartService, state: SandboxState, ids: Ids, clock: Clock) -> None:
         self.carts = carts
+        self.state = state
+        self.ids = ids
+        self.clock = clock
 
     async def share(self, scope: Scope, cart_id: str | None, meta: dict | None = None) -> Share:
         """The cart's share (made on first use; the same one, token and meta, every time after)."""
@@ -52,19 +56,19 @@ class Sharing:
             existing = await tx.shares.of_cart(scope, cart_id)
             if existing is not None:
                 return existing
-            cap = self.carts.state.caps.records_per_application
+            cap = self.state.caps.records_per_application
             if cap and await tx.shares.count(scope) >= cap:
                 raise LimitReached(f"records_per_application: application {scope[1]} holds {cap} shared carts, the"
                                    f" most it may", field="records_per_application", value=cap)
-            share = Share(await self._fresh_token(scope, tx), scope, cart_id, cart.user_id, self.carts.clock.now(),
+            share = Share(await self._fresh_token(scope, tx), scope, cart_id, cart.user_id, self.clock.now(),
                           dict(meta or {}))
             tx.shares.put(share)
             return share
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
 
     async def _fresh_token(self, scope: Scope, view) -> str:
         while True:
-            n = int(self.carts.ids.object_id(), 16)
+            n = int(self.ids.object_id(), 16)
             digits = []
             for _ in range(TOKEN_LENGTH):
                 n, d = divmod(n, len(_ALPHABET))
@@ -75,7 +79,7 @@ class Sharing:
 
     async def read(self, scope: Scope, token: str, view=None) -> tuple[Share, Cart]:
         """The share named by ``token`` and the shared cart as it is now."""
-        share = await (self.carts.state if view is None else view).shares.by_token(scope, token)
+        share = await (self.state if view is None else view).shares.by_token(scope, token)
         if share is None:
             raise NotFound(f"token: no shared cart {token!r}", field="token", value=token)
         cart = await self.carts.get(scope, share.cart_id, view)
@@ -117,4 +121,4 @@ class Sharing:
                                          "display": line.display})
                      for i, line in enumerate(source.lines)]
             return share, await self.carts.add_items(tx, target, items, replace_lines=action != MERGE)
-        return await self.carts.atomically(change)
+        return await self.state.atomically(change)
