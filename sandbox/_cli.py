@@ -130,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from .web.app import create_app
         app = create_app(settings)
+        if settings.state_file is not None:   # read now, so a bad file stops the start with its reason
+            import asyncio
+
+            from .web.lifecycle import load_state_file
+
+            app.sandbox.state_loaded = True
+            if asyncio.run(load_state_file(app.sandbox, settings.state_file)):
+                print(f"State loaded from {settings.state_file}")
     except SandboxError as exc:
         print(f"cartwright: {exc.message}", file=sys.stderr)
         return 2

@@ -65,6 +65,7 @@ class Sandbox:
         self.clock = Clock(settings.frozen_time)
         # Not rebuilt by a reset or reseed: the id sequence never rewinds.
         self.ids = Ids(settings.id_seed)
+        self.state_loaded = False   # from the state file (web/lifecycle.py), once
         self.install(catalog_bundle(settings))
 
     def install(self, bundle: CatalogBundle) -> None:
@@ -118,9 +119,18 @@ class Sandbox:
         document["ids"] = self.ids.state()
         return document
 
-    async def restore(self, document: dict) -> None:
-        """Replace the whole state with an ``export``'s document: checked first (a bad one changes nothing)."""
+    async def restore(self, document: dict, follow_catalog: bool = False) -> None:
+        """Replace the whole state with an ``export``'s document: checked first (a bad one changes nothing).
+        ``follow_catalog``: a snapshot of another generated catalog (the sandbox was reseeded before it was
+        taken) reseeds to that catalog first, as a restart with the state file must."""
         catalog = document.get("catalog") if isinstance(document, dict) else None
+        if (follow_catalog and isinstance(catalog, dict) and set(catalog) == {"seed", "size"}
+                and catalog != self.catalog_identity()):
+            bundle = catalog_bundle(self.reseed_settings(catalog["seed"], catalog["size"]))
+            await self.state.restore(document)   # checked, and in place, before the catalog moves
+            self.install(bundle)
+            self.ids.resume(document.get("ids"))
+            return
         if catalog is not None and catalog != self.catalog_identity():
             raise InvalidValue(f"catalog: the state belongs to catalog {catalog}; this sandbox serves "
                                f"{self.catalog_identity()} (reseed it first)", field="catalog", value=catalog)

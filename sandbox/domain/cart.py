@@ -295,7 +295,7 @@ class CartService:
             cart = self._live(await view.carts.active(scope, user_id, buy_now))
             if cart is None:
                 generation = await view.carts.generation(scope, user_id, buy_now)
-                cart = self._new_cart(scope, user_id, buy_now, generation)
+                cart = self._new_cart(scope, user_id, buy_now, generation, await self.state.epoch())
                 await self.state.note_fresh_cart(scope, cart.id, (user_id, buy_now, generation))
             return cart
         if create:
@@ -311,7 +311,7 @@ class CartService:
         user_id, buy_now, generation = shown
         if generation != await view.carts.generation(scope, user_id, buy_now):
             return None   # stored since, or another cart took its place
-        return self._new_cart(scope, user_id, buy_now, generation)
+        return self._new_cart(scope, user_id, buy_now, generation, await self.state.epoch())
 
     async def all(self, scope: Scope, view=None) -> list[Cart]:
         """Every live cart of the application (bounded by the cart caps)."""
@@ -335,7 +335,7 @@ class CartService:
         view = self.state if view is None else view
         if new_cart and not cart_id:
             generation = await view.carts.generation(scope, user_id, buy_now) if user_id else 0
-            return self._new_cart(scope, user_id, buy_now, generation)
+            return self._new_cart(scope, user_id, buy_now, generation, await self.state.epoch())
         return await self.find(scope, cart_id, user_id, buy_now, create=True, view=view)
 
     async def find_by_number(self, scope: Scope, number: int, view=None) -> Cart:
@@ -357,14 +357,15 @@ class CartService:
             raise InvalidValue("id (cart id) is required", field="id")
         return await self.find(scope, cart_id, buy_now=buy_now, view=view)
 
-    def _new_cart(self, scope: Scope, user_id: str | None, buy_now: bool, generation: int = 0) -> Cart:
+    def _new_cart(self, scope: Scope, user_id: str | None, buy_now: bool, generation: int = 0,
+                  epoch: int = 0) -> Cart:
         """A fresh empty cart, not stored (``store`` stores it with its first change).
 
         A user's next cart has an id derived from the user and how many carts they have had, so every
         read before the first change shows the id that change gives it; a user-less cart gets a fresh id.
         Its small number (``cart_id``) is 0 until it is stored."""
         now = self.clock.now()
-        cart_id = (self.ids.user_cart_id(scope, user_id, buy_now, generation) if user_id is not None
+        cart_id = (self.ids.user_cart_id(scope, user_id, buy_now, generation, epoch) if user_id is not None
                    else self.ids.object_id())
         return Cart(id=cart_id, cart_id=0, scope=scope, user_id=user_id, buy_now=buy_now, created_on=now,
                     last_modified=now)
@@ -382,7 +383,7 @@ class CartService:
                                f"sandbox with a higher --carts-per-application)", field="carts_per_application",
                                value=caps.carts_per_application)
         if caps.carts and await self.state.cart_total() >= caps.carts:
-            raise LimitReached(f"carts: the sandbox holds {caps.carts} carts, the most it may (archive some, "
+            raise LimitReached(f"max_carts: the sandbox holds {caps.carts} carts, the most it may (archive some, "
                                f"reset, or start it with a higher --max-carts)", field="max_carts", value=caps.carts)
         cart.cart_id = await self.state.next_number("cart")
         await tx.carts.create(cart)

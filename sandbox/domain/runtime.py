@@ -30,10 +30,13 @@ class Ids:
         """A 24-hex-digit id, shaped like the service's cart ids (96 random bits)."""
         return f"{self._random.getrandbits(96):024x}"
 
-    def user_cart_id(self, scope: tuple[str, str], user_id: str, buy_now: bool, generation: int) -> str:
+    def user_cart_id(self, scope: tuple[str, str], user_id: str, buy_now: bool, generation: int,
+                     epoch: int = 0) -> str:
         """The id of the user's next cart, shaped like ``object_id``: the same until that cart is stored
-        (``generation`` then moves on), and not guessable from the user without the key."""
-        message = "\x1f".join((*scope, user_id, "buy-now" if buy_now else "cart", str(generation))).encode()
+        (``generation`` then moves on) or the state is emptied (``epoch`` moves on), and not guessable from
+        the user without the key."""
+        message = "\x1f".join((*scope, user_id, "buy-now" if buy_now else "cart", str(generation),
+                               str(epoch))).encode()
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()[:24]
 
     def derived_id(self, *parts: str) -> str:

@@ -435,6 +435,11 @@ class SandboxState(_Repositories):
     async def next_number(self, name: str) -> int:
         return await self.storage.next_number(name)
 
+    async def epoch(self) -> int:
+        """How many times the state was emptied (what the ids derived from it, such as a user's next cart's,
+        mix in, so none is ever given again after a reset)."""
+        return await self.storage.counter("epoch")
+
     async def note_fresh_cart(self, scope: Scope, cart_id: str, owner: tuple[str, bool, int]) -> None:
         """Remember, for a while, that a read showed ``cart_id`` as the fresh cart of ``owner``
         (user, buy now, generation)."""
@@ -453,6 +458,7 @@ class SandboxState(_Repositories):
 
     async def clear(self) -> None:
         await self.storage.clear()
+        await self.storage.next_number("epoch")
 
     async def export(self) -> dict:
         return await self.storage.export()

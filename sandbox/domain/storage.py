@@ -69,6 +69,9 @@ class Storage(Reader, Protocol):
         """The next value of counter ``name`` (1, 2, ...): never repeats, not even across ``clear``;
         taken at once, outside any transaction (a number taken by a change that fails is skipped)."""
 
+    async def counter(self, name: str) -> int:
+        """The last value ``next_number(name)`` gave (0 before the first)."""
+
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         """Keep a note outside any transaction, in a table of at most ``capacity`` notes (the oldest go):
         for what may be forgotten (the ids of carts shown but not stored)."""

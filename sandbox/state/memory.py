@@ -87,6 +87,7 @@ class MemoryStorage:
         self._tables: dict[str, dict[str, dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._notes: dict[str, OrderedDict[tuple[str, str], Any]] = {}
+        self.version = 0   # moves with every change: whoever keeps a copy (a state file) knows when it is stale
 
     # ------------------------------------------------------------------ reading
     def _part(self, table: str, part: str) -> dict[str, Any]:
@@ -117,7 +118,9 @@ class MemoryStorage:
     async def atomically(self, fn: Callable[[_Tx], Awaitable[T]]) -> T:
         tx = _Tx(self)
         result = await fn(tx)
-        self._commit(tx.writes)
+        if tx.writes:
+            self._commit(tx.writes)
+            self.version += 1
         return result
 
     def _commit(self, writes: dict[tuple[str, str, str], Any]) -> None:
@@ -146,6 +149,9 @@ class MemoryStorage:
         self._counters[name] = self._counters.get(name, 0) + 1
         return self._counters[name]
 
+    async def counter(self, name: str) -> int:
+        return self._counters.get(name, 0)
+
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         notes = self._notes.setdefault(table, OrderedDict())
         notes[(part, key)] = self._codec.encode(record)
@@ -160,6 +166,7 @@ class MemoryStorage:
     async def clear(self) -> None:
         self._tables.clear()
         self._notes.clear()
+        self.version += 1
 
     # ------------------------------------------------------------------ snapshots
     async def export(self) -> dict:
@@ -176,6 +183,7 @@ class MemoryStorage:
         self._tables = {table: {part: {k: encode(v) for k, v in records.items()} for part, records in parts.items()}
                         for table, parts in tables.items()}
         self._notes.clear()
+        self.version += 1
         # Counters never go back: a snapshot older than the numbers handed out since does not rewind them.
         for name, value in counters.items():
             self._counters[name] = max(self._counters.get(name, 0), value)

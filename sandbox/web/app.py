@@ -29,6 +29,7 @@ from .checkout_api import CheckoutApi
 from .dispatch import CompiledApi
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
+from .lifecycle import lifespan_for
 from .limits import BodyLimit
 from .memo import BUDGET
 from .offers_api import OffersApi
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         security_map={"bearer": bearer_handler(settings.tokens)},
         validator_map=validator_map(settings),
         jsonifier=JSONIFIER,
+        lifespan=lifespan_for(sandbox),
     )
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
