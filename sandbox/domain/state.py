@@ -38,13 +38,14 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 from .errors import InvalidValue
 from .storage import checked_document
 
+from .adjustments import Adjustment
+from .cart import Cart, CartLine, Scope
+from .cart_config import CartConfig
+from .sharing import Share
+from .vouchers import VoucherCart, VoucherEntry
+
 if TYPE_CHECKING:
-    from .adjustments import Adjustment
-    from .cart import Cart, CartLine, Scope
-    from .cart_config import CartConfig
-    from .sharing import Share
     from .storage import Reader, Storage, Tx
-    from .vouchers import VoucherCart, VoucherEntry
 
 T = TypeVar("T")
 SEP = "\x1f"   # between the parts of a key (ids and names never hold it)
@@ -76,22 +77,33 @@ def _moment(text: str | None) -> datetime | None:
 def line_record(line: CartLine) -> dict:
     record = {"identifier": line.identifier, "article": line.article_id, "item": line.item_id, "size": line.size,
               "store": line.store_uid, "seller": line.seller_uid, "quantity": line.quantity}
-    for name in ("meta", "extra_meta", "custom_json", "parent_item_identifiers", "product_group_tags", "display"):
-        value = getattr(line, name)
-        if value:   # empty ones are left out: most lines have none, and every byte counts per cart
-            record[name] = value
+    # Empty ones are left out: most lines have none, and every byte counts per cart.
+    if line.meta:
+        record["meta"] = line.meta
+    if line.extra_meta:
+        record["extra_meta"] = line.extra_meta
+    if line.custom_json:
+        record["custom_json"] = line.custom_json
+    if line.parent_item_identifiers:
+        record["parent_item_identifiers"] = line.parent_item_identifiers
+    if line.product_group_tags:
+        record["product_group_tags"] = line.product_group_tags
+    if line.display is not None:
+        record["display"] = line.display
     return record
 
 
 def line_from(record: dict) -> CartLine:
-    from .cart import CartLine
-
-    return CartLine(identifier=record["identifier"], article_id=record["article"], item_id=record["item"],
-                    size=record["size"], store_uid=record["store"], seller_uid=record["seller"],
-                    quantity=record["quantity"], meta=record.get("meta", {}), extra_meta=record.get("extra_meta", {}),
-                    custom_json=record.get("custom_json", {}),
-                    parent_item_identifiers=record.get("parent_item_identifiers", {}),
-                    product_group_tags=record.get("product_group_tags", []), display=record.get("display"))
+    # Built field by field into a bare instance: ~4x faster than the dataclass's keyword __init__, and every
+    # cart read decodes each of its lines.
+    line = object.__new__(CartLine)
+    line.__dict__ = {"identifier": record["identifier"], "article_id": record["article"], "item_id": record["item"],
+                     "size": record["size"], "store_uid": record["store"], "seller_uid": record["seller"],
+                     "quantity": record["quantity"], "meta": record.get("meta") or {},
+                     "extra_meta": record.get("extra_meta") or {}, "custom_json": record.get("custom_json") or {},
+                     "parent_item_identifiers": record.get("parent_item_identifiers") or {},
+                     "product_group_tags": record.get("product_group_tags") or [], "display": record.get("display")}
+    return line
 
 
 def adjustment_record(a: Adjustment) -> dict:
@@ -100,8 +112,6 @@ def adjustment_record(a: Adjustment) -> dict:
 
 
 def adjustment_from(record: dict) -> Adjustment:
-    from .adjustments import Adjustment
-
     return Adjustment(record["id"], record["cart_id"], record["type"], Decimal(record["value"]),
                       _moment(record["expires"]), record["doc"])
 
@@ -129,15 +139,18 @@ def cart_record(cart: Cart) -> dict:
 
 
 def cart_from(record: dict) -> Cart:
-    from .cart import Cart
-
-    return Cart(id=record["id"], cart_id=record["number"], scope=tuple(record["scope"]), user_id=record["user"],
-                buy_now=record["buy_now"], created_on=_moment(record["created"]),
-                last_modified=_moment(record["modified"]), lines=[line_from(r) for r in record["lines"]],
-                meta=record.get("meta", {}), auto_coupons_declined=record.get("auto_coupons_declined", False),
-                adjustments=[adjustment_from(a) for a in record.get("adjustments", ())],
-                checked_out_on=_moment(record.get("checked_out")),
-                **{name: record.get(name) for name in _CART_OPTIONAL})
+    cart = object.__new__(Cart)   # field by field, as line_from does
+    get = record.get
+    cart.__dict__ = {
+        "id": record["id"], "cart_id": record["number"], "scope": tuple(record["scope"]), "user_id": record["user"],
+        "buy_now": record["buy_now"], "created_on": datetime.fromisoformat(record["created"]),
+        "last_modified": datetime.fromisoformat(record["modified"]),
+        "lines": [line_from(r) for r in record["lines"]], "meta": get("meta") or {},
+        "coupon_code": get("coupon_code"), "auto_coupons_declined": get("auto_coupons_declined", False),
+        "adjustments": [adjustment_from(a) for a in get("adjustments", ())], "order_type": get("order_type"),
+        "address_id": get("address_id"), "billing_address_id": get("billing_address_id"),
+        "payment": get("payment"), "order_id": get("order_id"), "checked_out_on": _moment(get("checked_out"))}
+    return cart
 
 
 def share_record(share: Share) -> dict:
@@ -146,8 +159,6 @@ def share_record(share: Share) -> dict:
 
 
 def share_from(record: dict) -> Share:
-    from .sharing import Share
-
     return Share(record["token"], tuple(record["scope"]), record["cart_id"], record["user"],
                  _moment(record["created"]), record["meta"])
 
@@ -158,8 +169,6 @@ def config_record(config: CartConfig) -> dict:
 
 
 def config_from(record: dict) -> CartConfig:
-    from .cart_config import CartConfig
-
     return CartConfig(record["id"], tuple(record["scope"]), record["doc"], _moment(record["created"]),
                       _moment(record["modified"]))
 
@@ -170,8 +179,6 @@ def voucher_record(cart: VoucherCart) -> dict:
 
 def voucher_from(record: dict, catalog: dict[str, VoucherEntry]) -> VoucherCart | None:
     """The voucher cart, or None when its catalog entry is gone (after a reseed)."""
-    from .vouchers import VoucherCart
-
     entry = catalog.get(record["entry"])
     if entry is None:
         return None

@@ -32,15 +32,27 @@ class _Codec:
     def encode(self, record: Record) -> Any:
         if self.encoding == "copies":
             return copy.deepcopy(record)
+        if record is None or isinstance(record, (str, int, float)):
+            return record   # immutable: kept as it is (an index entry, a counter), no copy needed
         try:
             return orjson.dumps(record)
         except TypeError:   # an integer beyond 64 bits: the standard library keeps it exact
-            return json.dumps(record)
+            return _Exact(json.dumps(record))
 
     def decode(self, stored: Any) -> Record:
         if self.encoding == "copies":
             return copy.deepcopy(stored)
-        return json.loads(stored) if isinstance(stored, str) else orjson.loads(stored)
+        if type(stored) is bytes:
+            return orjson.loads(stored)
+        if type(stored) is _Exact:
+            return json.loads(stored)
+        return stored
+
+
+class _Exact(str):
+    """A record the standard library encoded (it holds an integer orjson cannot)."""
+
+    __slots__ = ()
 
 
 class _Tx:
@@ -70,7 +82,15 @@ class _Tx:
         return found
 
     async def count(self, table: str, part: str) -> int:
-        return len(await self.items(table, part))
+        stored = self._storage._part(table, part)
+        count = len(stored)
+        for (t, p, key), record in self.writes.items():
+            if t == table and p == part:
+                if record is _DELETED:
+                    count -= key in stored
+                else:
+                    count += key not in stored
+        return count
 
     def put(self, table: str, part: str, key: str, record: Record) -> None:
         self.writes[(table, part, key)] = record
