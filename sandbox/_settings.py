@@ -43,8 +43,8 @@ class Settings:
     id_seed: int | None = None
     # How much a client can make the sandbox remember (429 beyond; 0: no cap): carts per application and in
     # all, and addresses, shared carts, and coupons and promotions per application (each).
-    carts_per_application: int = 10_000
-    max_carts: int = 100_000
+    carts_per_application: int = 50_000
+    max_carts: int = 200_000
     records_per_application: int = 10_000
     # A cart untouched this long is forgotten (0: never); the cart list answers at most max_listed_carts.
     cart_ttl_minutes: int = 0

@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence, TypeVar
 
+from .cart_config import delivery_rules_of, limit_refusal
 from .catalog import Article, Catalog, PinCode, Product, Store
 from .errors import InvalidValue, LimitReached, NotFound, OutOfStock, Refused
 from .money import ZERO
@@ -214,9 +215,9 @@ class ConfigSource(Protocol):
         """The configuration document while it is enabled (None: no limits, the setting's delivery rules)."""
 
 
-@dataclass(frozen=True)
-class PricingContext:
-    """What pricing a cart of one application needs besides the cart, read once."""
+class PricingContext(NamedTuple):
+    """What pricing a cart of one application needs besides the cart, read once (a named tuple: one is made
+    for every request that prices a cart)."""
 
     now: datetime
     offers: ScopeOffers
@@ -247,6 +248,7 @@ class CartService:
         self.cod_charge = cod_charge
         self.max_listed = max_listed
         self.cart_ttl = cart_ttl
+        self._contexts: dict[Scope, tuple[int, PricingContext]] = {}   # see context
 
     def _live(self, cart: Cart | None) -> Cart | None:
         """``cart``, unless it has been idle longer than the cart time-to-live (then it is gone)."""
@@ -256,17 +258,31 @@ class CartService:
 
     # ------------------------------------------------------------------ the context of a price
     async def context(self, scope: Scope, view=None) -> PricingContext:
-        """What pricing the application's carts needs, read through ``view`` (the state, or a transaction)."""
-        view = self.state if view is None else view
+        """What pricing the application's carts needs, read through ``view`` (the state, or a transaction).
+
+        Where the view tells its version (the in-process storage, or a transaction on it that has written
+        nothing yet), what was read for the application is reused while nothing has changed since (every
+        request that prices a cart asks)."""
+        view = self.state.storage if view is None else view
+        version = getattr(view, "version", None)
+        if version is not None:
+            kept = self._contexts.get(scope)
+            if kept is not None and kept[0] == version:
+                return kept[1]._replace(now=self.clock.now())
+        if view is self.state.storage:
+            view = self.state
         offers = await self.offers.of(scope, view) if self.offers is not None else NO_OFFERS
         config = await self.configs.active(scope, view) if self.configs is not None else None
-        return PricingContext(self.clock.now(), offers, await view.stock.taken(scope[0]), self._rules(config),
-                              config, self.cod_charge)
+        context = PricingContext(self.clock.now(), offers, await view.stock.taken(scope[0]), self._rules(config),
+                                 config, self.cod_charge)
+        if version is not None:
+            if len(self._contexts) >= 1024:   # applications are many only under a flood: start over
+                self._contexts.clear()
+            self._contexts[scope] = (version, context)
+        return context
 
     def _rules(self, config: dict | None) -> tuple[DeliveryRule, ...]:
         """The application's delivery rules: its cart configuration's, else the ``delivery_rules`` setting."""
-        from .cart_config import delivery_rules_of   # the configuration's rules are its module's business
-
         rules = delivery_rules_of(config) if config else None
         return self.delivery_rules if rules is None else rules
 
@@ -296,7 +312,8 @@ class CartService:
             if cart is None:
                 generation = await view.carts.generation(scope, user_id, buy_now)
                 cart = self._new_cart(scope, user_id, buy_now, generation, await self.state.epoch())
-                await self.state.note_fresh_cart(scope, cart.id, (user_id, buy_now, generation))
+                if view is self.state:   # a read shows it: remember, so it can be named by id (a change stores it)
+                    await self.state.note_fresh_cart(scope, cart.id, (user_id, buy_now, generation))
             return cart
         if create:
             return self._new_cart(scope, None, buy_now)
@@ -372,7 +389,8 @@ class CartService:
 
     # ------------------------------------------------------------------ storing
     async def store(self, tx: Changes, cart: Cart, previous: Cart | None = None) -> None:
-        """Save ``cart`` in the transaction: a fresh cart is created (within the caps, with its number)."""
+        """Save ``cart`` in the transaction: a fresh cart is created (within the caps, with its number).
+        ``previous`` (the cart as read) is needed only where the change adds or removes price adjustments."""
         if cart.cart_id:
             tx.carts.save(cart, previous)
             return
@@ -523,7 +541,6 @@ class CartService:
         if not items:
             raise InvalidValue("items: at least one item is required", field="items")
         ctx = await self.context(cart.scope, tx)
-        previous = replace(cart)
         lines = [] if replace_lines or cart.buy_now else [replace(line) for line in cart.lines]
         outcomes, errors = [], []
         for item in items:
@@ -537,7 +554,7 @@ class CartService:
         if len(errors) == len(items):
             raise errors[0]
         self.set_lines(cart, lines, ctx)
-        await self.store(tx, cart, previous)
+        await self.store(tx, cart)
         partial = bool(errors)
         message = (f"{len(items) - len(errors)} of {len(items)} items added to cart" if partial
                    else "Added to cart")
@@ -618,7 +635,6 @@ class CartService:
         if not updates:
             raise InvalidValue("items: at least one item is required", field="items")
         ctx = await self.context(cart.scope, tx)
-        previous = replace(cart)
         lines = [replace(line) for line in cart.lines]
         outcomes = []
         for update in updates:
@@ -635,7 +651,7 @@ class CartService:
                 size, message = lines[index].size, "Item updated in cart"
             outcomes.append(ItemOutcome(line.item_id, size, line.store_uid, True, message))
         self.set_lines(cart, lines, ctx)
-        await self.store(tx, cart, previous)
+        await self.store(tx, cart)
         message = "Item removed from cart" if operation == REMOVE_ITEM else "Cart updated"
         return ChangeResult(self.price(cart, ctx, order_type), tuple(outcomes), True, False, message)
 
@@ -682,8 +698,6 @@ class CartService:
         application's configured limits; the caller stores it."""
         self.writable(cart)
         if ctx.config:
-            from .cart_config import limit_refusal   # the configuration's limits are its module's business
-
             after = replace(cart, lines=lines)
             refusal = limit_refusal(ctx.config, self.count(cart), self.count(after),
                                     lambda: self.price(cart, ctx).breakup.vog, lambda: self.price(after, ctx).breakup.vog)

@@ -30,6 +30,7 @@ Records are plain JSON-like values (see ``storage.Record``): the conversions are
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -51,6 +52,7 @@ T = TypeVar("T")
 SEP = "\x1f"   # between the parts of a key (ids and names never hold it)
 
 
+@functools.lru_cache(maxsize=4096)
 def part_of(scope: Scope) -> str:
     """The storage part of an application ``(company_id, application_id)``."""
     return f"{scope[0]}{SEP}{scope[1]}"
@@ -205,9 +207,66 @@ class _Repository:
         return self._view  # type: ignore[return-value]
 
 
+class DecodedCarts:
+    """Carts decoded from their records, kept by what they were decoded from: a cart read again unchanged is
+    handed out as a copy of the one kept (``copy_cart``, ~2 µs) instead of decoded again (~5 µs for three
+    lines). At most ``capacity`` are kept; past it, the oldest half goes."""
+
+    def __init__(self, capacity: int = 4096) -> None:
+        self.capacity = capacity
+        self._kept: dict[tuple[str, str], tuple[Any, Cart]] = {}
+
+    def cart(self, key: tuple[str, str], encoded: Any, decode: Callable[[Any], Record]) -> Cart:
+        kept = self._kept.get(key)
+        if kept is not None and (kept[0] is encoded or kept[0] == encoded):
+            return copy_cart(kept[1])
+        cart = cart_from(decode(encoded))
+        if len(self._kept) >= self.capacity:
+            for old in list(self._kept)[:self.capacity // 2]:
+                del self._kept[old]
+        self._kept[key] = (encoded, cart)
+        return copy_cart(cart)
+
+    def clear(self) -> None:
+        self._kept.clear()
+
+
+def copy_cart(cart: Cart) -> Cart:
+    """A copy of ``cart`` down to every container the domain changes in place (lines, meta, adjustments): what
+    it holds deeper (a line's meta values, a payment's methods) is replaced whole by every change, never edited,
+    so it is shared."""
+    fields = dict(cart.__dict__)
+    fields["lines"] = [_copy_line(line) for line in cart.lines]
+    fields["meta"] = dict(cart.meta)
+    fields["adjustments"] = list(cart.adjustments)
+    new = object.__new__(Cart)
+    new.__dict__ = fields
+    return new
+
+
+def _copy_line(line: CartLine) -> CartLine:
+    fields = dict(line.__dict__)
+    fields["meta"] = dict(line.meta)
+    fields["extra_meta"] = dict(line.extra_meta)
+    fields["custom_json"] = dict(line.custom_json)
+    fields["parent_item_identifiers"] = dict(line.parent_item_identifiers)
+    fields["product_group_tags"] = list(line.product_group_tags)
+    new = object.__new__(CartLine)
+    new.__dict__ = fields
+    return new
+
+
 class Carts(_Repository):
+    def __init__(self, view: Reader, decoded: DecodedCarts | None = None) -> None:
+        super().__init__(view)
+        self._decoded = decoded
+
     async def get(self, scope: Scope, cart_id: str) -> Cart | None:
-        record = await self._view.get("carts", part_of(scope), cart_id)
+        part = part_of(scope)
+        if self._decoded is not None:
+            encoded = await self._view.get_encoded("carts", part, cart_id)
+            return None if encoded is None else self._decoded.cart((part, cart_id), encoded, self._view.decode)
+        record = await self._view.get("carts", part, cart_id)
         return None if record is None else cart_from(record)
 
     async def active(self, scope: Scope, user_id: str, buy_now: bool) -> Cart | None:
@@ -242,12 +301,14 @@ class Carts(_Repository):
 
     def save(self, cart: Cart, previous: Cart | None = None) -> None:
         """Store the cart as it is now (a user's cart becomes their active one); ``previous``, the cart as it
-        was read, lets the index of its price adjustments follow."""
+        was read, lets the index of its price adjustments follow (needed only where they change)."""
         part = part_of(cart.scope)
         tx = self._tx
         tx.put("carts", part, cart.id, cart_record(cart))
         if cart.user_id is not None:
             tx.put("active", part, _user_key(cart.user_id, cart.buy_now), cart.id)
+        if previous is None and not cart.adjustments:
+            return
         before = {a.id for a in previous.adjustments} if previous is not None else set()
         now = {a.id for a in cart.adjustments}
         for gone in before - now:
@@ -400,18 +461,34 @@ class VoucherCarts(_Repository):
         self._tx.put("voucher_carts", owner, cart.entry.id, voucher_record(cart))
 
 
-class _Repositories:
-    """Every repository, over one view (the storage, or a transaction)."""
+_REPOSITORIES = {"carts": Carts, "stock": Stock, "orders": Orders, "offers": Offers, "addresses": Addresses,
+                 "shares": Shares, "cart_configs": CartConfigs, "voucher_carts": VoucherCarts}
 
-    def __init__(self, view: Reader) -> None:
-        self.carts = Carts(view)
-        self.stock = Stock(view)
-        self.orders = Orders(view)
-        self.offers = Offers(view)
-        self.addresses = Addresses(view)
-        self.shares = Shares(view)
-        self.cart_configs = CartConfigs(view)
-        self.voucher_carts = VoucherCarts(view)
+
+class _Repositories:
+    """Every repository, over one view (the storage, or a transaction): ``carts``, ``stock``, ``orders``,
+    ``offers``, ``addresses``, ``shares``, ``cart_configs``, ``voucher_carts``. Each is made when first asked
+    for (a transaction uses two or three of them)."""
+
+    carts: Carts
+    stock: Stock
+    orders: Orders
+    offers: Offers
+    addresses: Addresses
+    shares: Shares
+    cart_configs: CartConfigs
+    voucher_carts: VoucherCarts
+
+    def __init__(self, view: Reader, decoded: DecodedCarts | None = None) -> None:
+        self._view = view
+        self._decoded = decoded
+
+    def __getattr__(self, name: str):
+        kind = _REPOSITORIES.get(name)
+        if kind is None:
+            raise AttributeError(name)
+        repository = self.__dict__[name] = kind(self._view, self._decoded) if kind is Carts else kind(self._view)
+        return repository
 
 
 class Changes(_Repositories):
@@ -422,8 +499,8 @@ class Changes(_Repositories):
 class Caps:
     """How much a client can make the sandbox remember (settings; 0 = no cap)."""
 
-    carts_per_application: int = 10_000
-    carts: int = 100_000
+    carts_per_application: int = 50_000
+    carts: int = 200_000
     records_per_application: int = 10_000   # addresses, shares, coupons and promotions, each
     fresh_carts_remembered: int = 10_000
 
@@ -432,12 +509,12 @@ class SandboxState(_Repositories):
     """The state port: repositories to read, ``atomically`` to change, counters, notes and snapshots."""
 
     def __init__(self, storage: Storage, caps: Caps = Caps()) -> None:
-        super().__init__(storage)
+        super().__init__(storage, DecodedCarts())
         self.storage = storage
         self.caps = caps
 
     async def atomically(self, fn: Callable[[Changes], Awaitable[T]]) -> T:
-        return await self.storage.atomically(lambda tx: fn(Changes(tx)))
+        return await self.storage.atomically(lambda tx: fn(Changes(tx, self._decoded)))
 
     async def next_number(self, name: str) -> int:
         return await self.storage.next_number(name)
@@ -466,6 +543,7 @@ class SandboxState(_Repositories):
     async def clear(self) -> None:
         await self.storage.clear()
         await self.storage.next_number("epoch")
+        self._decoded.clear()
 
     async def export(self) -> dict:
         return await self.storage.export()

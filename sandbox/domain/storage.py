@@ -44,6 +44,13 @@ class Reader(Protocol):
     async def count(self, table: str, part: str) -> int:
         """How many records the part holds."""
 
+    async def get_encoded(self, table: str, part: str, key: str) -> Any | None:
+        """The record as the storage keeps it (bytes, in a shared store), for a reader that keeps what it
+        decoded from it and needs to know whether it changed; ``decode`` turns it into the record."""
+
+    def decode(self, encoded: Any) -> Record:
+        """The record ``get_encoded`` gave (a fresh copy)."""
+
 
 class Tx(Reader, Protocol):
     """A transaction: reads (seeing its own writes) and buffered writes."""

@@ -22,6 +22,7 @@ from ..domain.storage import FORMAT, VERSION, Record, checked_document
 
 T = TypeVar("T")
 _DELETED = object()
+_EMPTY: dict = {}   # what a missing table or part reads as (never written to)
 _MISSING = object()
 
 
@@ -56,44 +57,60 @@ class _Exact(str):
 
 
 class _Tx:
-    """Reads through to the storage (seeing this transaction's own writes); writes are buffered."""
+    """Reads through to the storage (seeing this transaction's own writes); writes are buffered, encoded as
+    the storage keeps them (so reading one back is a fresh copy, and the commit only files them)."""
 
     def __init__(self, storage: MemoryStorage) -> None:
         self._storage = storage
+        self._codec = storage._codec
         self.writes: dict[tuple[str, str, str], Any] = {}
 
     async def get(self, table: str, part: str, key: str) -> Record | None:
         written = self.writes.get((table, part, key), _MISSING)
         if written is _MISSING:
             return await self._storage.get(table, part, key)
-        return None if written is _DELETED else copy.deepcopy(written)
+        return None if written is _DELETED else self._codec.decode(written)
 
     async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
         return [await self.get(table, part, k) for k in keys]
 
+    async def get_encoded(self, table: str, part: str, key: str) -> Any | None:
+        written = self.writes.get((table, part, key), _MISSING)
+        if written is _MISSING:
+            return await self._storage.get_encoded(table, part, key)
+        return None if written is _DELETED else written
+
+    def decode(self, encoded: Any) -> Record:
+        return self._codec.decode(encoded)
+
     async def items(self, table: str, part: str) -> dict[str, Record]:
         found = await self._storage.items(table, part)
-        for (t, p, key), record in self.writes.items():
+        for (t, p, key), written in self.writes.items():
             if t == table and p == part:
-                if record is _DELETED:
+                if written is _DELETED:
                     found.pop(key, None)
                 else:
-                    found[key] = copy.deepcopy(record)
+                    found[key] = self._codec.decode(written)
         return found
 
     async def count(self, table: str, part: str) -> int:
         stored = self._storage._part(table, part)
         count = len(stored)
-        for (t, p, key), record in self.writes.items():
+        for (t, p, key), written in self.writes.items():
             if t == table and p == part:
-                if record is _DELETED:
+                if written is _DELETED:
                     count -= key in stored
                 else:
                     count += key not in stored
         return count
 
+    @property
+    def version(self) -> int | None:
+        """The storage's version while this transaction has written nothing (its reads are the storage's)."""
+        return None if self.writes else self._storage.version
+
     def put(self, table: str, part: str, key: str, record: Record) -> None:
-        self.writes[(table, part, key)] = record
+        self.writes[(table, part, key)] = self._codec.encode(record)
 
     def delete(self, table: str, part: str, key: str) -> None:
         self.writes[(table, part, key)] = _DELETED
@@ -111,11 +128,17 @@ class MemoryStorage:
 
     # ------------------------------------------------------------------ reading
     def _part(self, table: str, part: str) -> dict[str, Any]:
-        return self._tables.get(table, {}).get(part, {})
+        return self._tables.get(table, _EMPTY).get(part, _EMPTY)
 
     async def get(self, table: str, part: str, key: str) -> Record | None:
         stored = self._part(table, part).get(key)
         return None if stored is None else self._codec.decode(stored)
+
+    async def get_encoded(self, table: str, part: str, key: str) -> Any | None:
+        return self._part(table, part).get(key)
+
+    def decode(self, encoded: Any) -> Record:
+        return self._codec.decode(encoded)
 
     async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
         stored, decode = self._part(table, part), self._codec.decode
@@ -156,14 +179,14 @@ class MemoryStorage:
                     records[key] = old
             raise
 
-    def _apply(self, table: str, part: str, key: str, record: Any, undo: list) -> None:
-        """One buffered write (tests fail this on purpose to show a commit is all or nothing)."""
+    def _apply(self, table: str, part: str, key: str, encoded: Any, undo: list) -> None:
+        """One buffered write, encoded already (tests fail this on purpose to show a commit is all or nothing)."""
         records = self._tables.setdefault(table, {}).setdefault(part, {})
         undo.append((records, key, records.get(key, _MISSING)))
-        if record is _DELETED:
+        if encoded is _DELETED:
             records.pop(key, None)
         else:
-            records[key] = self._codec.encode(record)
+            records[key] = encoded
 
     async def next_number(self, name: str) -> int:
         self._counters[name] = self._counters.get(name, 0) + 1
