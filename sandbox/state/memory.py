@@ -36,7 +36,8 @@ class _Codec:
         if record is None or isinstance(record, (str, int, float)):
             return record   # immutable: kept as it is (an index entry, a counter), no copy needed
         try:
-            return orjson.dumps(record)
+            # Copied out: the bytes orjson returns keep its whole 4 KiB buffer, ten times a cart's record.
+            return memoryview(orjson.dumps(record)).tobytes()
         except TypeError:   # an integer beyond 64 bits: the standard library keeps it exact
             return _Exact(json.dumps(record))
 
