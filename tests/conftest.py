@@ -1,5 +1,6 @@
 """Shared fixtures: the capture tool, the committed spec, and the parsed reference texts."""
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -7,6 +8,14 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CARTWRIGHT_TEST_STORAGE=copies runs every sandbox of the suite on the in-memory state that deep-copies every
+# record in and out (the default keeps them encoded): both must pass the whole suite.
+if os.environ.get("CARTWRIGHT_TEST_STORAGE"):
+    from sandbox.state import memory as _memory
+
+    _memory.ENCODING = os.environ["CARTWRIGHT_TEST_STORAGE"]
+
 SEEDS = ROOT.parent / "shared" / "seeds"
 
 

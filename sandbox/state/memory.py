@@ -117,11 +117,15 @@ class _Tx:
         self.writes[(table, part, key)] = _DELETED
 
 
+ENCODING: Literal["bytes", "copies"] = "bytes"
+"""The encoding of storages made without one (the test suite runs whole on ``"copies"`` too: see tests/conftest)."""
+
+
 class MemoryStorage:
     """``Storage`` in dictionaries: table → part → key → encoded record."""
 
-    def __init__(self, encoding: Literal["bytes", "copies"] = "bytes") -> None:
-        self._codec = _Codec(encoding)
+    def __init__(self, encoding: Literal["bytes", "copies"] | None = None) -> None:
+        self._codec = _Codec(encoding or ENCODING)
         self._tables: dict[str, dict[str, dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._notes: dict[str, OrderedDict[tuple[str, str], Any]] = {}
