@@ -436,8 +436,16 @@ class CartService:
         coupon, which takes nothing off the goods, ranks last), with its outcome; ``(None, without)`` when
         none applies."""
         best: tuple[Decimal, str, Offer, OfferOutcome] | None = None
+        gross = None
         for offer in offers.coupons:
-            if not offer.auto_apply:
+            if not offer.auto_apply or not offer.live_at(now) or (offer.users and cart.user_id not in offer.users):
+                continue
+            # Promotions only lower the cart's value and never change its units: a coupon whose minimum the
+            # undiscounted value misses, or whose unit bounds the cart misses, cannot apply (and every priced
+            # cart asks, so it is not worked out in full).
+            gross = sum((u.price for u in units), ZERO) if gross is None else gross
+            low = offer.cart_value.low
+            if (low is not None and gross < low) or not offer.cart_quantity.holds(Decimal(len(units))):
                 continue
             outcome = apply_offers(units, promotions, offer, now, cart.user_id, mode)
             if outcome.coupon is None or (outcome.coupon.total <= ZERO and not outcome.coupon.shipping):
