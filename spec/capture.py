@@ -425,7 +425,8 @@ class SchemaBook:
         values = next((e["values"] for e in self.enums
                        if e["field"] == f.name and f.description.startswith(e["description"])), None)
         if values:
-            schema["enum"] = list(values)
+            # OpenAPI 3.0.3: `nullable` does not let null past an `enum`; a nullable field's enum lists it.
+            schema["enum"] = list(values) + ([None] if f.nullable else [])
         elif f.enum:
             schema["x-enum-lost"] = True
         if f.default is not None:
