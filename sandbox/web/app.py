@@ -125,10 +125,12 @@ class SandboxApp(AsyncApp):
 
 
 def create_app(settings: Settings | None = None, storage: Storage | None = None, *,
-               compiled: bool = True) -> AsyncApp:
+               compiled: bool = True, spec: dict | None = None) -> AsyncApp:
     """A sandbox app; its state is ``app.sandbox`` and lives exactly as long as the app.
 
-    ``compiled=False`` serves through Connexion's own per-request path (slower, same answers).
+    ``compiled=False`` serves through Connexion's own per-request path (slower, same answers). ``spec`` serves
+    that API description instead of the bundled one (the capture tool records its examples on the spec it
+    is writing).
     """
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings, storage)
@@ -144,8 +146,9 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
-    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(*handlers), resolver_error=501,
-                pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
+    api_spec = copy.deepcopy(_load(SPEC) if spec is None else spec)
+    app.add_api(api_spec, resolver=resolver(*handlers), resolver_error=501, pythonic_params=True,
+                validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
     app.add_api(admin_spec(settings, protected=admin_tokens is not None), base_path=settings.admin_prefix,
                 resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,
