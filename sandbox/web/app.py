@@ -26,6 +26,7 @@ from .arrival import ArrivalOrder
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
+from .compress import GZipLargeAnswers
 from .dispatch import CompiledApi
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
@@ -35,6 +36,7 @@ from .memo import BUDGET
 from .offers_api import OffersApi
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
 from .security import CachingSecurityMiddleware
+from .served_spec import SpecServingSwaggerUIMiddleware
 from .validation import CompiledRequestValidationMiddleware, validator_map
 from .voucher_api import VoucherApi
 
@@ -108,6 +110,9 @@ _REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware:
              SecurityMiddleware: CachingSecurityMiddleware,
              RequestValidationMiddleware: CompiledRequestValidationMiddleware}
 MIDDLEWARES = [_REPLACED.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+# Connexion's own per-request path: its middlewares, but the spec served as the sandbox serves it (served_spec.py).
+PLAIN_MIDDLEWARES = [SpecServingSwaggerUIMiddleware if m is SwaggerUIMiddleware else m
+                     for m in ConnexionMiddleware.default_middlewares]
 
 
 class SandboxApp(AsyncApp):
@@ -118,7 +123,7 @@ class SandboxApp(AsyncApp):
 
     def __init__(self, *args, compiled: bool = True, **kwargs) -> None:
         # A copy: add_middleware inserts into the list it was given, and every app adds its own.
-        super().__init__(*args, middlewares=list(MIDDLEWARES) if compiled else None, **kwargs)
+        super().__init__(*args, middlewares=list(MIDDLEWARES if compiled else PLAIN_MIDDLEWARES), **kwargs)
         if compiled:
             # AsyncApp has no argument for its API class; its routing app reads this attribute in add_api.
             self._middleware_app.api_cls = CompiledApi
@@ -158,5 +163,6 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
     if settings.arrival_order:   # added first: outside the body limit, before any work
         app.add_middleware(ArrivalOrder, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
+    app.add_middleware(GZipLargeAnswers, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.sandbox = sandbox
     return app
