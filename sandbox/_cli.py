@@ -68,8 +68,20 @@ def describe(settings: Settings, name: str) -> str:
     return str(value)
 
 
+def version() -> str:
+    """The installed distribution's version (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cartwright")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def parser(defaults: Settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cartwright", description="Cartwright sandbox for cart APIs.")
+    p.add_argument("--version", action="version", version=f"cartwright {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the sandbox")
     for name, text in FLAGS.items():
