@@ -167,3 +167,15 @@ def test_the_kit_examples_phase_sends_the_spec_examples():
     assert run.ok and not run.not_run, (run.errors, run.not_run)
     for res in run.operations:
         assert res.cases and res.successes, (res.operation_id, res.statuses)
+
+
+def test_an_examples_only_run_says_why_id_examples_found_nothing():
+    """An examples-only run fails an operation whose examples name a cart made elsewhere (its 404s tested no
+    success path), saying which phases would make one."""
+    from conformance import run_conformance
+
+    run = run_conformance(phases="examples", operation_ids=["getItemCount"], seed=1, mode="positive")
+    [res] = run.operations
+    assert not run.ok and res.cases and not res.successes
+    [finding] = res.findings
+    assert finding.check == "no_success" and "add the stateful or flows phase" in finding.message
