@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import copy
 import dataclasses
+import difflib
 import functools
 import importlib.util
+import itertools
 import json
 import re
 import sys
@@ -880,8 +882,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"spec/capture.py: cannot {'check' if args.check else 'write'} the spec: {problem}", file=sys.stderr)
         return 2
     if args.check:
-        if not args.out.exists() or args.out.read_text() != text:
+        committed = args.out.read_text() if args.out.exists() else ""
+        if committed != text:
             print(f"{args.out} differs from what the texts give: run python spec/capture.py", file=sys.stderr)
+            diff = difflib.unified_diff(committed.splitlines(), text.splitlines(), str(args.out), "generated",
+                                        n=2, lineterm="")
+            print("\n".join(itertools.islice(diff, 40)), file=sys.stderr)
             return 1
         return 0
     args.out.write_text(text)
