@@ -61,19 +61,44 @@ def settings():
     return Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 
 
+# The HTTP modules that run twice: on the in-memory state and on Redis (a redis-server of the run's own). Their
+# tests' ids end in [memory] or [redis]; every other module runs on the in-memory state only.
+REDIS_MODULES = {"test_sandbox_cart", "test_sandbox_checkout", "test_sandbox_admin", "test_sandbox_addresses",
+                 "test_sandbox_offers_crud", "test_sandbox_vouchers", "test_sandbox_tenancy", "test_state_port"}
+
+
+def pytest_generate_tests(metafunc):
+    if "state_backend" in metafunc.fixturenames and metafunc.module.__name__ in REDIS_MODULES:
+        metafunc.parametrize("state_backend", ["memory", "redis"], indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def session_app(settings):
+def state_backend(request):
+    """Where the session's apps keep their state: "memory", or "redis" (for REDIS_MODULES, run twice)."""
+    return getattr(request, "param", "memory")
+
+
+def backend_app(settings, state_backend, request):
+    """An app on ``state_backend``: on Redis, under a key prefix of its own on the run's redis-server."""
     from sandbox import create_app
 
-    return create_app(settings)
+    if state_backend == "memory":
+        return create_app(settings)
+    from rediskit import fresh_prefix
+    from sandbox.state.redis import RedisStorage
+
+    return create_app(settings, RedisStorage(request.getfixturevalue("redis_url"), prefix=fresh_prefix("app")))
 
 
 @pytest.fixture(scope="session")
-def plain_app(settings):
+def session_app(settings, state_backend, request):
+    return backend_app(settings, state_backend, request)
+
+
+@pytest.fixture(scope="session")
+def plain_app(settings, state_backend, request):
     """An app whose applications start without coupons or promotions, for exact cart arithmetic."""
-    from sandbox import create_app
-
-    return create_app(settings.replace(default_offers=False))
+    return backend_app(settings.replace(default_offers=False), state_backend, request)
 
 
 def reset_state(app) -> None:
@@ -129,6 +154,15 @@ def client(app):
 @pytest.fixture
 def catalog(app):
     return app.sandbox.catalog
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The URL of a redis-server of the test run's own (a free port, a temporary folder; stopped at the end)."""
+    from rediskit import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session", autouse=True)
