@@ -64,7 +64,10 @@ def settings():
 # The HTTP modules that run twice: on the in-memory state and on Redis (a redis-server of the run's own). Their
 # tests' ids end in [memory] or [redis]; every other module runs on the in-memory state only.
 REDIS_MODULES = {"test_sandbox_cart", "test_sandbox_checkout", "test_sandbox_admin", "test_sandbox_addresses",
-                 "test_sandbox_offers_crud", "test_sandbox_vouchers", "test_sandbox_tenancy", "test_state_port"}
+                 "test_sandbox_offers_crud", "test_sandbox_vouchers", "test_sandbox_tenancy", "test_state_port",
+                 "test_sandbox_cart_offers", "test_sandbox_journey", "test_sandbox_journey_misc",
+                 "test_sandbox_fresh_carts", "test_sandbox_state", "test_sandbox_limits", "test_sandbox_errors",
+                 "test_sandbox_hostile", "test_default_auto_coupon", "test_promotion_tiers"}
 
 
 def pytest_generate_tests(metafunc):
