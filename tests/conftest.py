@@ -67,7 +67,7 @@ REDIS_MODULES = {"test_sandbox_cart", "test_sandbox_checkout", "test_sandbox_adm
                  "test_sandbox_offers_crud", "test_sandbox_vouchers", "test_sandbox_tenancy", "test_state_port",
                  "test_sandbox_cart_offers", "test_sandbox_journey", "test_sandbox_journey_misc",
                  "test_sandbox_fresh_carts", "test_sandbox_state", "test_sandbox_limits", "test_sandbox_errors",
-                 "test_sandbox_hostile", "test_default_auto_coupon", "test_promotion_tiers"}
+                 "test_default_auto_coupon", "test_promotion_tiers"}
 
 
 def pytest_generate_tests(metafunc):

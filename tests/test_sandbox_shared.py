@@ -132,3 +132,29 @@ def test_a_redis_that_goes_away_is_a_503_and_the_sandbox_recovers(settings, tmp_
             cart = get_cart(c).json()
             assert cart["id"] == cart_id and [i["quantity"] for i in cart["items"]] == [1]
             assert add(c, [(a, 1)]).status_code == 200
+
+
+@pytest.mark.parametrize("flags, words", [
+    (["--workers", "2"], ["--workers 2 needs a shared state", "--state redis://"]),
+    (["--state", "http://127.0.0.1:6379/0"], ["setting state", "http://127.0.0.1:6379/0"]),
+    (["--state", "redis://127.0.0.1:6379/0", "--state-file", "state.json"], ["--state-file is for the memory state"]),
+])
+def test_serve_refuses_what_a_shared_state_cannot_do(capsys, flags, words):
+    """`cartwright serve` refuses at start, with exit 2 and the reason: more workers than one on the memory state,
+    a state that is neither memory nor a Redis URL, a state file with a Redis state."""
+    from sandbox._cli import main
+
+    assert main(["serve", *flags]) == 2
+    err = capsys.readouterr().err
+    assert all(w in err for w in words), err
+
+
+def test_serve_stops_at_start_when_its_redis_is_not_there(capsys):
+    """A Redis that does not answer when `cartwright serve` starts stops the start (exit 2), naming it."""
+    from rediskit import free_port
+    from sandbox._cli import main
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    assert main(["serve", "--state", url]) == 2
+    err = capsys.readouterr().err
+    assert url in err and "cannot be reached" in err and "Traceback" not in err
