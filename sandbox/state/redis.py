@@ -88,13 +88,15 @@ def _sha1(stored: bytes | None) -> bytes:
 
 
 class _Observed:
-    """What the reads of one request saw: the generation, and riders fetched for asks to come."""
+    """What the reads of one request saw (the generation, riders fetched for asks to come), and whether it
+    changed the state."""
 
-    __slots__ = ("generation", "riders")
+    __slots__ = ("generation", "riders", "changed")
 
     def __init__(self) -> None:
         self.generation: int | None = None
         self.riders: dict[tuple, tuple[int, Any]] = {}   # rider → (generation, answer)
+        self.changed = False
 
 
 _OBSERVED: contextvars.ContextVar[_Observed | None] = contextvars.ContextVar("cartwright_observed", default=None)
@@ -480,6 +482,7 @@ class RedisStorage:
         observed = _OBSERVED.get()
         if observed is not None:
             observed.riders.clear()
+            observed.changed = True
 
     # ------------------------------------------------------------------ snapshots
     async def export(self) -> dict:

@@ -35,11 +35,12 @@ def following(sandbox: Sandbox) -> Callable[[Callable[..., Awaitable]], Callable
                     await sandbox.follow()
                 with storage.observing() as observed:
                     try:
-                        # Run again only when no change was made (StateMoved comes before any), with the same
-                        # arguments: handlers read their arguments and change nothing of them.
                         answer = await handler(*args, **kwargs)
                     except StateMoved:
                         storage.generation = None
+                        if observed.changed:   # a change of this request was made before the move: not twice
+                            raise
+                        # Run again with the same arguments: handlers read theirs and change nothing of them.
                         continue
                     if observed.generation is None and await storage.current_generation() != storage.generation:
                         storage.generation = None   # the answer came from a catalog that has changed since
