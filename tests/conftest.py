@@ -61,8 +61,9 @@ def settings():
     return Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 
 
-# The HTTP modules that run twice: on the in-memory state and on Redis (a redis-server of the run's own). Their
-# tests' ids end in [memory] or [redis]; every other module runs on the in-memory state only.
+# The HTTP modules that run twice: on the in-memory state and on Redis (a redis-server of the run's own), each of
+# their tests that asks for the app or a client (one asking only for the catalog makes apps of its own). Their
+# ids end in [memory] or [redis]; every other module runs on the in-memory state only.
 REDIS_MODULES = {"test_sandbox_cart", "test_sandbox_checkout", "test_sandbox_admin", "test_sandbox_addresses",
                  "test_sandbox_offers_crud", "test_sandbox_vouchers", "test_sandbox_tenancy", "test_state_port",
                  "test_sandbox_cart_offers", "test_sandbox_journey", "test_sandbox_journey_misc",
@@ -70,8 +71,14 @@ REDIS_MODULES = {"test_sandbox_cart", "test_sandbox_checkout", "test_sandbox_adm
                  "test_default_auto_coupon", "test_promotion_tiers"}
 
 
+STATE_FIXTURES = {"app", "client", "session_app", "plain_app", "make_app"}   # a test asking for one of these uses the state
+
+
 def pytest_generate_tests(metafunc):
-    if "state_backend" in metafunc.fixturenames and metafunc.module.__name__ in REDIS_MODULES:
+    import inspect
+
+    if ("state_backend" in metafunc.fixturenames and metafunc.module.__name__ in REDIS_MODULES
+            and STATE_FIXTURES & set(inspect.signature(metafunc.function).parameters)):
         metafunc.parametrize("state_backend", ["memory", "redis"], indirect=True, scope="session")
 
 
@@ -91,6 +98,12 @@ def backend_app(settings, state_backend, request):
     from sandbox.state.redis import RedisStorage
 
     return create_app(settings, RedisStorage(request.getfixturevalue("redis_url"), prefix=fresh_prefix("app")))
+
+
+@pytest.fixture
+def make_app(settings, state_backend, request):
+    """Makes apps of the test's own, on its state backend: ``make_app(**settings_changed)``."""
+    return lambda **changes: backend_app(settings.replace(**changes), state_backend, request)
 
 
 @pytest.fixture(scope="session")

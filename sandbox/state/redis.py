@@ -55,7 +55,7 @@ T = TypeVar("T")
 SEP = "\x1f"
 ATTEMPTS = 50
 """Runs of a transaction's function at most, when its reads keep being changed under it."""
-_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError)
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError, TimeoutError)
 _DELETED = object()
 _MISSING = object()
 _NONE: dict = {}
@@ -211,6 +211,27 @@ return n
 """KEYS: the notes, their order, their sequence. ARGV: <part>\\x1f<key>, the note, the capacity."""
 
 
+async def _round_trip(client: aioredis.Redis, commands: list[tuple]) -> list:
+    """``commands`` sent together on one of the client's connections, and their answers (as Redis gives them:
+    a hash is a flat list). redis-py's pipeline does the same with several times the work per call."""
+    pool = client.connection_pool
+    for attempt in (1, 2):
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+            return [await connection.read_response() for _ in commands]
+        except (RedisConnectionError, OSError):
+            await connection.disconnect()
+            if attempt == 2:   # a pooled connection may have died with a Redis that restarted: one more try
+                raise
+        except BaseException:   # answers left unread (a timeout): the connection cannot serve another call
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
+    raise AssertionError("unreachable")
+
+
 async def _close_with_loop(client: aioredis.Redis):
     """Suspended for as long as its loop runs: the loop closes open async generators as it shuts down
     (``loop.shutdown_asyncgens``, which ``asyncio.run`` and uvicorn call), which closes the client there."""
@@ -255,8 +276,10 @@ class RedisStorage:
         if found is None:
             for old in [l for l in self._clients if l.is_closed()]:   # a loop that closed without shutting down
                 del self._clients[old]
+            # No socket timeout: each round trip has one deadline of its own (_call), cheaper than redis-py's
+            # wait_for around every read and write.
             client = aioredis.Redis.from_url(
-                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout,
+                self.url, socket_connect_timeout=self.timeout,
                 # One more try on a new connection: a pooled one may have died with a Redis that restarted.
                 retry=Retry(NoBackoff(), 1))
             scripts = {name: client.register_script(text) for name, text in
@@ -272,7 +295,8 @@ class RedisStorage:
         client, scripts = await self._client()
         self.exchanges += 1
         try:
-            return await work(client, scripts)
+            async with asyncio.timeout(self.timeout):
+                return await work(client, scripts)
         except _UNREACHABLE as exc:
             raise StateUnavailable(f"state: Redis at {self.url} cannot be reached ({type(exc).__name__}: "
                                    f"{exc}); try again when it is back", field="state") from None
@@ -286,16 +310,8 @@ class RedisStorage:
         if tag is not None:
             riders = [*self._riders.get(tag, _NONE).items(), *self._riders.get(None, _NONE).items()]
 
-        async def work(client, _scripts):
-            pipe = client.pipeline(transaction=False)
-            pipe.execute_command("GET", self._generation_key)
-            for _, command in riders:
-                pipe.execute_command(*command)
-            for command in commands:
-                pipe.execute_command(*command)
-            return await pipe.execute()
-
-        answers = await self._call(work)
+        answers = await self._call(lambda client, _: _round_trip(
+            client, [("GET", self._generation_key), *(command for _, command in riders), *commands]))
         generation = int(answers[0] or 0)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -365,7 +381,7 @@ class RedisStorage:
 
     async def items(self, table: str, part: str) -> dict[str, Record]:
         _, _, (found,) = await self._exchange((("HGETALL", self._hash(table, part)),), tenant(part))
-        return {k.decode(): decode(v) for k, v in found.items()}
+        return {k.decode(): decode(v) for k, v in _pairs(found)}
 
     async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
         if not wanted:
@@ -605,7 +621,7 @@ class _Tx:
                                                ("HGETALL", storage._hash(table, part))), tag)
         self.checks.setdefault(("v", storage._versions(tag), place), version or b"")
         records = {}
-        for k, v in found.items():
+        for k, v in _pairs(found):
             key = k.decode()
             self.read.setdefault((table, part, key), v)
             records[key] = v
