@@ -216,3 +216,27 @@ def test_the_shared_catalog_and_ids_key_are_named_by_the_first_to_join(storage):
     first, second, third = run(scenario())
     assert first[:2] == second[:2] == ({"seed": 1, "size": 5}, "aa")
     assert third[:2] == ({"seed": 3, "size": 4}, "aa") and third[2] > second[2]
+
+
+def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(storage):
+    """50 reads asked for at the same moment are written to Redis together, and each gets its own record."""
+    async def scenario():
+        async def fill(tx):
+            for n in range(50):
+                tx.put("t", f"tenant{n}", "k", {"n": n})
+        await storage.atomically(fill)
+        client = (await storage._client())[0]
+        sent = []
+        original = client.connection_pool.get_connection
+
+        async def counted(*args, **kwargs):
+            sent.append(1)
+            return await original(*args, **kwargs)
+
+        client.connection_pool.get_connection = counted
+        found = await asyncio.gather(*(storage.get("t", f"tenant{n}", "k") for n in range(50)))
+        return found, len(sent)
+
+    found, writes = run(scenario())
+    assert found == [{"n": n} for n in range(50)]
+    assert writes == 1

@@ -23,7 +23,9 @@ Round trips: every read is one pipeline, which also fetches the generation and *
 request asked for right after reading the same tenant before (the versions its pricing stamp reads, the
 count of a part, a table's total, a counter). Asked for again after such a read in the same request, they
 are answered from what came with it, once: so a cart read and priced costs its reads alone, and an
-add-to-cart's cap checks and epoch come with its first read. ``exchanges`` counts the round trips.
+add-to-cart's cap checks and epoch come with its first read. ``exchanges`` counts the round trips. The round
+trips of requests waiting at the same moment are written together (``_Batches``): under load, one write and
+one read serve many.
 
 A redis.asyncio client is bound to the event loop that made its connections, so there is one client per
 loop, closed when that loop shuts down. The tenant-local keys are laid out for a Cluster; the commit script
@@ -44,8 +46,8 @@ from typing import Any, Awaitable, Callable, Hashable, Iterator, Sequence, TypeV
 import orjson
 import redis.asyncio as aioredis
 from redis.backoff import NoBackoff
-from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError, ReadOnlyError,
-                              TimeoutError as RedisTimeoutError)
+from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError, NoScriptError,
+                              ReadOnlyError, ResponseError, TimeoutError as RedisTimeoutError)
 from redis.retry import Retry
 
 from ..domain.errors import StateMoved, StateUnavailable
@@ -211,15 +213,26 @@ return n
 """KEYS: the notes, their order, their sequence. ARGV: <part>\\x1f<key>, the note, the capacity."""
 
 
-async def _round_trip(client: aioredis.Redis, commands: list[tuple]) -> list:
-    """``commands`` sent together on one of the client's connections, and their answers (as Redis gives them:
-    a hash is a flat list). redis-py's pipeline does the same with several times the work per call."""
+_SCRIPTS = {"commit": COMMIT, "clear": CLEAR, "restore": RESTORE, "export": EXPORT, "remember": REMEMBER}
+_SHAS = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in _SCRIPTS.items()}
+
+
+async def _send(client: aioredis.Redis, commands: list[tuple]) -> list:
+    """``commands`` written at once on one of the client's connections, and their answers as Redis gives them (a
+    hash is a flat list; an error answer is the exception). redis-py's pipeline does the same with several
+    times the work per call."""
     pool = client.connection_pool
     for attempt in (1, 2):
         connection = await pool.get_connection()
         try:
             await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
-            return [await connection.read_response() for _ in commands]
+            answers = []
+            for _ in commands:
+                try:
+                    answers.append(await connection.read_response())
+                except ResponseError as exc:   # read whole: the next answers follow
+                    answers.append(exc)
+            return answers
         except (RedisConnectionError, OSError):
             await connection.disconnect()
             if attempt == 2:   # a pooled connection may have died with a Redis that restarted: one more try
@@ -230,6 +243,55 @@ async def _round_trip(client: aioredis.Redis, commands: list[tuple]) -> list:
         finally:
             await pool.release(connection)
     raise AssertionError("unreachable")
+
+
+class _LeaderGone(Exception):
+    """The request sending a batch was cancelled before it had the answers: send again."""
+
+
+class _Batches:
+    """Round trips asked for together, sent as one (Redis answers in order): the first request to ask waits one
+    turn of the event loop, while the requests ready to run add their commands, then writes them all and hands
+    each its answers. Under load, one write and one read serve many requests; alone, a request waits one turn."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self.gathering: list[tuple[list[tuple], asyncio.Future | None]] | None = None
+
+    async def round_trip(self, commands: list[tuple]) -> list:
+        while self.gathering is not None:
+            future = asyncio.get_running_loop().create_future()
+            self.gathering.append((commands, future))
+            try:
+                return _answers(await future)
+            except _LeaderGone:
+                continue
+        batch = self.gathering = [(commands, None)]
+        try:
+            await asyncio.sleep(0)
+        finally:
+            self.gathering = None
+        try:
+            answers = await _send(self.client, [c for commands, _ in batch for c in commands])
+        except BaseException as exc:
+            handed = exc if isinstance(exc, Exception) else _LeaderGone()
+            for _, future in batch[1:]:
+                if not future.done():
+                    future.set_exception(handed)
+            raise
+        start = len(commands)
+        for others, future in batch[1:]:
+            if not future.done():   # (one whose own deadline passed was cancelled)
+                future.set_result(answers[start:start + len(others)])
+            start += len(others)
+        return _answers(answers[:len(commands)])
+
+
+def _answers(answers: list) -> list:
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return answers
 
 
 async def _close_with_loop(client: aioredis.Redis):
@@ -250,7 +312,7 @@ class RedisStorage:
         self.url, self.prefix, self.timeout = url, prefix, timeout
         self.generation: int | None = None
         self.exchanges = 0   # round trips to Redis so far
-        self._clients: dict[asyncio.AbstractEventLoop, tuple[aioredis.Redis, Any, dict]] = {}
+        self._clients: dict[asyncio.AbstractEventLoop, tuple[aioredis.Redis, Any, _Batches]] = {}
         # Riders learnt (see the module's docstring): per tenant, and for all (counters, totals); rider → command.
         self._riders: dict[str | None, dict[tuple, tuple]] = {}
         g = prefix + "{cartwright}:"
@@ -282,24 +344,40 @@ class RedisStorage:
                 self.url, socket_connect_timeout=self.timeout,
                 # One more try on a new connection: a pooled one may have died with a Redis that restarted.
                 retry=Retry(NoBackoff(), 1))
-            scripts = {name: client.register_script(text) for name, text in
-                       (("commit", COMMIT), ("clear", CLEAR), ("restore", RESTORE), ("export", EXPORT),
-                        ("remember", REMEMBER))}
             closer = _close_with_loop(client)
-            found = self._clients[loop] = (client, closer, scripts)
+            found = self._clients[loop] = (client, closer, _Batches(client))
             await closer.__anext__()
-        return found[0], found[2]
+        return found
 
-    async def _call(self, work: Callable[[aioredis.Redis, dict], Awaitable[T]]) -> T:
-        """``work`` with this loop's client: one round trip, unreachable Redis → StateUnavailable."""
-        client, scripts = await self._client()
+    async def _call(self, work: Callable[[aioredis.Redis], Awaitable[T]] | None, batched: list | None = None) -> T:
+        """``work`` with this loop's client, or the answers of ``batched`` commands (sent with other requests'):
+        one round trip; an unreachable Redis is StateUnavailable."""
+        client, _, batches = await self._client()
         self.exchanges += 1
         try:
             async with asyncio.timeout(self.timeout):
-                return await work(client, scripts)
+                if work is None:
+                    return await batches.round_trip(batched)
+                return await work(client)
         except _UNREACHABLE as exc:
             raise StateUnavailable(f"state: Redis at {self.url} cannot be reached ({type(exc).__name__}: "
                                    f"{exc}); try again when it is back", field="state") from None
+
+    async def _command(self, *command) -> Any:
+        """One command's answer, sent with the round trips of other requests waiting at the same moment."""
+        (answer,) = await self._call(None, [command])
+        return answer
+
+    async def _script(self, name: str, keys: list, args: list) -> Any:
+        """A script's answer (EVALSHA, sent with other requests'; loaded first where Redis does not have it)."""
+        text = _SCRIPTS[name]
+        command = ("EVALSHA", _SHAS[name], len(keys), *keys, *args)
+        try:
+            return await self._command(*command)
+        except NoScriptError:
+            pass
+        await self._command("SCRIPT", "LOAD", text)
+        return await self._command(*command)
 
     async def _exchange(self, commands: Sequence[tuple], tag: str | None = None,
                         follow: bool = True) -> tuple[int, dict, list]:
@@ -310,8 +388,8 @@ class RedisStorage:
         if tag is not None:
             riders = [*self._riders.get(tag, _NONE).items(), *self._riders.get(None, _NONE).items()]
 
-        answers = await self._call(lambda client, _: _round_trip(
-            client, [("GET", self._generation_key), *(command for _, command in riders), *commands]))
+        answers = await self._call(None, [("GET", self._generation_key), *(command for _, command in riders),
+                                          *commands])
         generation = int(answers[0] or 0)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -406,7 +484,7 @@ class RedisStorage:
         return tag, ("stamp", fields), ("HMGET", self._versions(tag), *fields)
 
     async def parts(self, table: str) -> list[str]:
-        places = await self._call(lambda c, _s: c.hvals(self._parts))
+        places = await self._command("HVALS", self._parts)
         start = (table + SEP).encode()
         return sorted(p[len(start):].decode() for p in places if p.startswith(start))
 
@@ -456,10 +534,10 @@ class RedisStorage:
         for (table, part, key), record in tx.writes.items():
             args += (at(self._hash(table, part)), at(self._versions(tenant(part))), f"{table}{SEP}{part}", table,
                      key, *(("d", "") if record is _DELETED else ("p", record)))
-        return await self._call(lambda _c, scripts: scripts["commit"](keys=keys, args=args))
+        return await self._script("commit", keys, args)
 
     async def next_number(self, name: str) -> int:
-        number = await self._call(lambda c, _s: c.hincrby(self._counters, name, 1))
+        number = await self._command("HINCRBY", self._counters, name, 1)
         observed = _OBSERVED.get()
         if observed is not None:
             observed.riders.pop(("counter", name), None)
@@ -471,19 +549,18 @@ class RedisStorage:
 
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         notes = self._notes + table
-        await self._call(lambda _c, scripts: scripts["remember"](
-            keys=[notes, notes + ":order", notes + ":sequence"], args=[f"{part}{SEP}{key}", encode(record), capacity]))
+        await self._script("remember", [notes, notes + ":order", notes + ":sequence"],
+                           [f"{part}{SEP}{key}", encode(record), capacity])
 
     async def recall(self, table: str, part: str, key: str) -> Record | None:
-        stored = await self._call(lambda c, _s: c.hget(self._notes + table, f"{part}{SEP}{key}"))
+        stored = await self._command("HGET", self._notes + table, f"{part}{SEP}{key}")
         return None if stored is None else decode(stored)
 
     def _staying(self) -> list[str]:
         return [self._generation_key, self._counters, self._shared]
 
     async def clear(self) -> None:
-        generation = await self._call(lambda _c, scripts: scripts["clear"](
-            keys=[self._generation_key], args=[self._everything, *self._staying()]))
+        generation = await self._script("clear", [self._generation_key], [self._everything, *self._staying()])
         self._moved_to(generation)
 
     def _moved_to(self, generation: int) -> None:
@@ -502,8 +579,7 @@ class RedisStorage:
 
     # ------------------------------------------------------------------ snapshots
     async def export(self) -> dict:
-        answer = await self._call(lambda _c, scripts: scripts["export"](
-            keys=[self._generation_key, self._counters, self._parts]))
+        answer = await self._script("export", [self._generation_key, self._counters, self._parts], [])
         counters = {k.decode(): int(v) for k, v in _pairs(answer[1])}
         tables: dict[str, dict[str, dict]] = {}
         for i in range(2, len(answer), 2):
@@ -526,18 +602,20 @@ class RedisStorage:
                 args += (self._hash(table, part), f"{table}{SEP}{part}", table, len(records))
                 for key, record in records.items():
                     args += (key, encode(record))
-        generation = await self._call(lambda _c, scripts: scripts["restore"](
-            keys=[self._generation_key, self._totals, self._parts, self._counters, self._shared], args=args))
+        generation = await self._script(
+            "restore", [self._generation_key, self._totals, self._parts, self._counters, self._shared], args)
         self._moved_to(generation)
 
     # ------------------------------------------------------------------ sharing
     async def join(self, catalog: dict, ids_key: str) -> tuple[dict, str, int]:
         """The shared catalog identity, ids key and generation, read together; the first process to join names
         the catalog and the key."""
-        async def work(client, _scripts):
+        async def work(client):
             pipe = client.pipeline(transaction=True)
             pipe.hsetnx(self._shared, "catalog", orjson.dumps(catalog))
             pipe.hsetnx(self._shared, "ids", ids_key)
+            for text in _SCRIPTS.values():   # loaded now: no round trip is lost on a NOSCRIPT later
+                pipe.script_load(text)
             pipe.hmget(self._shared, ["catalog", "ids"])
             pipe.get(self._generation_key)
             return await pipe.execute()
