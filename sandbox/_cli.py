@@ -71,6 +71,8 @@ def describe(settings: Settings, name: str) -> str:
         return "set" if value else "the API's tokens"
     if name == "payment_modes":
         return ",".join(value)
+    if name == "state":
+        return re.sub(r"//[^@/]*@", "//***@", value)   # no password on the screen
     return str(value)
 
 
@@ -194,8 +196,7 @@ def _state_text(settings: Settings) -> str:
     if settings.state == "memory":
         return "in this process"
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
-    where = re.sub(r"//[^@/]*@", "//***@", settings.state)   # no password on the screen
-    return f"{where}, keys {settings.state_prefix}*{workers}"
+    return f"{describe(settings, 'state')}, keys {settings.state_prefix}*{workers}"
 
 
 if __name__ == "__main__":

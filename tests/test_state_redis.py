@@ -240,3 +240,18 @@ def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(
     found, writes = run(scenario())
     assert found == [{"n": n} for n in range(50)]
     assert writes == 1
+
+
+def test_a_request_cancelled_while_its_round_trip_gathers_leaves_the_others_served(storage):
+    """The request whose round trip others joined is cancelled (its deadline passed) before sending: the others
+    still get their own records."""
+    async def scenario():
+        await _put(storage, "t", "a", "k", "a")
+        await _put(storage, "t", "b", "k", "b")
+        first = asyncio.ensure_future(storage.get("t", "a", "k"))
+        second = asyncio.ensure_future(storage.get("t", "b", "k"))
+        await asyncio.sleep(0)   # the first leads a round trip and waits a turn, in which the second joins it
+        first.cancel()
+        return await asyncio.wait_for(second, 2)
+
+    assert run(scenario()) == "b"

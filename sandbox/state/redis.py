@@ -268,12 +268,12 @@ class _Batches:
                 continue
         batch = self.gathering = [(commands, None)]
         try:
-            await asyncio.sleep(0)
-        finally:
-            self.gathering = None
-        try:
+            try:
+                await asyncio.sleep(0)
+            finally:
+                self.gathering = None
             answers = await _send(self.client, [c for commands, _ in batch for c in commands])
-        except BaseException as exc:
+        except BaseException as exc:   # the others learn it (a cancelled leader: they send theirs again)
             handed = exc if isinstance(exc, Exception) else _LeaderGone()
             for _, future in batch[1:]:
                 if not future.done():
@@ -336,7 +336,7 @@ class RedisStorage:
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
-            for old in [l for l in self._clients if l.is_closed()]:   # a loop that closed without shutting down
+            for old in [l for l in list(self._clients) if l.is_closed()]:   # closed without shutting down
                 del self._clients[old]
             # No socket timeout: each round trip has one deadline of its own (_call), cheaper than redis-py's
             # wait_for around every read and write.
