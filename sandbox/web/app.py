@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
+from typing import Callable
 
 import yaml
 from connexion import AsyncApp
@@ -37,6 +38,7 @@ from .offers_api import OffersApi
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
 from .security import CachingSecurityMiddleware
 from .served_spec import SpecServingSwaggerUIMiddleware
+from .shared import following
 from .validation import CompiledRequestValidationMiddleware, validator_map
 from .voucher_api import VoucherApi
 
@@ -92,13 +94,15 @@ def admin_spec(settings: Settings, *, protected: bool) -> dict:
     return spec
 
 
-def resolver(*handlers: object) -> Resolver:
-    """operationId → the first handler object's method of that name (Connexion answers 501 where none has it)."""
+def resolver(*handlers: object, around: Callable | None = None) -> Resolver:
+    """operationId → the first handler object's method of that name (Connexion answers 501 where none has it),
+    decorated with ``around`` when given."""
 
     def find(operation_id: str):
         for h in handlers:
             if hasattr(h, operation_id):
-                return getattr(h, operation_id)
+                method = getattr(h, operation_id)
+                return method if around is None else around(method)
         raise AttributeError(operation_id)
 
     return Resolver(function_resolver=find)
@@ -151,12 +155,13 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
+    around = following(sandbox) if sandbox.shared else None   # a state other processes change too
     api_spec = copy.deepcopy(_load(SPEC) if spec is None else spec)
-    app.add_api(api_spec, resolver=resolver(*handlers), resolver_error=501, pythonic_params=True,
+    app.add_api(api_spec, resolver=resolver(*handlers, around=around), resolver_error=501, pythonic_params=True,
                 validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
     app.add_api(admin_spec(settings, protected=admin_tokens is not None), base_path=settings.admin_prefix,
-                resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,
+                resolver=resolver(AdminApi(sandbox), around=around), validate_responses=settings.validate_responses,
                 name="admin", swagger_ui_options=None, security_map={"bearer": bearer_handler(admin_tokens)})
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
@@ -165,4 +170,14 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
     app.add_middleware(GZipLargeAnswers, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.sandbox = sandbox
+    return app
+
+
+def app_from_environment() -> AsyncApp:
+    """The app each worker of ``cartwright serve --workers N`` serves: uvicorn's multi-process mode imports this
+    factory in every worker, which reads its settings from the CARTWRIGHT_* variables the command set."""
+    from .._cli import quiet_collector
+
+    app = create_app(Settings.from_env())
+    quiet_collector()
     return app
