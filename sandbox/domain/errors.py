@@ -4,6 +4,7 @@
     ├── CatalogError             a catalog file or generated catalog is unusable
     ├── NotFound                 an id names nothing (cart, item, store, ...)
     ├── LimitReached             the sandbox holds as much of something as it may (``field``: the limit)
+    ├── WiringError              the app's handlers do not answer exactly the spec's operations (at start)
     ├── StateUnavailable         a shared state (Redis) cannot be reached, or keeps refusing a change
     │   └── StateMoved           a shared state was emptied or replaced by another process mid-request
     └── Refused                  the request is understood but cannot be honoured
@@ -35,6 +36,10 @@ class NotFound(SandboxError):
 
 class LimitReached(SandboxError):
     """A change would make the sandbox hold more than a limit allows; ``field`` names the limit (a setting)."""
+
+
+class WiringError(SandboxError):
+    """The handlers given to an app do not answer exactly its spec's operations; ``value`` names them."""
 
 
 class StateUnavailable(SandboxError):

@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
-from typing import Callable
-
 import yaml
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
@@ -14,7 +12,6 @@ from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
 
 from .._sandbox import Sandbox
@@ -35,6 +32,7 @@ from .lifecycle import lifespan_for
 from .limits import BodyLimit
 from .memo import BUDGET
 from .offers_api import OffersApi
+from .operations import resolver
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
 from .security import CachingSecurityMiddleware
 from .served_spec import SpecServingSwaggerUIMiddleware
@@ -94,20 +92,6 @@ def admin_spec(settings: Settings, *, protected: bool) -> dict:
     return spec
 
 
-def resolver(*handlers: object, around: Callable | None = None) -> Resolver:
-    """operationId → the first handler object's method of that name (Connexion answers 501 where none has it),
-    decorated with ``around`` when given."""
-
-    def find(operation_id: str):
-        for h in handlers:
-            if hasattr(h, operation_id):
-                method = getattr(h, operation_id)
-                return method if around is None else around(method)
-        raise AttributeError(operation_id)
-
-    return Resolver(function_resolver=find)
-
-
 # Connexion's middleware stack, with match-caching routers (routing.py), security checks remembering
 # passing headers (security.py) and request validation compiled per operation (validation.py).
 _REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware: CachingRoutingMiddleware,
@@ -157,11 +141,13 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
                                          VoucherApi)]
     around = following(sandbox) if sandbox.shared else None   # a state other processes change too
     api_spec = copy.deepcopy(_load(SPEC) if spec is None else spec)
-    app.add_api(api_spec, resolver=resolver(*handlers, around=around), resolver_error=501, pythonic_params=True,
+    app.add_api(api_spec, resolver=resolver(api_spec, *handlers, around=around), pythonic_params=True,
                 validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
-    app.add_api(admin_spec(settings, protected=admin_tokens is not None), base_path=settings.admin_prefix,
-                resolver=resolver(AdminApi(sandbox), around=around), validate_responses=settings.validate_responses,
+    admin_api_spec = admin_spec(settings, protected=admin_tokens is not None)
+    app.add_api(admin_api_spec, base_path=settings.admin_prefix,
+                resolver=resolver(admin_api_spec, AdminApi(sandbox), around=around),
+                validate_responses=settings.validate_responses,
                 name="admin", swagger_ui_options=None, security_map={"bearer": bearer_handler(admin_tokens)})
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
