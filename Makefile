@@ -10,13 +10,23 @@ PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 PY := $(VENV)/bin/python
 SDK := tests/sdk
 
-.PHONY: test serve bench spec check-spec catalog clean sdk node have-redis redis
+.PHONY: test serve bench spec check-spec catalog clean sdk node have-redis redis lock
 
-$(VENV)/.installed: pyproject.toml
+# What is installed is requirements.lock: the whole dependency tree at the versions tested (`make lock`
+# writes it from pyproject.toml's ranges), then the project itself without resolving again.
+$(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $@
+
+# requirements.lock from pyproject.toml (dependencies and the test extra) by pip-tools, for the Python the venv
+# uses; run after changing a dependency, then commit both.
+lock: $(VENV)/.installed
+	$(PY) -m pip install --quiet pip-tools
+	$(VENV)/bin/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
+	  -o requirements.lock pyproject.toml
 
 test: $(VENV)/.installed $(SDK)/node_modules/.installed have-redis
 	$(PY) -m pytest

@@ -30,3 +30,49 @@ def test_version_flag_prints_the_installed_version():
     done = subprocess.run([sys.executable, "-m", "sandbox", "--version"], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == f"cartwright {version('cartwright')}\n"
+
+
+def _locked() -> dict[str, str]:
+    from packaging.utils import canonicalize_name
+
+    pins = {}
+    for line in (ROOT / "requirements.lock").read_text().splitlines():
+        if line and not line.startswith(("#", " ", "-")):
+            name, _, pinned = line.partition("==")
+            pins[canonicalize_name(name)] = pinned.strip()
+    return pins
+
+
+def test_the_lock_file_pins_every_dependency_within_its_range():
+    """requirements.lock (what `make` installs) pins every dependency pyproject.toml names, the test extra's too,
+    at a version inside pyproject's range: a dependency added or re-ranged without `make lock` fails here."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    locked = _locked()
+    for spec in [*project["dependencies"], *project["optional-dependencies"]["test"]]:
+        requirement = Requirement(spec)
+        name = canonicalize_name(requirement.name)
+        assert name in locked, f"{name} is not in requirements.lock: run make lock"
+        assert requirement.specifier.contains(locked[name], prereleases=True), (name, locked[name], spec)
+
+
+def test_the_web_machinery_is_pinned_to_one_minor_release():
+    """connexion, starlette, uvicorn and httptools, whose internals sandbox/web relies on, are allowed one minor
+    release each in pyproject.toml, the one requirements.lock pins."""
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    ranges = {canonicalize_name(r.name): r.specifier for r in map(
+        Requirement, tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"])}
+    locked = _locked()
+    for name in ("connexion", "starlette", "uvicorn", "httptools"):
+        pinned = Version(locked[name])
+        same_minor, next_minor = f"{pinned.major}.{pinned.minor}.99", f"{pinned.major}.{pinned.minor + 1}.0"
+        assert ranges[name].contains(same_minor) and not ranges[name].contains(next_minor), (name, ranges[name])
