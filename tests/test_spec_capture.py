@@ -182,3 +182,13 @@ def test_schemathesis_loads_every_operation():
     assert all(isinstance(r, Ok) for r in results)
     assert {r.ok().definition.raw["operationId"] for r in results} >= {"addVoucherToCart", "getCartShareLink"}
     assert [str(w.message) for w in caught if "schemathesis" in (w.filename or "")] == []
+
+
+def test_render_is_unchanged_after_the_sandbox_served_its_yaml_spec(capture, app):
+    """Rendering the spec gives the same text before and after an app served /openapi.yaml (Connexion's YAML
+    dumper replaces PyYAML's scalar representer for the whole process)."""
+    spec = {"info": {"description": "two lines,\nthe second long enough " + "x" * 120}, "paths": {}}
+    before = capture.render(spec)
+    with app.test_client() as client:
+        assert client.get("/openapi.yaml").status_code == 200
+    assert capture.render(spec) == before
