@@ -292,6 +292,8 @@ def shown(settings: Settings, name: str) -> str:
     how = next((m for m in Settings.model_fields[name].metadata if isinstance(m, Shown)), Shown())
     if value is None:
         return how.absent
+    if isinstance(value, bool):
+        return "true" if value else "false"   # as a flag takes it
     if how.write is not None:
         return how.write(value)
     if isinstance(value, (tuple, frozenset)):
@@ -351,3 +353,29 @@ def _validated(values: dict[str, Any], origins: Mapping[str, str]) -> Settings:
         where = f" from {origins[name]}" if name in origins else ""
         raw = _without_password(str(values.get(name))) if isinstance(values.get(name), str) else values.get(name)
         raise InvalidValue(f"setting {name}: cannot read {raw!r}{where}: {reason}", field=name, value=raw) from None
+
+
+README_TABLE_START = "<!-- settings table: generated from sandbox/_settings.py by `make settings-table` -->"
+README_TABLE_END = "<!-- end of settings table -->"
+
+
+def markdown_table() -> str:
+    """The README's settings table: a row per setting, as declared."""
+    defaults = Settings()
+    rows = ["| setting | flag | variable | default | what it is |", "| --- | --- | --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = shown(defaults, name).replace("|", "\\|")
+        rows.append(f"| {name} | `{flag(name)}` | `{variable(name)}` | `{default}` | {field.description} |")
+    return "\n".join(rows)
+
+
+def readme_with_table(readme: str) -> str:
+    """``readme`` with its settings table (between the markers) rewritten from the declarations."""
+    start, end = readme.index(README_TABLE_START), readme.index(README_TABLE_END)
+    return f"{readme[:start]}{README_TABLE_START}\n{markdown_table()}\n{readme[end:]}"
+
+
+def rewrite_readme(path: str | Path = "README.md") -> None:
+    """``make settings-table``: the README's settings table rewritten from the declarations."""
+    readme = Path(path)
+    readme.write_text(readme_with_table(readme.read_text()))
