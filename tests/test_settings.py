@@ -149,3 +149,20 @@ def test_every_declared_setting_has_help_and_a_valid_default():
     for name, field in Settings.model_fields.items():
         assert field.description, name
     assert Settings() == Settings.model_validate(Settings().__dict__)
+
+
+@pytest.mark.parametrize("option, words", [
+    (["--rate-limit", "abc"], ["Invalid rate limit value", "abc"]),
+    (["--workers", "0"], ["--workers", "must be above 0"]),
+    (["--request-timeout", "soon"], ["--request-timeout", "not a number"]),
+])
+def test_conform_refuses_a_bad_option_in_one_line(capsys, option, words):
+    """`cartwright conform` with an option it (or Schemathesis) cannot take: exit 2 and one line naming it."""
+    from sandbox._cli import main
+
+    try:
+        code = main(["conform", *option, "--include-operation-id", "getItemCount", "--quiet"])
+    except SystemExit as exit:   # argparse's usage error
+        code = exit.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("cartwright conform: ") and all(w in err[-1] for w in words), err
