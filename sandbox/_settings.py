@@ -22,7 +22,8 @@ Adding a setting is one change, a field below::
 
 with a type from the aliases below where one fits (``NotNegative``, ``Positive``, ``Seconds``, ``Listed``,
 ``OptionalPath``...); ``Shown`` says how ``--help`` and the README write a value when ``str`` of it would not
-do. The code then reads ``settings.cors_origins``.
+do. The code then reads ``settings.cors_origins``; ``make settings-table`` puts its row in the README
+(tests/test_settings.py fails until it is there).
 
 ``Settings`` is built once per process (at start, or per test app), never per request: reading a field is
 a plain attribute read.
