@@ -10,7 +10,7 @@ PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 PY := $(VENV)/bin/python
 SDK := tests/sdk
 
-.PHONY: settings-table test serve bench spec check-spec catalog clean sdk node have-redis redis
+.PHONY: test serve bench spec check-spec catalog clean sdk node have-redis redis
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -63,5 +63,6 @@ clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(SDK)/node_modules
 
 # The README's settings table, from the declarations in sandbox/_settings.py (tests/test_settings.py checks it).
+.PHONY: settings-table
 settings-table: $(VENV)/.installed
 	$(PY) -c 'from sandbox._settings import rewrite_readme; rewrite_readme("README.md")'
