@@ -71,3 +71,8 @@ catalog: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(SDK)/node_modules
+
+# The README's settings table, from the declarations in sandbox/_settings.py (tests/test_settings.py checks it).
+.PHONY: settings-table
+settings-table: $(VENV)/.installed
+	$(PY) -c 'from sandbox._settings import rewrite_readme; rewrite_readme("README.md")'

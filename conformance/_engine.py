@@ -236,7 +236,7 @@ def schemathesis_config(*, checks: list[str], phases: tuple[str, ...], mode: str
                         request_timeout: float | None, workers: int = 1, read_only: bool = False,
                         database: str = "none"):
     """The Schemathesis config for one run (the same structure as its TOML file)."""
-    from schemathesis.config import SchemathesisConfig
+    from schemathesis.config import ConfigError, SchemathesisConfig
 
     data: dict[str, Any] = {
         "seed": seed,
@@ -258,7 +258,10 @@ def schemathesis_config(*, checks: list[str], phases: tuple[str, ...], mode: str
         data["rate-limit"] = rate_limit
     if request_timeout:
         data["request-timeout"] = request_timeout
-    return SchemathesisConfig.from_dict(data)
+    try:
+        return SchemathesisConfig.from_dict(data)
+    except ConfigError as exc:   # an option Schemathesis refuses (workers, rate limit...): one line, no traceback
+        raise KitError(" ".join(str(exc).split())) from None
 
 
 class _Steering:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from ._engine import DEFAULT_MAX_EXAMPLES, MODES, OFF_BY_DEFAULT, PHASES, SANDBOX_TOKEN, KitError, run_conformance
 from ._flows import parse_cart_item
@@ -25,6 +25,19 @@ def _cart_item(text: str) -> dict:
         return parse_cart_item(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _positive(kind: type) -> Callable[[str], Any]:
+    def read(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text!r}")
+        return value
+
+    return read
 
 
 def _pair(text: str, sep: str, what: str) -> tuple[str, str]:
@@ -72,8 +85,8 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--exclude-check", dest="disable_checks", action="append", default=[], metavar="NAME",
                    help="turn a check off (repeatable)")
     p.add_argument("--rate-limit", metavar="N/UNIT", help="at most N requests per s, m or h, e.g. 10/s")
-    p.add_argument("--request-timeout", type=float, metavar="SECONDS", help="give up on a response after this long")
-    p.add_argument("--workers", type=int, default=1, help="concurrent workers (default 1: reproducible order)")
+    p.add_argument("--request-timeout", type=_positive(float), metavar="SECONDS", help="give up on a response after this long")
+    p.add_argument("--workers", type=_positive(int), default=1, help="concurrent workers (default 1: reproducible order)")
     p.add_argument("--cart-item", dest="cart_items", action="append", default=[], type=_cart_item,
                    metavar="ITEM_ID:SIZE[:STORE_ID]",
                    help="an item the deployment sells, put into generated add-to-cart requests and used by the "

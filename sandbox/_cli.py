@@ -5,75 +5,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shlex
 import sys
 import warnings
+from pathlib import Path
 
-from ._settings import ENV_PREFIX, Settings, parse_value
+from ._settings import CONFIG_VARIABLE, Settings, flag, load, shown, variable
 from .domain.errors import SandboxError
 
-FLAGS = {  # setting → help
-    "host": "address to listen on",
-    "port": "port to listen on",
-    "seed": "seed of the generated catalog",
-    "catalog_size": "number of products in the generated catalog",
-    "catalog_file": "serve this catalog file instead of a generated one",
-    "log_level": "uvicorn log level (critical, error, warning, info, debug)",
-    "tokens": "comma-separated bearer tokens to accept (default: any token)",
-    "admin_token": "bearer token of the admin API (default: the API's tokens; open when the API is)",
-    "max_catalog_size": "largest generated catalog, in products (start-up and admin reseed)",
-    "cache_max_bytes": "bytes the web layer may spend remembering paths, query strings and tokens",
-    "cache_max_key_bytes": "longest path, query string or token the web layer remembers",
-    "fresh_carts_remembered": "ids of never-written carts shown by reads that stay reachable by id",
-    "id_seed": "seed of fresh ids (same seed, same ids: predictable); none = unguessable",
-    "carts_per_application": "carts one application may hold (429 beyond; 0 = no cap)",
-    "max_carts": "carts the sandbox may hold in all (429 beyond; 0 = no cap)",
-    "records_per_application": "addresses, shared carts, and coupons and promotions one application may hold, each",
-    "cart_ttl_minutes": "forget a cart untouched this many minutes (0 = never)",
-    "max_listed_carts": "most carts the cart list answers (the newest)",
-    "state_file": "load the state from this file at start, save it there at shutdown and periodically",
-    "state_save_seconds": "seconds between saves to the state file (0 = only at shutdown)",
-    "delivery_rules": "delivery charges as threshold:charge,... (e.g. 499:49); empty = free",
-    "max_body_bytes": "largest request body accepted",
-    "validate_responses": "validate every response against the spec (slower)",
-    "frozen_time": "fixed ISO 8601 'now' for reproducible timestamps",
-    "default_offers": "start with the seeded coupons and promotions (true/false)",
-    "abandoned_after_minutes": "minutes untouched after which a cart with items is abandoned",
-    "payment_modes": "comma-separated payment modes carts may select",
-    "cod_charge": "charge for cash on delivery",
-    "arrival_order": "serve requests waiting together in the order they arrived (true/false)",
-    "max_header_bytes": "largest request line and headers accepted (431 beyond)",
-    "header_timeout_seconds": "seconds a client has to send a request's line and headers (408 beyond)",
-    "body_timeout_seconds": "seconds a client has to send a request's body once its headers are in (408 beyond)",
-    "keep_alive_seconds": "seconds an idle keep-alive connection stays open",
-    "max_connections": "open connections at most (503 beyond; lowered to fit the descriptor limit)",
-    "shutdown_timeout_seconds": "seconds a shutdown waits for requests in flight before dropping them",
-    "max_json_depth": "deepest nesting of objects and arrays a request body may have",
-    "max_page_size": "largest page_size a paginated operation takes",
-    "state": "where the state lives: memory, or a Redis URL (redis://HOST:PORT/DB) shared by processes and hosts",
-    "state_prefix": "prefix of the shared state's Redis keys (several sandboxes on one Redis: one each)",
-    "state_timeout_seconds": "seconds a call to the shared state may take (503 beyond)",
-    "workers": "processes serving the sandbox (more than 1 needs a shared --state)",
-}
+# Every setting is a `cartwright serve` flag (sandbox/_settings.py declares them, with their help).
+FLAGS = tuple(Settings.model_fields)
 
 
 def describe(settings: Settings, name: str) -> str:
     """A setting's value as it would be written on the command line."""
-    value = getattr(settings, name)
-    if name == "delivery_rules":
-        return ",".join(f"{r.threshold}:{r.charge}" for r in value) or "free"
-    if name == "tokens":
-        return ",".join(sorted(value)) if value else "any"
-    if name == "id_seed":
-        return "none (unguessable)" if value is None else str(value)
-    if name == "admin_token":
-        return "set" if value else "the API's tokens"
-    if name == "payment_modes":
-        return ",".join(value)
-    if name == "state":
-        return re.sub(r"//[^@/]*@", "//***@", value)   # no password on the screen
-    return str(value)
+    return shown(settings, name)
 
 
 def version() -> str:
@@ -87,30 +33,41 @@ def version() -> str:
         return "unknown (not installed)"
 
 
-def parser(defaults: Settings) -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cartwright", description="Cartwright sandbox for cart APIs.")
     p.add_argument("--version", action="version", version=f"cartwright {version()}")
     sub = p.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the sandbox")
-    for name, text in FLAGS.items():
-        serve.add_argument("--" + name.replace("_", "-"), dest=name, default=None, metavar=name.upper(),
-                           help=f"{text} [{ENV_PREFIX}{name.upper()}; now: {describe(defaults, name)}]")
+    serve = sub.add_parser(
+        "serve", help="run the sandbox", usage="cartwright serve [--config FILE] [--SETTING VALUE ...]",
+        description="Run the sandbox. Every setting is a flag, a CARTWRIGHT_* "
+        "variable and a key of the config file: a flag wins over its variable, a variable over the file, the "
+        "file over the default.")
+    serve.add_argument("--config", metavar="FILE", default=None,
+                       help=f"read settings from this TOML file (`port = 9000`, a key per setting) [{CONFIG_VARIABLE}]")
+    defaults = Settings()
+    for name, field in Settings.model_fields.items():
+        serve.add_argument(flag(name), dest=name, default=None, metavar=name.upper(),
+                           help=f"{field.description} [{variable(name)}; default: {shown(defaults, name)}]")
     # `cartwright conform` is parsed by conformance.cli (see main); listed here for --help.
     sub.add_parser("conform", add_help=False,
                    help="test the sandbox or a deployment against the spec (`cartwright conform --help`)")
     return p
 
 
+def arguments(argv: list[str] | None) -> argparse.Namespace:
+    return parser().parse_args(argv)
+
+
 def flags_given(argv: list[str] | None) -> dict[str, str]:
     """The settings given as flags, as written."""
-    args = parser(Settings.from_env()).parse_args(argv)
-    return {k: v for k, v in vars(args).items() if k in FLAGS and v is not None}
+    return {k: v for k, v in vars(arguments(argv)).items() if k in FLAGS and v is not None}
 
 
 def settings_from(argv: list[str] | None) -> Settings:
-    """Defaults, then CARTWRIGHT_* variables, then flags."""
-    base = Settings.from_env()
-    return base.replace(**{k: parse_value(k, v) for k, v in flags_given(argv).items()})
+    """Defaults, then the config file (--config, else CARTWRIGHT_CONFIG), then CARTWRIGHT_* variables, then flags."""
+    args = arguments(argv)
+    config = None if args.config is None else Path(args.config)
+    return load(flags={k: v for k, v in vars(args).items() if k in FLAGS and v is not None}, config=config)
 
 
 def refusal(settings: Settings) -> str | None:
@@ -197,7 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     if settings.workers > 1:
         # Each worker builds its own app (uvicorn's multi-process mode imports a factory): it reads these
         # settings from the environment, which the workers inherit.
-        os.environ.update({ENV_PREFIX + name.upper(): raw for name, raw in flags_given(argv).items()})
+        os.environ.update({variable(name): raw for name, raw in flags_given(argv).items()})
+        config = arguments(argv).config
+        if config is not None:   # the file under the variables, as here
+            os.environ[CONFIG_VARIABLE] = config
         del app
         return serve_workers(settings)
     quiet_collector()

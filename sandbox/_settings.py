@@ -1,153 +1,108 @@
-"""Every default of the sandbox in one object; CLI flags and CARTWRIGHT_* variables override it."""
+"""Every setting of the sandbox, declared once, and where their values come from.
+
+A setting is one field of ``Settings``: its name, its type (with its limits), its default and its help text.
+From that one declaration come
+
+- the ``cartwright serve --the-name`` flag and the ``CARTWRIGHT_THE_NAME`` environment variable,
+- the ``the_name = ...`` key of the TOML config file (``cartwright serve --config cartwright.toml``, or
+  ``CARTWRIGHT_CONFIG``),
+- its line in ``cartwright serve --help`` and its row in the README's settings table (a test keeps the
+  README in step: ``make settings-table`` rewrites it).
+
+Where two give a value, the flag wins over the variable, the variable over the file, the file over the
+default (``load``). Every value goes through the same validation, whatever its source: text (a flag, a
+variable) is read by pydantic's lax rules ("8080" is an int, "yes" a bool, "1.5" a Decimal) and by the
+``BeforeValidator`` of the setting's type where text needs more (a comma-separated list...). A value that
+cannot be read is an ``InvalidValue`` naming the setting and where the value came from.
+
+Adding a setting is one change, a field below::
+
+    # Why it exists, briefly.
+    cors_origins: Annotated[tuple[str, ...], Listed] = Field(("*",), description="origins that may call")
+
+with a type from the aliases below where one fits (``NotNegative``, ``Positive``, ``Seconds``, ``Listed``,
+``OptionalPath``...); ``Shown`` says how ``--help`` and the README write a value when ``str`` of it would not
+do. The code then reads ``settings.cors_origins``; ``make settings-table`` puts its row in the README
+(tests/test_settings.py fails until it is there).
+
+``Settings`` is built once per process (at start, or per test app), never per request: reading a field is
+a plain attribute read.
+"""
 
 from __future__ import annotations
 
-import dataclasses
+import difflib
 import os
+import re
+import tomllib
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Mapping
+from typing import Annotated, Any, Callable, Literal, Mapping
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .domain.errors import InvalidValue
 from .domain.pricing import DeliveryRule
 
 ENV_PREFIX = "CARTWRIGHT_"
+CONFIG_VARIABLE = ENV_PREFIX + "CONFIG"
 
 
 @dataclass(frozen=True)
-class Settings:
-    """How one sandbox runs. Build with ``Settings.from_env()`` and override with ``replace``."""
+class Shown:
+    """How ``--help``, the banner and the README write a setting's value (default: ``str``, lists with commas)."""
 
-    host: str = "127.0.0.1"
-    port: int = 8080
-    seed: int = 2026
-    catalog_size: int = 40
-    catalog_file: Path | None = None
-    log_level: str = "info"
-    # None: any bearer token is accepted; otherwise only these.
-    tokens: frozenset[str] | None = None
-    # The admin API's own token; None: the admin API takes the API's tokens (and is open when the API is).
-    admin_token: str | None = None
-    # Largest generated catalog (start-up size and admin reseed), in products.
-    max_catalog_size: int = 2000
-    # What the web layer may remember about requests (paths, query strings, tokens), per process
-    # (web/memo.py); keys longer than cache_max_key_bytes are never remembered.
-    cache_max_bytes: int = 32 * 2 ** 20
-    cache_max_key_bytes: int = 2048
-    # Reading a user's cart before it has items stores nothing; the ids of that many such fresh carts are
-    # remembered (oldest forgotten first), so reads and writes by that id find the fresh cart.
-    fresh_carts_remembered: int = 10_000
-    # Seed of fresh ids (carts, lines, orders, offers, tokens): the same seed gives the same ids, which are then
-    # predictable; None: from the operating system, unguessable and never repeating.
-    id_seed: int | None = None
-    # How much a client can make the sandbox remember (429 beyond; 0: no cap): carts per application and in
-    # all, and addresses, shared carts, and coupons and promotions per application (each).
-    carts_per_application: int = 50_000
-    max_carts: int = 200_000
-    records_per_application: int = 10_000
-    # A cart untouched this long is forgotten (0: never); the cart list answers at most max_listed_carts.
-    cart_ttl_minutes: int = 0
-    max_listed_carts: int = 1000
-    # Load the state from this file at start (when it exists) and save it there on a clean shutdown and every
-    # state_save_seconds (0: only at shutdown); None: the state lives as long as the process.
-    state_file: Path | None = None
-    state_save_seconds: int = 60
-    # Cart value below `threshold` pays `charge`; the first matching rule wins.
-    delivery_rules: tuple[DeliveryRule, ...] = (DeliveryRule(threshold=Decimal("499"), charge=Decimal("49")),)
-    max_body_bytes: int = 1_000_000
-    # Payment modes a cart may select, and the charge for cash on delivery.
-    payment_modes: tuple[str, ...] = ("COD", "CARD", "NB", "UPI", "WL")
-    cod_charge: Decimal = Decimal("49")
-    admin_prefix: str = "/_cartwright"
-    # Response validation costs ~650 µs a request; tests turn it on.
-    validate_responses: bool = False
-    # Fixed "now" (ISO 8601) for reproducible timestamps; None = the wall clock.
-    frozen_time: str | None = None
-    # Start every application with the seeded coupons and promotions (fixtures/offers.json).
-    default_offers: bool = True
-    # A cart with items, not checked out and untouched this long is abandoned (abandoned-cart list).
-    abandoned_after_minutes: int = 1440
-    # Requests waiting together start in the order they arrived (web/arrival.py): under load, the p99.
-    arrival_order: bool = True
-    # HTTP limits (web/server.py): a request's line and headers, the time to send them and the body, an idle
-    # keep-alive connection's life, open connections (also kept under the descriptor limit), and how long
-    # a shutdown waits for requests in flight.
-    max_header_bytes: int = 32_768
-    header_timeout_seconds: float = 20.0
-    body_timeout_seconds: float = 30.0
-    keep_alive_seconds: float = 5.0
-    max_connections: int = 1000
-    shutdown_timeout_seconds: float = 5.0
-    # Request bodies nested deeper than this many objects/arrays are refused (400); the spec's deepest is 7.
-    max_json_depth: int = 32
-    # The largest page_size a paginated operation takes (400 above it).
-    max_page_size: int = 100
-    # Where the state lives: "memory" (this process), or a Redis URL (redis://HOST:PORT/DB) that several
-    # processes and hosts share, its keys under state_prefix; a Redis call waits state_timeout_seconds at most
-    # (503 beyond). workers: processes serving (more than 1 needs a shared state).
-    state: str = "memory"
-    state_prefix: str = "cartwright:"
-    state_timeout_seconds: float = 5.0
-    workers: int = 1
-
-    def replace(self, **changes) -> Settings:
-        return dataclasses.replace(self, **changes)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Defaults overridden by CARTWRIGHT_<FIELD> variables (e.g. CARTWRIGHT_PORT=9000)."""
-        environ = os.environ if environ is None else environ
-        changes = {}
-        for f in dataclasses.fields(cls):
-            raw = environ.get(ENV_PREFIX + f.name.upper())
-            if raw is not None:
-                changes[f.name] = parse_value(f.name, raw)
-        return cls(**changes)
+    write: Callable[[Any], str] | None = None
+    absent: str = "none"   # what None means
 
 
-def parse_value(name: str, raw: str):
-    """One setting from text (an environment variable or a CLI flag)."""
-    try:
-        if name in ("port", "seed", "catalog_size", "max_body_bytes", "abandoned_after_minutes",
-                    "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes",
-                    "fresh_carts_remembered", "max_json_depth", "max_page_size", "carts_per_application",
-                    "max_carts", "records_per_application", "cart_ttl_minutes", "max_listed_carts",
-                    "state_save_seconds"):
-            return _not_negative(int(raw))
-        if name == "workers":
-            return _positive(int(raw))
-        if name == "state":
-            return parse_state(raw)
-        if name == "state_timeout_seconds":
-            return _positive(float(raw))
-        if name == "id_seed":
-            return None if raw.strip().lower() in ("", "none") else int(raw)
-        if name in ("validate_responses", "default_offers", "arrival_order"):
-            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
-                raise ValueError(raw)
-            return raw.lower() in ("1", "true", "yes")
-        if name in ("max_header_bytes", "max_connections"):
-            return _positive(int(raw))
-        if name in ("header_timeout_seconds", "body_timeout_seconds", "keep_alive_seconds",
-                    "shutdown_timeout_seconds"):
-            return _positive(float(raw))
-        if name in ("catalog_file", "state_file"):
-            return Path(raw) if raw else None
-        if name == "tokens":
-            tokens = frozenset(t.strip() for t in raw.split(",") if t.strip())
-            return tokens or None
-        if name == "delivery_rules":
-            return parse_delivery_rules(raw)
-        if name == "payment_modes":
-            return tuple(m.strip().upper() for m in raw.split(",") if m.strip())
-        if name == "cod_charge":
-            return Decimal(raw)
-        if name in ("frozen_time", "admin_token"):
-            return raw or None
-        return raw
-    except (ValueError, ArithmeticError) as exc:
-        raise InvalidValue(f"setting {name}: cannot read {raw!r}", field=name, value=raw) from exc
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def _none_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
+
+
+def _comma_separated(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+def _empty_is_none(value: Any) -> Any:
+    return value or None
+
+
+def _instant_text(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, datetime) else value   # a TOML date-time
+
+
+def _iso_instant(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 instant (e.g. 2026-11-22T10:00:00Z)") from None
+    return value
+
+
+def _positive_finite(value: float) -> float:
+    if not 0 < value < float("inf"):   # NaN fails too
+        raise ValueError("must be a finite number above 0")
+    return value
+
+
+# Types of settings, with their limits and how they are read from text.
+NotNegative = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(gt=0)]
+Seconds = Annotated[float, AfterValidator(_positive_finite)]
+Listed = BeforeValidator(_comma_separated)                     # "a, b" → ("a", "b"); a TOML array as it is
+BlankIsNone = BeforeValidator(_blank_is_none)                  # "" → None (the setting's "absent")
+OptionalPath = Annotated[Path | None, BlankIsNone]
+OptionalText = Annotated[str | None, BlankIsNone]
 
 
 STATE_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -159,22 +114,10 @@ def parse_state(raw: str) -> str:
     if value.lower() == "memory":
         return "memory"
     if not value.lower().startswith(STATE_SCHEMES):
-        raise ValueError(value)
+        raise ValueError("neither memory nor a redis://, rediss:// or unix:// URL")
     from redis.connection import parse_url   # what the client itself will read
 
     parse_url(value)   # ValueError for a URL it cannot read (a port that is not a number...)
-    return value
-
-
-def _not_negative(value: int) -> int:
-    if value < 0:
-        raise ValueError(value)
-    return value
-
-
-def _positive(value):
-    if not 0 < value < float("inf"):   # NaN fails too
-        raise ValueError(value)
     return value
 
 
@@ -182,6 +125,258 @@ def parse_delivery_rules(raw: str) -> tuple[DeliveryRule, ...]:
     """``"499:49,999:19"``: below 499 pay 49, below 999 pay 19, free above; ``""`` = always free."""
     rules = []
     for part in filter(None, (p.strip() for p in raw.split(","))):
-        threshold, charge = part.split(":")
-        rules.append(DeliveryRule(threshold=Decimal(threshold), charge=Decimal(charge)))
-    return tuple(sorted(rules, key=lambda r: r.threshold))
+        try:
+            threshold, charge = part.split(":")
+            rules.append(DeliveryRule(threshold=Decimal(threshold), charge=Decimal(charge)))
+        except (ValueError, ArithmeticError):
+            raise ValueError(f"{part!r} is not THRESHOLD:CHARGE") from None
+    return tuple(rules)
+
+
+def _delivery_rules_text(value: Any) -> Any:
+    return parse_delivery_rules(value) if isinstance(value, str) else value
+
+
+def _by_threshold(rules: tuple[DeliveryRule, ...]) -> tuple[DeliveryRule, ...]:
+    return tuple(sorted(rules, key=lambda r: r.threshold))   # the first matching rule wins
+
+
+def _path_prefix(value: str) -> str:
+    if not re.fullmatch(r"/[^?#\s]*[^/?#\s]", value):
+        raise ValueError("a path such as /_cartwright (a leading /, no trailing /)")
+    return value
+
+
+def _without_password(url: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", url)   # no password on the screen
+
+
+class _Declarations(type(BaseModel)):
+    """``Settings.port`` is the default port, as it was when Settings was a dataclass (code reads defaults so)."""
+
+    def __getattr__(cls, name: str) -> Any:
+        fields = cls.__dict__.get("__pydantic_fields__") or {}
+        if name in fields:
+            return fields[name].default
+        return super().__getattr__(name)
+
+
+class Settings(BaseModel, metaclass=_Declarations):
+    """How one sandbox runs. ``Settings(seed=7)`` for given values and defaults; ``load`` (the CLI) and
+    ``from_env`` (a worker, ``create_app()``) add the config file, the variables and the flags; ``replace``
+    overrides some. Frozen; every value is validated, whatever its source."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    host: str = Field("127.0.0.1", description="address to listen on")
+    port: Annotated[int, Field(ge=0, le=65535)] = Field(8080, description="port to listen on")
+    seed: NotNegative = Field(2026, description="seed of the generated catalog")
+    catalog_size: NotNegative = Field(40, description="number of products in the generated catalog")
+    catalog_file: OptionalPath = Field(None, description="serve this catalog file instead of a generated one")
+    log_level: Annotated[Literal["critical", "error", "warning", "info", "debug", "trace"],
+                         BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)] = Field(
+        "info", description="uvicorn log level (critical, error, warning, info, debug, trace)")
+    # None: any bearer token is accepted; otherwise only these.
+    tokens: Annotated[frozenset[str] | None, Listed, AfterValidator(_empty_is_none), Shown(absent="any")] = Field(
+        None, description="comma-separated bearer tokens to accept (default: any token)")
+    # The admin API's own token; None: the admin API takes the API's tokens (and is open when the API is).
+    admin_token: Annotated[str | None, BlankIsNone, Shown(lambda _: "set", absent="the API's tokens")] = Field(
+        None, description="bearer token of the admin API (default: the API's tokens; open when the API is)")
+    max_catalog_size: NotNegative = Field(
+        2000, description="largest generated catalog, in products (start-up and admin reseed)")
+    # What the web layer may remember about requests (paths, query strings, tokens), per process
+    # (web/memo.py); keys longer than cache_max_key_bytes are never remembered.
+    cache_max_bytes: NotNegative = Field(
+        32 * 2 ** 20, description="bytes the web layer may spend remembering paths, query strings and tokens")
+    cache_max_key_bytes: NotNegative = Field(
+        2048, description="longest path, query string or token the web layer remembers")
+    # Reading a user's cart before it has items stores nothing; the ids of that many such fresh carts are
+    # remembered (oldest forgotten first), so reads and writes by that id find the fresh cart.
+    fresh_carts_remembered: NotNegative = Field(
+        10_000, description="ids of never-written carts shown by reads that stay reachable by id")
+    # Seed of fresh ids (carts, lines, orders, offers, tokens): the same seed gives the same ids, which are then
+    # predictable; None: from the operating system, unguessable and never repeating.
+    id_seed: Annotated[int | None, BeforeValidator(_none_is_none), Shown(absent="none (unguessable)")] = Field(
+        None, description="seed of fresh ids (same seed, same ids: predictable); none = unguessable")
+    # How much a client can make the sandbox remember (429 beyond; 0: no cap): carts per application and in
+    # all, and addresses, shared carts, and coupons and promotions per application (each).
+    carts_per_application: NotNegative = Field(
+        50_000, description="carts one application may hold (429 beyond; 0 = no cap)")
+    max_carts: NotNegative = Field(200_000, description="carts the sandbox may hold in all (429 beyond; 0 = no cap)")
+    records_per_application: NotNegative = Field(
+        10_000, description="addresses, shared carts, and coupons and promotions one application may hold, each")
+    # A cart untouched this long is forgotten (0: never); the cart list answers at most max_listed_carts.
+    cart_ttl_minutes: NotNegative = Field(0, description="forget a cart untouched this many minutes (0 = never)")
+    max_listed_carts: NotNegative = Field(1000, description="most carts the cart list answers (the newest)")
+    # Load the state from this file at start (when it exists) and save it there on a clean shutdown and every
+    # state_save_seconds (0: only at shutdown); None: the state lives as long as the process.
+    state_file: OptionalPath = Field(
+        None, description="load the state from this file at start, save it there at shutdown and periodically")
+    state_save_seconds: NotNegative = Field(
+        60, description="seconds between saves to the state file (0 = only at shutdown)")
+    # Cart value below `threshold` pays `charge`; the first matching rule wins.
+    delivery_rules: Annotated[
+        tuple[DeliveryRule, ...], BeforeValidator(_delivery_rules_text), AfterValidator(_by_threshold),
+        Shown(lambda rules: ",".join(f"{r.threshold}:{r.charge}" for r in rules) or "free"),
+    ] = Field((DeliveryRule(threshold=Decimal("499"), charge=Decimal("49")),),
+              description="delivery charges as threshold:charge,... (e.g. 499:49); empty = free")
+    max_body_bytes: NotNegative = Field(1_000_000, description="largest request body accepted")
+    # Payment modes a cart may select, and the charge for cash on delivery.
+    payment_modes: Annotated[tuple[str, ...], Listed,
+                             AfterValidator(lambda modes: tuple(m.strip().upper() for m in modes))] = Field(
+        ("COD", "CARD", "NB", "UPI", "WL"), description="comma-separated payment modes carts may select")
+    cod_charge: Annotated[Decimal, Field(allow_inf_nan=False)] = Field(
+        Decimal("49"), description="charge for cash on delivery")
+    admin_prefix: Annotated[str, AfterValidator(_path_prefix)] = Field("/_cartwright", description="path under which the admin API is served")
+    # Response validation costs ~650 µs a request; tests turn it on.
+    validate_responses: bool = Field(False, description="validate every response against the spec (slower)")
+    # Fixed "now" for reproducible timestamps; None = the wall clock.
+    frozen_time: Annotated[str | None, BlankIsNone, BeforeValidator(_instant_text), AfterValidator(_iso_instant), Shown(absent="wall clock")] = Field(
+        None, description="fixed ISO 8601 'now' for reproducible timestamps (e.g. 2026-11-22T10:00:00Z)")
+    # Start every application with the seeded coupons and promotions (fixtures/offers.json).
+    default_offers: bool = Field(True, description="start with the seeded coupons and promotions (true/false)")
+    # A cart with items, not checked out and untouched this long is abandoned (abandoned-cart list).
+    abandoned_after_minutes: NotNegative = Field(
+        1440, description="minutes untouched after which a cart with items is abandoned")
+    # Requests waiting together start in the order they arrived (web/arrival.py): under load, the p99.
+    arrival_order: bool = Field(
+        True, description="serve requests waiting together in the order they arrived (true/false)")
+    # HTTP limits (web/server.py): a request's line and headers, the time to send them and the body, an idle
+    # keep-alive connection's life, open connections (also kept under the descriptor limit), and how long
+    # a shutdown waits for requests in flight.
+    max_header_bytes: Positive = Field(32_768, description="largest request line and headers accepted (431 beyond)")
+    header_timeout_seconds: Seconds = Field(
+        20.0, description="seconds a client has to send a request's line and headers (408 beyond)")
+    body_timeout_seconds: Seconds = Field(
+        30.0, description="seconds a client has to send a request's body once its headers are in (408 beyond)")
+    keep_alive_seconds: Seconds = Field(5.0, description="seconds an idle keep-alive connection stays open")
+    max_connections: Positive = Field(
+        1000, description="open connections at most (503 beyond; lowered to fit the descriptor limit)")
+    shutdown_timeout_seconds: Seconds = Field(
+        5.0, description="seconds a shutdown waits for requests in flight before dropping them")
+    # Request bodies nested deeper than this many objects/arrays are refused (400); the spec's deepest is 7.
+    max_json_depth: NotNegative = Field(32, description="deepest nesting of objects and arrays a request body may have")
+    # The largest page_size a paginated operation takes (400 above it).
+    max_page_size: NotNegative = Field(100, description="largest page_size a paginated operation takes")
+    # Where the state lives: "memory" (this process), or a Redis URL (redis://HOST:PORT/DB) that several
+    # processes and hosts share, its keys under state_prefix; a Redis call waits state_timeout_seconds at most
+    # (503 beyond). workers: processes serving (more than 1 needs a shared state).
+    state: Annotated[str, AfterValidator(parse_state), Shown(_without_password)] = Field(
+        "memory",
+        description="where the state lives: memory, or a Redis URL (redis://HOST:PORT/DB) shared by processes and hosts")
+    state_prefix: str = Field(
+        "cartwright:", description="prefix of the shared state's Redis keys (several sandboxes on one Redis: one each)")
+    state_timeout_seconds: Seconds = Field(5.0, description="seconds a call to the shared state may take (503 beyond)")
+    workers: Positive = Field(1, description="processes serving the sandbox (more than 1 needs a shared --state)")
+
+    def replace(self, **changes) -> Settings:
+        """These settings with ``changes`` (validated as a flag's would be; ``InvalidValue`` naming one)."""
+        return _validated({**self.__dict__, **changes}, {name: "replace()" for name in changes})
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Defaults, then the config file named by CARTWRIGHT_CONFIG, then CARTWRIGHT_<SETTING> variables."""
+        return load(environ=environ)
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def variable(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def shown(settings: Settings, name: str) -> str:
+    """A setting's value as ``--help``, the banner and the README write it."""
+    value = getattr(settings, name)
+    how = next((m for m in Settings.model_fields[name].metadata if isinstance(m, Shown)), Shown())
+    if value is None:
+        return how.absent
+    if isinstance(value, bool):
+        return "true" if value else "false"   # as a flag takes it
+    if how.write is not None:
+        return how.write(value)
+    if isinstance(value, (tuple, frozenset)):
+        return ",".join(sorted(value) if isinstance(value, frozenset) else value)
+    return str(value)
+
+
+def read_config(path: Path, named_by: str) -> dict[str, Any]:
+    """The settings of a TOML config file: ``port = 9000`` at its top level, a key per setting."""
+    try:
+        with path.open("rb") as f:
+            values = tomllib.load(f)
+    except OSError as exc:
+        raise InvalidValue(f"config file {path} ({named_by}): cannot be read: {exc.strerror}",
+                           field="config", value=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidValue(f"config file {path}: not TOML: {exc}", field="config", value=str(path)) from None
+    for key in values:
+        if key not in Settings.model_fields:
+            near = difflib.get_close_matches(key, Settings.model_fields, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            raise InvalidValue(f"config file {path}: {key!r} is not a setting{hint}", field=key, value=values[key])
+    return values
+
+
+def load(flags: Mapping[str, str] | None = None, environ: Mapping[str, str] | None = None,
+         config: Path | None = None) -> Settings:
+    """Defaults, then the config file (``config``, else CARTWRIGHT_CONFIG), then CARTWRIGHT_* variables,
+    then ``flags`` (setting name → text as given)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    if config is None and environ.get(CONFIG_VARIABLE):
+        config, named_by = Path(environ[CONFIG_VARIABLE]), CONFIG_VARIABLE
+    else:
+        named_by = "--config"
+    if config is not None:
+        from_file = read_config(config, named_by)
+        values.update(from_file)
+        origins.update({name: f"config file {config}" for name in from_file})
+    for name in Settings.model_fields:
+        raw = environ.get(variable(name))
+        if raw is not None:
+            values[name], origins[name] = raw, variable(name)
+    for name, raw in (flags or {}).items():
+        values[name], origins[name] = raw, flag(name)
+    return _validated(values, origins)
+
+
+def _validated(values: dict[str, Any], origins: Mapping[str, str]) -> Settings:
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors(include_url=False)[0]
+        name = str(error["loc"][0]) if error["loc"] else "settings"
+        reason = error["msg"].removeprefix("Value error, ")
+        where = f" from {origins[name]}" if name in origins else ""
+        raw = _without_password(str(values.get(name))) if isinstance(values.get(name), str) else values.get(name)
+        raise InvalidValue(f"setting {name}: cannot read {raw!r}{where}: {reason}", field=name, value=raw) from None
+
+
+README_TABLE_START = "<!-- settings table: generated from sandbox/_settings.py by `make settings-table` -->"
+README_TABLE_END = "<!-- end of settings table -->"
+
+
+def markdown_table() -> str:
+    """The README's settings table: a row per setting, as declared."""
+    defaults = Settings()
+    rows = ["| setting | flag | variable | default | what it is |", "| --- | --- | --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = shown(defaults, name).replace("|", "\\|")
+        rows.append(f"| {name} | `{flag(name)}` | `{variable(name)}` | `{default}` | {field.description} |")
+    return "\n".join(rows)
+
+
+def readme_with_table(readme: str) -> str:
+    """``readme`` with its settings table (between the markers) rewritten from the declarations."""
+    start, end = readme.index(README_TABLE_START), readme.index(README_TABLE_END)
+    return f"{readme[:start]}{README_TABLE_START}\n{markdown_table()}\n{readme[end:]}"
+
+
+def rewrite_readme(path: str | Path = "README.md") -> None:
+    """``make settings-table``: the README's settings table rewritten from the declarations."""
+    readme = Path(path)
+    readme.write_text(readme_with_table(readme.read_text()))
