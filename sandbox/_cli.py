@@ -49,6 +49,11 @@ FLAGS = {  # setting → help
     "shutdown_timeout_seconds": "seconds a shutdown waits for requests in flight before dropping them",
     "max_json_depth": "deepest nesting of objects and arrays a request body may have",
     "max_page_size": "largest page_size a paginated operation takes",
+    "cors": "answer CORS requests, preflights included (true/false)",
+    "cors_origins": "comma-separated origins CORS allows (* = any)",
+    "journal_size": "requests the journal keeps, the newest (0 = none)",
+    "journal_body_bytes": "bytes of each request and response body the journal keeps",
+    "max_fault_rules": "fault-injection rules the admin API may hold at once",
 }
 
 
@@ -63,7 +68,7 @@ def describe(settings: Settings, name: str) -> str:
         return "none (unguessable)" if value is None else str(value)
     if name == "admin_token":
         return "set" if value else "the API's tokens"
-    if name == "payment_modes":
+    if name in ("payment_modes", "cors_origins"):
         return ",".join(value)
     return str(value)
 

@@ -83,6 +83,15 @@ class Settings:
     max_json_depth: int = 32
     # The largest page_size a paginated operation takes (400 above it).
     max_page_size: int = 100
+    # CORS (web/app.py): answered for these origins ("*": any), or not at all when cors is off.
+    cors: bool = True
+    cors_origins: tuple[str, ...] = ("*",)
+    # The request journal (web/journal.py): the newest journal_size requests (0: none kept), their bodies kept up
+    # to journal_body_bytes each.
+    journal_size: int = 1000
+    journal_body_bytes: int = 16384
+    # Fault-injection rules the admin API may hold at once (429 beyond).
+    max_fault_rules: int = 100
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -106,11 +115,11 @@ def parse_value(name: str, raw: str):
                     "max_catalog_size", "cache_max_bytes", "cache_max_key_bytes",
                     "fresh_carts_remembered", "max_json_depth", "max_page_size", "carts_per_application",
                     "max_carts", "records_per_application", "cart_ttl_minutes", "max_listed_carts",
-                    "state_save_seconds"):
+                    "state_save_seconds", "journal_size", "journal_body_bytes", "max_fault_rules"):
             return _not_negative(int(raw))
         if name == "id_seed":
             return None if raw.strip().lower() in ("", "none") else int(raw)
-        if name in ("validate_responses", "default_offers", "arrival_order"):
+        if name in ("validate_responses", "default_offers", "arrival_order", "cors"):
             if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
                 raise ValueError(raw)
             return raw.lower() in ("1", "true", "yes")
@@ -126,6 +135,8 @@ def parse_value(name: str, raw: str):
             return tokens or None
         if name == "delivery_rules":
             return parse_delivery_rules(raw)
+        if name == "cors_origins":
+            return tuple(o.strip() for o in raw.split(",") if o.strip())
         if name == "payment_modes":
             return tuple(m.strip().upper() for m in raw.split(",") if m.strip())
         if name == "cod_charge":

@@ -15,6 +15,7 @@ from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.resolver import Resolver
 from connexion.security import BearerSecurityHandler
+from starlette.middleware.cors import CORSMiddleware
 
 from .._sandbox import Sandbox
 from .._settings import Settings
@@ -26,7 +27,9 @@ from .arrival import ArrivalOrder
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
+from .controls import RequestControls, operation_answers
 from .dispatch import CompiledApi
+from .journal import RequestJournal
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .lifecycle import lifespan_for
@@ -141,6 +144,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         jsonifier=JSONIFIER,
         lifespan=lifespan_for(sandbox),
     )
+    answers = operation_answers(_load(SPEC))   # documented statuses and examples, for Prefer (controls.py)
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
@@ -148,12 +152,51 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
                 pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
     app.add_api(admin_spec(settings, protected=admin_tokens is not None), base_path=settings.admin_prefix,
-                resolver=resolver(AdminApi(sandbox)), validate_responses=settings.validate_responses,
+                resolver=resolver(AdminApi(sandbox, answers)), validate_responses=settings.validate_responses,
                 name="admin", swagger_ui_options=None, security_map={"bearer": bearer_handler(admin_tokens)})
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
-    if settings.arrival_order:   # added first: outside the body limit, before any work
+    # Added outermost first. The journal sees every request and every answer, CORS headers go on every answer
+    # (a 413 included), and a preflight is answered before anything else.
+    app.add_middleware(RequestJournal, position=MiddlewarePosition.BEFORE_EXCEPTION, sandbox=sandbox,
+                       size=settings.journal_size, body_bytes=settings.journal_body_bytes,
+                       admin_prefix=settings.admin_prefix)
+    if settings.cors:
+        app.add_middleware(SandboxCORS, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                           allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+                           max_age=600)
+    if settings.arrival_order:   # outside the body limit, before any work
         app.add_middleware(ArrivalOrder, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
+    # After security (a bad token is still 401), before validation (a forced answer needs no valid body).
+    # Connexion's BEFORE_VALIDATION position names its own validation middleware, replaced here (validation.py).
+    stack = app.middleware.middlewares
+    validation = next(i for i, m in enumerate(stack) if isinstance(m, type) and issubclass(m, RequestValidationMiddleware))
+    stack.insert(validation, functools.partial(RequestControls, sandbox=sandbox, answers=answers))
     app.sandbox = sandbox
     return app
+
+
+class SandboxCORS(CORSMiddleware):
+    """Starlette's CORS middleware, with a lighter path that answers the same for a request without ``Origin``
+    (not a CORS request: every request of a server-side client): only ``Vary: Origin`` is added, where
+    Starlette's own path parses the request's headers and rebuilds the answer's for it."""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                return await super().__call__(scope, receive, send)
+
+        async def vary(message):
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                for i, (name, value) in enumerate(headers):
+                    if name.lower() == b"vary":
+                        headers[i] = (name, value + b", Origin")
+                        break
+                else:
+                    headers.append((b"vary", b"Origin"))
+            await send(message)
+        return await self.app(scope, receive, vary)
