@@ -10,7 +10,7 @@ PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 PY := $(VENV)/bin/python
 SDK := tests/sdk
 
-.PHONY: test serve bench spec check-spec catalog clean sdk node
+.PHONY: test serve bench spec check-spec catalog clean sdk node have-redis redis
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,16 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-test: $(VENV)/.installed $(SDK)/node_modules/.installed
+test: $(VENV)/.installed $(SDK)/node_modules/.installed have-redis
 	$(PY) -m pytest
+
+# The tests start their own redis-server (tests/rediskit.py) for the Redis state: Debian's, where the machine
+# has none.
+have-redis:
+	@command -v redis-server >/dev/null 2>&1 || $(MAKE) --no-print-directory redis
+
+redis:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
 
 # The official Fynd JavaScript SDK for tests/test_sdk_journey.py, at the versions tests/sdk/package-lock.json
 # pins (npm ci), on the machine's Node; Debian's nodejs and npm where the machine has no npm.

@@ -770,6 +770,9 @@ def _no_vacuous_pass(plan: Plan, run: RunResult, carts_known: bool) -> None:
             continue  # the flows found why no request of it can succeed here (see the report's notes)
         if auth_broken:
             hint = "the token was refused"
+        elif plan.phases == ("examples",):
+            hint = ("only the examples phase ran, and the spec's examples name carts, coupons and addresses made "
+                    "where they were recorded: add the stateful or flows phase, which make their own")
         elif KNOWN_IDS.get(res.operation_id, ("", "", ""))[2] == "cart" and not carts_known:
             hint = "it reads a cart, and the run had none to read: give --cart-item (or run where carts exist)"
         elif plan.base_url is not None and not plan.items_given:

@@ -3,8 +3,14 @@
 Public surface: ``create_app``, ``Settings``, and the error root ``SandboxError``.
 """
 
-from ._settings import Settings
-from .domain.errors import SandboxError
+import warnings
+
+# Connexion imports starlette's test client, which warns about httpx on import (in `cartwright serve`'s
+# workers too, which import the app themselves).
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+from ._settings import Settings  # noqa: E402
+from .domain.errors import SandboxError  # noqa: E402
 
 __all__ = ["Settings", "SandboxError", "create_app"]
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import re
 import shlex
 import sys
 import warnings
@@ -49,6 +51,10 @@ FLAGS = {  # setting → help
     "shutdown_timeout_seconds": "seconds a shutdown waits for requests in flight before dropping them",
     "max_json_depth": "deepest nesting of objects and arrays a request body may have",
     "max_page_size": "largest page_size a paginated operation takes",
+    "state": "where the state lives: memory, or a Redis URL (redis://HOST:PORT/DB) shared by processes and hosts",
+    "state_prefix": "prefix of the shared state's Redis keys (several sandboxes on one Redis: one each)",
+    "state_timeout_seconds": "seconds a call to the shared state may take (503 beyond)",
+    "workers": "processes serving the sandbox (more than 1 needs a shared --state)",
     "cors": "answer CORS requests, preflights included (true/false)",
     "cors_origins": "comma-separated origins CORS allows (* = any)",
     "journal_size": "requests the journal keeps, the newest (0 = none)",
@@ -70,11 +76,25 @@ def describe(settings: Settings, name: str) -> str:
         return "set" if value else "the API's tokens"
     if name in ("payment_modes", "cors_origins"):
         return ",".join(value)
+    if name == "state":
+        return re.sub(r"//[^@/]*@", "//***@", value)   # no password on the screen
     return str(value)
+
+
+def version() -> str:
+    """The installed distribution's version (``pyproject.toml``)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("cartwright")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def parser(defaults: Settings) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="cartwright", description="Cartwright sandbox for cart APIs.")
+    p.add_argument("--version", action="version", version=f"cartwright {version()}")
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the sandbox")
     for name, text in FLAGS.items():
@@ -86,12 +106,27 @@ def parser(defaults: Settings) -> argparse.ArgumentParser:
     return p
 
 
+def flags_given(argv: list[str] | None) -> dict[str, str]:
+    """The settings given as flags, as written."""
+    args = parser(Settings.from_env()).parse_args(argv)
+    return {k: v for k, v in vars(args).items() if k in FLAGS and v is not None}
+
+
 def settings_from(argv: list[str] | None) -> Settings:
     """Defaults, then CARTWRIGHT_* variables, then flags."""
     base = Settings.from_env()
-    args = parser(base).parse_args(argv)
-    changes = {k: parse_value(k, v) for k, v in vars(args).items() if k in FLAGS and v is not None}
-    return base.replace(**changes)
+    return base.replace(**{k: parse_value(k, v) for k, v in flags_given(argv).items()})
+
+
+def refusal(settings: Settings) -> str | None:
+    """Why these settings cannot be served together, if they cannot."""
+    if settings.workers > 1 and settings.state == "memory":
+        return (f"--workers {settings.workers} needs a shared state: the memory state lives in one process, so each "
+                f"worker would have its own carts (start with --state redis://HOST:PORT/DB)")
+    if settings.state != "memory" and settings.state_file is not None:
+        return ("--state-file is for the memory state: a Redis state is kept by Redis itself (its own RDB or AOF "
+                "persistence); export and import it with GET and PUT /_cartwright/state")
+    return None
 
 
 def example_curl(app, settings: Settings) -> str:
@@ -131,10 +166,18 @@ def main(argv: list[str] | None = None) -> int:
         return conform(args[1:])
     try:
         settings = settings_from(argv)
+        refused = refusal(settings)
+        if refused is not None:
+            print(f"cartwright: {refused}", file=sys.stderr)
+            return 2
         # Connexion imports starlette's test client, which warns about httpx on import.
         warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
         from .web.app import create_app
         app = create_app(settings)
+        if app.sandbox.shared:   # reached now, so a Redis that is not there stops the start with its reason
+            import asyncio
+
+            asyncio.run(app.sandbox.follow())
         if settings.state_file is not None:   # read now, so a bad file stops the start with its reason
             import asyncio
 
@@ -146,17 +189,31 @@ def main(argv: list[str] | None = None) -> int:
     except SandboxError as exc:
         print(f"cartwright: {exc.message}", file=sys.stderr)
         return 2
-    quiet_collector()
 
     base = f"http://{settings.host}:{settings.port}"
-    print(f"Cartwright sandbox on {base}  (catalog: "
-          f"{settings.catalog_file or f'seed {settings.seed}, {settings.catalog_size} products'})")
+    catalog = app.sandbox.catalog_identity()   # a shared state's, which may not be this command's own
+    catalog_text = catalog.get("file") or f"seed {catalog.get('seed')}, {catalog.get('size')} products"
+    print(f"Cartwright sandbox on {base}  (catalog: {catalog_text}; state: {_state_text(settings)})")
     print(f"  Swagger UI:  {base}/ui/")
     print(f"  Admin:       {base}{settings.admin_prefix}/catalog  (items, sizes, stores to use)")
     print(f"  Try:         {example_curl(app, settings)}", flush=True)
-    from .web.server import serve
+    from .web.server import serve, serve_workers
 
+    if settings.workers > 1:
+        # Each worker builds its own app (uvicorn's multi-process mode imports a factory): it reads these
+        # settings from the environment, which the workers inherit.
+        os.environ.update({ENV_PREFIX + name.upper(): raw for name, raw in flags_given(argv).items()})
+        del app
+        return serve_workers(settings)
+    quiet_collector()
     return serve(app, settings)
+
+
+def _state_text(settings: Settings) -> str:
+    if settings.state == "memory":
+        return "in this process"
+    workers = f", {settings.workers} workers" if settings.workers > 1 else ""
+    return f"{describe(settings, 'state')}, keys {settings.state_prefix}*{workers}"
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from .catalog_file import generated_catalog, read_catalog_file
 from .domain.addresses import AddressBook, CartAddresses
@@ -53,12 +55,21 @@ def catalog_bundle(settings: Settings) -> CatalogBundle:
     return CatalogBundle(settings, Catalog.from_dict(data), voucher_catalog(generate_vouchers(settings.seed)), offers)
 
 
+def storage_for(settings: Settings) -> Storage:
+    """The storage the ``state`` setting names: this process's memory, or a Redis shared with other processes."""
+    if settings.state == "memory":
+        return MemoryStorage()
+    from .state.redis import RedisStorage
+
+    return RedisStorage(settings.state, settings.state_prefix, settings.state_timeout_seconds)
+
+
 class Sandbox:
     """What ``create_app`` builds and the HTTP layer reaches through ``app.sandbox``: the settings, the
     catalog, the state port and the services over them, wired here and nowhere else."""
 
     def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
-        self.storage = storage if storage is not None else MemoryStorage()
+        self.storage = storage if storage is not None else storage_for(settings)
         self.state = SandboxState(self.storage, Caps(
             carts_per_application=settings.carts_per_application, carts=settings.max_carts,
             records_per_application=settings.records_per_application,
@@ -67,6 +78,8 @@ class Sandbox:
         # Not rebuilt by a reset or reseed: the id sequence never rewinds.
         self.ids = Ids(settings.id_seed)
         self.state_loaded = False   # from the state file (web/lifecycle.py), once
+        self.shared = getattr(self.storage, "shared", False)   # several processes serve this state
+        self._joined = False
         self.install(catalog_bundle(settings))
 
     def install(self, bundle: CatalogBundle) -> None:
@@ -98,14 +111,33 @@ class Sandbox:
         """Forget every cart, order and change to offers, addresses and configurations (ids go on)."""
         await self.state.clear()
 
+    async def follow(self) -> None:
+        """A shared state: serve the catalog it names (the first process to come names it: its own) with the
+        ids key it keeps, and take its generation, so that this process's reads go on. Run at start and
+        whenever another process emptied or replaced the state (StateMoved)."""
+        if not self.shared:
+            return
+        storage = self.storage
+        catalog, ids_key, generation = await storage.join(self.catalog_identity(), self.ids.key_hex())
+        if not self._joined:
+            self.ids.share(ids_key, await storage.next_number("id_streams") if self.ids.seed is not None else 0)
+            self._joined = True
+        if catalog != self.catalog_identity():
+            settings = (self.settings.replace(catalog_file=Path(catalog["file"])) if "file" in catalog
+                        else self.reseed_settings(catalog["seed"], catalog["size"]))
+            self.install(await asyncio.to_thread(catalog_bundle, settings))
+        storage.generation = generation
+
     def reseed_settings(self, seed: int, size: int) -> Settings:
         """The settings a reseed to ``seed`` and ``size`` serves with (build its bundle with ``catalog_bundle``)."""
         return self.settings.replace(seed=seed, catalog_size=size, catalog_file=None)
 
     async def reseed(self, bundle: CatalogBundle) -> None:
         """Serve a new catalog and its offers, with nothing remembered (carts name the old catalog's articles)."""
-        self.install(bundle)
-        await self.state.clear()
+        s = bundle.settings
+        await self.state.clear(catalog={"file": str(s.catalog_file)} if s.catalog_file is not None
+                               else {"seed": s.seed, "size": s.catalog_size})
+        self.install(bundle)   # right after: nothing runs in between on this process
 
     # ------------------------------------------------------------------ snapshots
     def catalog_identity(self) -> dict:
@@ -132,10 +164,15 @@ class Sandbox:
             bundle = catalog_bundle(self.reseed_settings(catalog["seed"], catalog["size"]))
             await self.state.restore(document)   # checked, and in place, before the catalog moves
             self.install(bundle)
-            self.ids.resume(document.get("ids"))
+            self._resume_ids(document)
             return
         if catalog is not None and catalog != self.catalog_identity():
             raise InvalidValue(f"catalog: the state belongs to catalog {catalog}; this sandbox serves "
                                f"{self.catalog_identity()} (reseed it first)", field="catalog", value=catalog)
         await self.state.restore(document)
-        self.ids.resume(document.get("ids"))
+        self._resume_ids(document)
+
+    def _resume_ids(self, document: dict) -> None:
+        # A shared state's processes each draw from a sequence of their own: none takes over another's.
+        if not self.shared:
+            self.ids.resume(document.get("ids"))

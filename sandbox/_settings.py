@@ -83,6 +83,13 @@ class Settings:
     max_json_depth: int = 32
     # The largest page_size a paginated operation takes (400 above it).
     max_page_size: int = 100
+    # Where the state lives: "memory" (this process), or a Redis URL (redis://HOST:PORT/DB) that several
+    # processes and hosts share, its keys under state_prefix; a Redis call waits state_timeout_seconds at most
+    # (503 beyond). workers: processes serving (more than 1 needs a shared state).
+    state: str = "memory"
+    state_prefix: str = "cartwright:"
+    state_timeout_seconds: float = 5.0
+    workers: int = 1
     # CORS (web/app.py): answered for these origins ("*": any), or not at all when cors is off.
     cors: bool = True
     cors_origins: tuple[str, ...] = ("*",)
@@ -117,6 +124,12 @@ def parse_value(name: str, raw: str):
                     "max_carts", "records_per_application", "cart_ttl_minutes", "max_listed_carts",
                     "state_save_seconds", "journal_size", "journal_body_bytes", "max_fault_rules"):
             return _not_negative(int(raw))
+        if name == "workers":
+            return _positive(int(raw))
+        if name == "state":
+            return parse_state(raw)
+        if name == "state_timeout_seconds":
+            return _positive(float(raw))
         if name == "id_seed":
             return None if raw.strip().lower() in ("", "none") else int(raw)
         if name in ("validate_responses", "default_offers", "arrival_order", "cors"):
@@ -146,6 +159,22 @@ def parse_value(name: str, raw: str):
         return raw
     except (ValueError, ArithmeticError) as exc:
         raise InvalidValue(f"setting {name}: cannot read {raw!r}", field=name, value=raw) from exc
+
+
+STATE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def parse_state(raw: str) -> str:
+    """``memory``, or the URL of a Redis (redis://HOST:PORT/DB, rediss:// for TLS, unix:///path/to/socket)."""
+    value = raw.strip()
+    if value.lower() == "memory":
+        return "memory"
+    if not value.lower().startswith(STATE_SCHEMES):
+        raise ValueError(value)
+    from redis.connection import parse_url   # what the client itself will read
+
+    parse_url(value)   # ValueError for a URL it cannot read (a port that is not a number...)
+    return value
 
 
 def _not_negative(value: int) -> int:

@@ -1,13 +1,19 @@
-"""Capture ``spec/openapi.yaml`` from the API reference texts in ``shared/seeds``.
+"""Capture ``spec/openapi.yaml`` from the API reference texts in ``../shared/seeds``.
 
 Run ``python spec/capture.py`` to rewrite the spec, ``--check`` to fail when the
-committed spec differs from what the texts and ``spec/decisions.yaml`` give.
+committed spec differs from what the texts and ``spec/decisions.yaml`` give. The
+request and response examples are recorded from an in-process sandbox
+(``spec/examples.py``), so this needs the ``sandbox`` package installed (``make spec``).
 """
 from __future__ import annotations
 
 import argparse
 import copy
 import dataclasses
+import difflib
+import functools
+import importlib.util
+import itertools
 import json
 import re
 import sys
@@ -425,7 +431,8 @@ class SchemaBook:
         values = next((e["values"] for e in self.enums
                        if e["field"] == f.name and f.description.startswith(e["description"])), None)
         if values:
-            schema["enum"] = list(values)
+            # OpenAPI 3.0.3: `nullable` does not let null past an `enum`; a nullable field's enum lists it.
+            schema["enum"] = list(values) + ([None] if f.nullable else [])
         elif f.enum:
             schema["x-enum-lost"] = True
         if f.default is not None:
@@ -766,19 +773,58 @@ FYND_TEXT = "002_bba46036a300e942.txt"
 ENKASH_TEXT = "000_0870212ee9488ea7.txt"
 SPEC = ROOT / "spec" / "openapi.yaml"
 DECISIONS = ROOT / "spec" / "decisions.yaml"
+EXAMPLES = ROOT / "spec" / "examples.py"
 
 
 def load_decisions(path: Path = DECISIONS) -> dict:
     return yaml.safe_load(path.read_text())
 
 
-def build_spec(seeds: Path = SEEDS, decisions: dict | None = None) -> dict:
+class SeedsMissing(Exception):
+    """The reference texts are not where the tool reads them."""
+
+
+def read_seed(seeds: Path, name: str) -> str:
+    path = seeds / name
+    if not path.is_file():
+        raise SeedsMissing(f"{path} is missing: the reference texts belong in ../shared/seeds beside the "
+                           f"repository ({SEEDS}), or pass --seeds DIR")
+    return path.read_text()
+
+
+@functools.cache
+def load_examples():
+    """``spec/examples.py``, which records the examples (loaded by path: spec/ is not a package)."""
+    module_spec = importlib.util.spec_from_file_location("cartwright_spec_examples", EXAMPLES)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[module_spec.name] = module  # dataclasses look their module up by name
+    module_spec.loader.exec_module(module)
+    return module
+
+
+DESCRIPTION = """\
+The Fynd Platform Cart API (58 operations) and EnKash's voucher Add-to-cart, as the Cartwright sandbox serves
+them. Every request needs `Authorization: Bearer <token>`: the sandbox takes any token unless it was started
+with `--tokens`.
+
+Every operation has request and response examples, recorded from a sandbox on the default catalog (a company
+`1`, an application `demo`). Examples that name a user (`user_id`) work as they are in "Try it out"; where an
+example names something an earlier call made (a cart, a cart line, a coupon, an address...), its summary says
+so and where the id is found: put in one your sandbox gave.
+
+`x-captured` says where an operation or a response comes from: `text` (the API's documents), `inferred` (not
+in them; decided for the sandbox) or `example` (only in a documented example)."""
+
+
+def build_spec(seeds: Path = SEEDS, decisions: dict | None = None, *, examples: bool = True) -> dict:
+    """The spec the texts and decisions give; with ``examples``, recorded from a sandbox serving it."""
     decisions = decisions or load_decisions()
-    ops = parse_fynd((seeds / FYND_TEXT).read_text())
+    fynd_text, enkash_text = read_seed(seeds, FYND_TEXT), read_seed(seeds, ENKASH_TEXT)
+    ops = parse_fynd(fynd_text)
     book = SchemaBook(decisions.get("enums", []))
     paths = fynd_paths(ops, decisions, book)
     schemas = book.components()
-    enkash_path, enkash_item, enkash_schemas = enkash_parts((seeds / ENKASH_TEXT).read_text(), decisions)
+    enkash_path, enkash_item, enkash_schemas = enkash_parts(enkash_text, decisions)
     paths[enkash_path] = enkash_item
     schemas.update(enkash_schemas)
     for name, schema in decisions["extra_schemas"].items():
@@ -791,17 +837,12 @@ def build_spec(seeds: Path = SEEDS, decisions: dict | None = None) -> dict:
         for op in item.values():
             if op["tags"][0] not in tags:
                 tags.append(op["tags"][0])
-    return {
+    spec = {
         "openapi": "3.0.3",
         "info": {
             "title": "Cartwright: Fynd Platform Cart API and EnKash voucher Add-to-cart",
             "version": "1.0.0",
-            "description": (
-                "Captured by spec/capture.py from the reference texts in shared/seeds; "
-                "what the texts cannot settle is decided, with reasons, in spec/decisions.yaml. "
-                "`x-captured` says where an operation or response comes from: `text`, "
-                "`inferred` (not in the text) or `example` (only in an example)."
-            ),
+            "description": DESCRIPTION,
         },
         "servers": [{"url": "http://127.0.0.1:8080", "description": "Cartwright sandbox (default)"}],
         "tags": [{"name": t} for t in tags],
@@ -816,6 +857,7 @@ def build_spec(seeds: Path = SEEDS, decisions: dict | None = None) -> dict:
             "schemas": dict(sorted(schemas.items())),
         },
     }
+    return load_examples().record(spec) if examples else spec
 
 
 def render(spec: dict) -> str:
@@ -823,7 +865,8 @@ def render(spec: dict) -> str:
         def ignore_aliases(self, data):  # every schema written out where it stands
             return True
 
-    header = "# Generated by spec/capture.py from shared/seeds and spec/decisions.yaml. Do not edit.\n"
+    header = ("# Generated by spec/capture.py from ../shared/seeds and spec/decisions.yaml, with examples recorded\n"
+              "# by spec/examples.py. Do not edit.\n")
     return header + yaml.dump(spec, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
@@ -833,10 +876,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=Path, default=SEEDS)
     parser.add_argument("--out", type=Path, default=SPEC)
     args = parser.parse_args(argv)
-    text = render(build_spec(args.seeds))
+    try:
+        text = render(build_spec(args.seeds))
+    except (SeedsMissing, load_examples().ExampleError) as problem:
+        print(f"spec/capture.py: cannot {'check' if args.check else 'write'} the spec: {problem}", file=sys.stderr)
+        return 2
     if args.check:
-        if not args.out.exists() or args.out.read_text() != text:
+        committed = args.out.read_text() if args.out.exists() else ""
+        if committed != text:
             print(f"{args.out} differs from what the texts give: run python spec/capture.py", file=sys.stderr)
+            diff = difflib.unified_diff(committed.splitlines(), text.splitlines(), str(args.out), "generated",
+                                        n=2, lineterm="")
+            print("\n".join(itertools.islice(diff, 40)), file=sys.stderr)
             return 1
         return 0
     args.out.write_text(text)

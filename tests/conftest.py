@@ -16,7 +16,20 @@ if os.environ.get("CARTWRIGHT_TEST_STORAGE"):
 
     _memory.ENCODING = os.environ["CARTWRIGHT_TEST_STORAGE"]
 
+# The API reference texts the spec is captured from: beside the repository, not in it.
 SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def need_seeds(seeds: Path = SEEDS, environ=os.environ) -> Path:
+    """``seeds`` when it holds the reference texts; otherwise the test is skipped (a clone of the repository has
+    no ../shared), but fails where the ``CI`` variable is set: CI must not pass by skipping them."""
+    capture = sys.modules.get("capture") or _load_capture()
+    if all((seeds / name).is_file() for name in (capture.FYND_TEXT, capture.ENKASH_TEXT)):
+        return seeds
+    why = f"needs the API reference texts in ../shared/seeds ({seeds}), which this checkout does not have"
+    if environ.get("CI"):
+        pytest.fail(f"{why}; CI is set, where their absence is a failure", pytrace=False)
+    pytest.skip(why)
 
 
 def _load_capture():
@@ -38,8 +51,14 @@ def openapi():
 
 
 @pytest.fixture(scope="session")
-def fynd_ops(capture):
-    return capture.parse_fynd((SEEDS / capture.FYND_TEXT).read_text())
+def seeds():
+    """The reference texts' folder (the test is skipped without it, or fails under CI: ``need_seeds``)."""
+    return need_seeds()
+
+
+@pytest.fixture(scope="session")
+def fynd_ops(capture, seeds):
+    return capture.parse_fynd((seeds / capture.FYND_TEXT).read_text())
 
 
 @pytest.fixture(scope="session")
@@ -61,19 +80,60 @@ def settings():
     return Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 
 
+# The HTTP modules that run twice: on the in-memory state and on Redis (a redis-server of the run's own), each of
+# their tests that asks for the app or a client (one asking only for the catalog makes apps of its own). Their
+# ids end in [memory] or [redis]; every other module runs on the in-memory state only.
+REDIS_MODULES = {"test_sandbox_cart", "test_sandbox_checkout", "test_sandbox_admin", "test_sandbox_addresses",
+                 "test_sandbox_offers_crud", "test_sandbox_vouchers", "test_sandbox_tenancy", "test_state_port",
+                 "test_sandbox_cart_offers", "test_sandbox_journey", "test_sandbox_journey_misc",
+                 "test_sandbox_fresh_carts", "test_sandbox_state", "test_sandbox_limits", "test_sandbox_errors",
+                 "test_default_auto_coupon", "test_promotion_tiers"}
+
+
+STATE_FIXTURES = {"app", "client", "session_app", "plain_app", "make_app"}   # a test asking for one of these uses the state
+
+
+def pytest_generate_tests(metafunc):
+    import inspect
+
+    if ("state_backend" in metafunc.fixturenames and metafunc.module.__name__ in REDIS_MODULES
+            and STATE_FIXTURES & set(inspect.signature(metafunc.function).parameters)):
+        metafunc.parametrize("state_backend", ["memory", "redis"], indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def session_app(settings):
+def state_backend(request):
+    """Where the session's apps keep their state: "memory", or "redis" (for REDIS_MODULES, run twice)."""
+    return getattr(request, "param", "memory")
+
+
+def backend_app(settings, state_backend, request):
+    """An app on ``state_backend``: on Redis, under a key prefix of its own on the run's redis-server."""
     from sandbox import create_app
 
-    return create_app(settings)
+    if state_backend == "memory":
+        return create_app(settings)
+    from rediskit import fresh_prefix
+    from sandbox.state.redis import RedisStorage
+
+    return create_app(settings, RedisStorage(request.getfixturevalue("redis_url"), prefix=fresh_prefix("app")))
+
+
+@pytest.fixture
+def make_app(settings, state_backend, request):
+    """Makes apps of the test's own, on its state backend: ``make_app(**settings_changed)``."""
+    return lambda **changes: backend_app(settings.replace(**changes), state_backend, request)
 
 
 @pytest.fixture(scope="session")
-def plain_app(settings):
+def session_app(settings, state_backend, request):
+    return backend_app(settings, state_backend, request)
+
+
+@pytest.fixture(scope="session")
+def plain_app(settings, state_backend, request):
     """An app whose applications start without coupons or promotions, for exact cart arithmetic."""
-    from sandbox import create_app
-
-    return create_app(settings.replace(default_offers=False))
+    return backend_app(settings.replace(default_offers=False), state_backend, request)
 
 
 def reset_state(app) -> None:
@@ -129,6 +189,15 @@ def client(app):
 @pytest.fixture
 def catalog(app):
     return app.sandbox.catalog
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """The URL of a redis-server of the test run's own (a free port, a temporary folder; stopped at the end)."""
+    from rediskit import redis_server
+
+    with redis_server(tmp_path_factory.mktemp("redis")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session", autouse=True)

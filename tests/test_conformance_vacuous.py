@@ -74,7 +74,8 @@ def test_default_run_on_a_url_without_items_reports_flows_not_run_and_fails_unte
     skipped case), and the operations whose success path nothing reached fail with 'No 2xx answer', naming
     --cart-item; operations that did answer 2xx pass."""
     report, junit = tmp_path / "r.html", tmp_path / "j.xml"
-    with served(create_app(Settings(frozen_time=FROZEN_NOW))) as port:
+    # Another catalog than the spec's examples were recorded on (seed 2026): the items they add are not sold here.
+    with served(create_app(Settings(frozen_time=FROZEN_NOW, seed=7))) as port:
         code = conform(["--base-url", f"http://127.0.0.1:{port}", "--token", "t", "--seed", "1", "--max-examples",
                         "2", *IDS, "--include-operation-id", "platformAddItems", "--include-operation-id",
                         "getCoupons", "--report", str(report), "--junit-xml", str(junit)])

@@ -18,12 +18,6 @@ OTHER_APP = BASE.replace("app-1", "app-2")
 V2 = BASE.replace("v1.0", "v2.0")
 
 
-def new_app(settings, **changes):
-    from sandbox import create_app
-
-    return create_app(settings.replace(**changes))
-
-
 def first_cart(app, catalog, user="u"):
     with app.test_client(headers=AUTH) as c:
         cart = add(c, [(article(catalog), 1)], user_id=user).json()["cart"]
@@ -31,22 +25,22 @@ def first_cart(app, catalog, user="u"):
 
 
 # --------------------------------------------------------------------------- ids
-def test_unseeded_sandboxes_never_share_an_id(settings, catalog):
+def test_unseeded_sandboxes_never_share_an_id(make_app, catalog):
     """Without an id seed, two fresh sandboxes give the same first request different cart and line ids."""
-    one, two = new_app(settings, id_seed=None), new_app(settings, id_seed=None)
+    one, two = make_app(id_seed=None), make_app(id_seed=None)
     a, b = first_cart(one, catalog), first_cart(two, catalog)
     assert a[0] != b[0] and a[1] != b[1]
 
 
-def test_seeded_sandboxes_give_the_same_ids(settings, catalog):
+def test_seeded_sandboxes_give_the_same_ids(make_app, catalog):
     """With the same id seed, two fresh sandboxes give the same requests the same ids."""
-    assert first_cart(new_app(settings, id_seed=7), catalog) == first_cart(new_app(settings, id_seed=7), catalog)
+    assert first_cart(make_app(id_seed=7), catalog) == first_cart(make_app(id_seed=7), catalog)
 
 
-def test_reset_never_rewinds_ids(settings, catalog):
+def test_reset_never_rewinds_ids(make_app, catalog):
     """After a reset, the same requests get new cart ids, line ids and cart numbers (an id cached by a client
     never names another user's cart)."""
-    app = new_app(settings)
+    app = make_app()
     before = first_cart(app, catalog)
     reset_state(app)
     after = first_cart(app, catalog)
@@ -54,10 +48,10 @@ def test_reset_never_rewinds_ids(settings, catalog):
 
 
 # --------------------------------------------------------------------------- caps
-def test_cart_cap_per_application_is_a_429_naming_it(settings, catalog):
+def test_cart_cap_per_application_is_a_429_naming_it(make_app, catalog):
     """Past carts_per_application new carts are refused with 429 naming the limit; the application's carts are
     still read and changed, and other applications still make carts."""
-    app = new_app(settings, carts_per_application=2)
+    app = make_app(carts_per_application=2)
     a = article(catalog, min_stock=4)
     with app.test_client(headers=AUTH) as c:
         ids = [add(c, [(a, 1)], user_id=f"u{n}").json()["cart"]["id"] for n in range(2)]
@@ -73,9 +67,9 @@ def test_cart_cap_per_application_is_a_429_naming_it(settings, catalog):
         assert c.get("/_cartwright/health").json()["carts"] == 3
 
 
-def test_cart_cap_in_all_is_a_429_naming_it(settings, catalog):
+def test_cart_cap_in_all_is_a_429_naming_it(make_app, catalog):
     """Past max_carts in the whole sandbox, a new cart in any application is refused with 429 naming the limit."""
-    app = new_app(settings, max_carts=2)
+    app = make_app(max_carts=2)
     a = article(catalog, min_stock=4)
     with app.test_client(headers=AUTH) as c:
         add(c, [(a, 1)], user_id="one")
@@ -83,9 +77,9 @@ def test_cart_cap_in_all_is_a_429_naming_it(settings, catalog):
         assert_fynd_error(add(c, [(a, 1)], user_id="three"), 429, "max_carts")
 
 
-def test_record_cap_per_application_is_a_429_naming_it(settings, catalog):
+def test_record_cap_per_application_is_a_429_naming_it(make_app, catalog):
     """Past records_per_application addresses, another is refused with 429 naming the limit."""
-    app = new_app(settings, records_per_application=2)
+    app = make_app(records_per_application=2)
     pin = next(p for p in catalog.pincodes if p.serviceable)
     body = {"area_code": pin.pincode, "name": "A", "address": "1 Road", "city": pin.city, "phone": "9876543210"}
     with app.test_client(headers=AUTH) as c:
@@ -94,9 +88,9 @@ def test_record_cap_per_application_is_a_429_naming_it(settings, catalog):
         assert_fynd_error(c.post(f"{BASE}/address", json={**body, "user_id": "c"}), 429, "records_per_application")
 
 
-def test_cart_list_answers_at_most_max_listed_carts(settings, catalog):
+def test_cart_list_answers_at_most_max_listed_carts(make_app, catalog):
     """The cart list answers the newest max_listed_carts carts of the application, no more."""
-    app = new_app(settings, max_listed_carts=3)
+    app = make_app(max_listed_carts=3)
     a = article(catalog, min_stock=6)
     with app.test_client(headers=AUTH) as c:
         ids = [add(c, [(a, 1)], user_id=f"u{n}").json()["cart"]["id"] for n in range(5)]
@@ -104,10 +98,10 @@ def test_cart_list_answers_at_most_max_listed_carts(settings, catalog):
     assert len(listed) == 3 and set(listed) <= set(ids)
 
 
-def test_idle_carts_are_forgotten_after_the_ttl(settings, catalog):
+def test_idle_carts_are_forgotten_after_the_ttl(make_app, catalog):
     """A cart untouched for cart_ttl_minutes is gone (404 by id, the user reads a fresh cart); the sweep
     frees it; a cart touched meanwhile stays."""
-    app = new_app(settings, cart_ttl_minutes=30)
+    app = make_app(cart_ttl_minutes=30)
     with app.test_client(headers=AUTH) as c:
         idle = add(c, [(article(catalog), 1)], user_id="idle").json()["cart"]["id"]
         assert c.put("/_cartwright/clock", json={"advance": "PT20M"}).status_code == 200
@@ -148,10 +142,10 @@ def readback(c, urls) -> dict:
     return {name: c.get(url).json() for name, url in urls.items() if name != "order_id"}
 
 
-def test_a_snapshot_restores_every_kind_of_state(settings, catalog):
+def test_a_snapshot_restores_every_kind_of_state(make_app, catalog):
     """GET /_cartwright/state then PUT it back after a reset: cart, address, coupon, order, share link and stock
     read back exactly as before."""
-    app = new_app(settings)
+    app = make_app()
     with app.test_client(headers=AUTH) as c:
         urls = populate(c, catalog)
         before = readback(c, urls)
@@ -170,10 +164,10 @@ def test_a_snapshot_restores_every_kind_of_state(settings, catalog):
     (lambda d: {**d, "catalog": {"seed": 1, "size": 3}}, "catalog"),
     (lambda d: {**d, "tables": {**d["tables"], "carts": {"1\x1fapp-1": {"x": {"id": "x"}}}}}, "tables.carts"),
 ])
-def test_a_bad_snapshot_is_a_400_and_changes_nothing(settings, catalog, change, field):
+def test_a_bad_snapshot_is_a_400_and_changes_nothing(make_app, catalog, change, field):
     """PUT /_cartwright/state with another format, version or catalog, or a record that cannot be read, is a
     400 naming it, and the state is as it was."""
-    app = new_app(settings)
+    app = make_app()
     with app.test_client(headers=AUTH) as c:
         urls = populate(c, catalog)
         snapshot, before = c.get("/_cartwright/state").json(), readback(c, urls)

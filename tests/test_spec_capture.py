@@ -1,5 +1,9 @@
 """The spec is reproducible from the texts and loads in the tools that use it."""
+import os
 import re
+import shutil
+import subprocess
+import sys
 import warnings
 
 from openapi_spec_validator import validate
@@ -16,16 +20,67 @@ def operations(openapi):
                 yield path, method, op
 
 
-def test_capture_reproduces_committed_spec(capture):
-    """Re-running the capture tool over the seeds and decisions gives the committed spec byte for byte."""
-    assert capture.main(["--check"]) == 0
+def test_capture_reproduces_committed_spec(capture, seeds):
+    """Re-running the capture tool over the seeds and decisions (recording the examples again) gives the
+    committed spec byte for byte."""
+    assert capture.main(["--check", "--seeds", str(seeds)]) == 0
 
 
-def test_check_mode_fails_on_drift(capture, tmp_path):
-    """--check reports a spec that differs from what the texts give."""
+def test_check_mode_fails_on_drift(capture, seeds, tmp_path):
+    """--check reports a spec that differs from what the texts give (here in an example's answer)."""
+    spec = (ROOT / "spec" / "openapi.yaml").read_text()
+    assert "user_cart_items_count: 4" in spec
     drifted = tmp_path / "openapi.yaml"
-    drifted.write_text((ROOT / "spec" / "openapi.yaml").read_text().replace("checkCartServiceability", "x", 1))
-    assert capture.main(["--check", "--out", str(drifted)]) == 1
+    drifted.write_text(spec.replace("user_cart_items_count: 4", "user_cart_items_count: 5", 1))
+    assert capture.main(["--check", "--seeds", str(seeds), "--out", str(drifted)]) == 1
+
+
+def test_check_without_the_seeds_says_where_they_belong(tmp_path):
+    """`make check-spec` in a checkout without ../shared/seeds ends with one line naming the folder, exit 2, no
+    traceback."""
+    done = subprocess.run([sys.executable, str(ROOT / "spec" / "capture.py"), "--check", "--seeds",
+                           str(tmp_path / "seeds")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr and done.stdout == ""
+    assert "../shared/seeds" in done.stderr and str(tmp_path / "seeds") in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_seed_tests_skip_without_the_seeds_and_fail_under_ci(tmp_path):
+    """A clone without ../shared: the tests that read the reference texts are skipped, naming ../shared/seeds;
+    with CI set they fail instead."""
+    clone = tmp_path / "clone"
+    for part in ("spec/capture.py", "spec/decisions.yaml", "spec/examples.py", "spec/openapi.yaml",
+                 "tests/conftest.py", "tests/test_spec_capture.py", "tests/test_spec_completeness.py",
+                 "pyproject.toml"):
+        (clone / part).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / part, clone / part)
+    command = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "-k",
+               "reproduces or drift or documented or counts or settled or decision",
+               "tests/test_spec_capture.py", "tests/test_spec_completeness.py"]
+    environ = {k: v for k, v in os.environ.items() if k != "CI"}
+    clean = subprocess.run(command, cwd=clone, env=environ, capture_output=True, text=True, timeout=300)
+    assert clean.returncode == 0, clean.stdout
+    assert re.search(r"\b6 skipped\b", clean.stdout) and "passed" not in clean.stdout, clean.stdout
+    assert "../shared/seeds" in clean.stdout
+    under_ci = subprocess.run(command, cwd=clone, env={**environ, "CI": "true"}, capture_output=True, text=True,
+                              timeout=300)
+    assert under_ci.returncode == 1 and "skipped" not in under_ci.stdout, under_ci.stdout
+    assert "CI is set" in under_ci.stdout and "../shared/seeds" in under_ci.stdout
+
+
+def test_need_seeds_skips_or_fails(tmp_path):
+    """need_seeds: the folder when it holds both texts; a skip without them; a failure without them under CI."""
+    import pytest
+
+    from conftest import SEEDS, need_seeds
+
+    if SEEDS.is_dir():
+        assert need_seeds(SEEDS, {"CI": "true"}) == SEEDS
+    with pytest.raises(pytest.skip.Exception, match=r"\.\./shared/seeds"):
+        need_seeds(tmp_path, {})
+    with pytest.raises(pytest.fail.Exception, match="CI is set"):
+        need_seeds(tmp_path, {"CI": "1"})
 
 
 def test_spec_passes_openapi_spec_validator(openapi):

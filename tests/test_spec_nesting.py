@@ -67,6 +67,20 @@ def test_enums_only_where_the_description_names_the_values(openapi):
     assert "enum" not in lost and lost["x-enum-lost"] is True
 
 
+def test_a_nullable_enum_lists_null(openapi, client):
+    """A nullable field's captured enum lists null (OpenAPI 3.0.3's nullable does not get null past an enum), so
+    the null the sandbox takes is valid to every tool; a value outside the enum is still refused."""
+    schemas = openapi["components"]["schemas"]
+    for name in ("CreatePromotionRequest", "UpdatePromotionRequest"):
+        assert schemas[name]["properties"]["apply_exclusive"]["enum"] == ["article", "cart", None]
+    assert schemas["RuleDefinition"]["properties"]["applicable_on"]["enum"] == ["amount", "quantity"]  # not nullable
+    from test_sandbox_offers_crud import promotion_body
+    base = "/service/platform/cart/v1.0/company/1/application/app-1"
+    assert client.post(f"{base}/promotion", json=promotion_body("NULLX", apply_exclusive=None)).status_code == 201
+    refused = client.post(f"{base}/promotion", json=promotion_body("OTHERX", apply_exclusive="shipment"))
+    assert refused.status_code == 400 and "apply_exclusive" in refused.text
+
+
 def test_enkash_items_is_a_map_of_config_ids(openapi):
     """EnKash's items is keyed by product-config id; the priority header is not a parameter."""
     schemas = openapi["components"]["schemas"]

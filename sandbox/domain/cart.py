@@ -277,7 +277,7 @@ class CartService:
         self.cod_charge = cod_charge
         self.max_listed = max_listed
         self.cart_ttl = cart_ttl
-        self._contexts: dict[Scope, tuple[int, PricingContext]] = {}   # see context
+        self._contexts: dict[Scope, tuple[Any, PricingContext]] = {}   # see context
 
     def _live(self, cart: Cart | None) -> Cart | None:
         """``cart``, unless it has been idle longer than the cart time-to-live (then it is gone)."""
@@ -289,25 +289,23 @@ class CartService:
     async def context(self, scope: Scope, view=None) -> PricingContext:
         """What pricing the application's carts needs, read through ``view`` (the state, or a transaction).
 
-        Where the view tells its version (the in-process storage, or a transaction on it that has written
-        nothing yet), what was read for the application is reused while nothing has changed since (every
-        request that prices a cart asks)."""
-        view = self.state.storage if view is None else view
-        version = getattr(view, "version", None)
-        if version is not None:
+        What was read for the application is reused while the state's stamp of what it was read from has not
+        moved (every request that prices a cart asks); a view that cannot tell (a transaction that has
+        written) reads it afresh."""
+        view = self.state if view is None else view
+        stamp = await view.pricing_stamp(scope)
+        if stamp is not None:
             kept = self._contexts.get(scope)
-            if kept is not None and kept[0] == version:
+            if kept is not None and kept[0] == stamp:
                 return self._faulted(kept[1]._replace(now=self.clock.now()))
-        if view is self.state.storage:
-            view = self.state
         offers = await self.offers.of(scope, view) if self.offers is not None else NO_OFFERS
         config = await self.configs.active(scope, view) if self.configs is not None else None
         context = PricingContext(self.clock.now(), offers, await view.stock.taken(scope[0]), self._rules(config),
                                  config, self.cod_charge)
-        if version is not None:
+        if stamp is not None:
             if len(self._contexts) >= 1024:   # applications are many only under a flood: start over
                 self._contexts.clear()
-            self._contexts[scope] = (version, context)
+            self._contexts[scope] = (stamp, context)
         return self._faulted(context)
 
     def _faulted(self, context: PricingContext) -> PricingContext:
@@ -350,9 +348,9 @@ class CartService:
                 raise NotFound(f"cart {cart_id} not found", field="id", value=cart_id)
             return cart
         if user_id:
-            cart = self._live(await view.carts.active(scope, user_id, buy_now))
+            cart, generation = await view.carts.owned(scope, user_id, buy_now)
+            cart = self._live(cart)
             if cart is None:
-                generation = await view.carts.generation(scope, user_id, buy_now)
                 cart = self._new_cart(scope, user_id, buy_now, generation, await self.state.epoch())
                 if view is self.state:   # a read shows it: remember, so it can be named by id (a change stores it)
                     await self.state.note_fresh_cart(scope, cart.id, (user_id, buy_now, generation))

@@ -4,6 +4,8 @@
     ├── CatalogError             a catalog file or generated catalog is unusable
     ├── NotFound                 an id names nothing (cart, item, store, ...)
     ├── LimitReached             the sandbox holds as much of something as it may (``field``: the limit)
+    ├── StateUnavailable         a shared state (Redis) cannot be reached, or keeps refusing a change
+    │   └── StateMoved           a shared state was emptied or replaced by another process mid-request
     └── Refused                  the request is understood but cannot be honoured
         ├── InvalidValue         a value is out of range or inconsistent
         ├── OutOfStock           more units asked for than the article has
@@ -33,6 +35,16 @@ class NotFound(SandboxError):
 
 class LimitReached(SandboxError):
     """A change would make the sandbox hold more than a limit allows; ``field`` names the limit (a setting)."""
+
+
+class StateUnavailable(SandboxError):
+    """The state cannot serve the request now (a shared store is unreachable, or a change kept meeting
+    concurrent ones); nothing was changed, and the same request may succeed later."""
+
+
+class StateMoved(StateUnavailable):
+    """Another process emptied or replaced the shared state (reset, reseed, import) since this one last
+    looked: what it keeps in memory (the catalog, caches) must follow before the request is run again."""
 
 
 class Refused(SandboxError):

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 from . import faults
 from .errors import InvalidValue
 from .runtime import ClockSetting
-from .storage import checked_document
+from .storage import FORMAT, VERSION, checked_document
 
 from .adjustments import Adjustment
 from .cart import Cart, CartLine, Scope
@@ -312,6 +312,13 @@ class Carts(_Repository):
         cart = await self.get(scope, cart_id) if cart_id else None
         return cart if cart is not None and cart.user_id == user_id else None
 
+    async def owned(self, scope: Scope, user_id: str, buy_now: bool) -> tuple[Cart | None, int]:
+        """``active``, and ``generation`` (what a new cart of the user is made from), read together."""
+        part, key = part_of(scope), _user_key(user_id, buy_now)
+        cart_id, generation = await self._view.get_each((("active", part, key), ("generations", part, key)))
+        cart = await self.get(scope, cart_id) if cart_id else None
+        return (cart if cart is not None and cart.user_id == user_id else None), generation or 0
+
     async def generation(self, scope: Scope, user_id: str, buy_now: bool) -> int:
         """How many carts were stored as new for the user: what their next cart's id derives from."""
         return await self._view.get("generations", part_of(scope), _user_key(user_id, buy_now)) or 0
@@ -547,6 +554,13 @@ class _Repositories:
         self._view = view
         self._decoded = decoded
 
+    async def pricing_stamp(self, scope: Scope):
+        """Moves whenever what pricing the application's carts reads changes (its offers, its cart
+        configuration, its company's stock taken); None when the view cannot tell."""
+        part = part_of(scope)
+        return await self._view.stamp((("offers", part), ("offer_books", part), ("offer_revision", part),
+                                       ("cart_configs", part), ("stock_taken", scope[0])))
+
     def __getattr__(self, name: str):
         kind = _REPOSITORIES.get(name)
         if kind is None:
@@ -646,9 +660,16 @@ class SandboxState(_Repositories):
     async def cart_total(self) -> int:
         return await self.storage.total("carts")
 
-    async def clear(self) -> None:
-        await self.storage.clear()
+    async def clear(self, catalog: dict | None = None) -> None:
+        """Forget everything (counters aside). ``catalog``: the identity of the catalog the emptied state now
+        belongs to (a reseed), which a shared storage keeps for every process."""
+        # The epoch moves first: a change that read the old state and commits after the clear is refused by a
+        # shared storage, and one that read the new epoch before it is cleared away.
         await self.storage.next_number("epoch")
+        if catalog is None:
+            await self.storage.clear()
+        else:
+            await self.storage.restore({"format": FORMAT, "version": VERSION, "catalog": catalog})
         self._decoded.clear()
 
     async def export(self) -> dict:

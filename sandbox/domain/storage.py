@@ -16,11 +16,15 @@ Besides records: counters (``next_number``), notes that may be forgotten (``reme
 (``append``/``tail``): append-only lists of records, newest first, of which only the newest ``capacity`` are
 kept (the request journal). Notes and logs are written outside transactions, are not in snapshots, and
 ``clear`` empties them.
+
+A storage shared by several processes (``SharedStorage``: Redis) also tells which *generation* of the state
+it holds (moved by every ``clear`` and ``restore``) and keeps what every process must agree on (the catalog,
+the key of derived ids); a process whose generation is behind gets ``StateMoved`` and follows first.
 """
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Protocol, Sequence, TypeVar
+from typing import Any, Awaitable, Callable, Hashable, Protocol, Sequence, TypeVar
 
 from .errors import InvalidValue
 
@@ -43,6 +47,10 @@ class Reader(Protocol):
     async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
         """The records of ``keys``, in order (None where there is none)."""
 
+    async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
+        """The records at each ``(table, part, key)`` of one tenant, in order, read together (one round trip
+        in a shared store)."""
+
     async def items(self, table: str, part: str) -> dict[str, Record]:
         """Every record of the part, by key."""
 
@@ -55,6 +63,11 @@ class Reader(Protocol):
 
     def decode(self, encoded: Any) -> Record:
         """The record ``get_encoded`` gave (a fresh copy)."""
+
+    async def stamp(self, places: Sequence[tuple[str, str]]) -> Hashable | None:
+        """A value that changes whenever a record of one of ``places`` ((table, part) pairs of one tenant)
+        changes, for a reader that keeps what it derived from them; None when it cannot tell (a transaction
+        that has written). In a transaction, a later change to those places makes the transaction conflict."""
 
 
 class Tx(Reader, Protocol):
@@ -113,6 +126,17 @@ class Storage(Reader, Protocol):
     async def restore(self, document: dict) -> None:
         """Replace every table and counter with an ``export``'s document (checked first: a bad one changes
         nothing); notes are forgotten, logs kept."""
+
+
+class SharedStorage(Storage, Protocol):
+    """A storage several processes share (``shared = True``)."""
+
+    shared: bool
+    generation: int | None
+    """The generation this process follows (None until ``join``); reads that find another raise StateMoved."""
+
+    async def join(self, catalog: dict, ids_key: str) -> tuple[dict, str, int]:
+        """The shared catalog identity, ids key and generation; the first process to join names the first two."""
 
 
 def checked_document(document: Any) -> tuple[dict, dict]:

@@ -76,6 +76,9 @@ class _Tx:
     async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
         return [await self.get(table, part, k) for k in keys]
 
+    async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
+        return [await self.get(*w) for w in wanted]
+
     async def get_encoded(self, table: str, part: str, key: str) -> Any | None:
         written = self.writes.get((table, part, key), _MISSING)
         if written is _MISSING:
@@ -109,6 +112,9 @@ class _Tx:
     @property
     def version(self) -> int | None:
         """The storage's version while this transaction has written nothing (its reads are the storage's)."""
+        return None if self.writes else self._storage.version
+
+    async def stamp(self, places: Sequence[tuple[str, str]]) -> int | None:
         return None if self.writes else self._storage.version
 
     def put(self, table: str, part: str, key: str, record: Record) -> None:
@@ -151,12 +157,20 @@ class MemoryStorage:
         stored, decode = self._part(table, part), self._codec.decode
         return [None if (s := stored.get(k)) is None else decode(s) for k in keys]
 
+    async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
+        decode = self._codec.decode
+        return [None if (s := self._part(t, p).get(k)) is None else decode(s) for t, p, k in wanted]
+
     async def items(self, table: str, part: str) -> dict[str, Record]:
         decode = self._codec.decode
         return {k: decode(v) for k, v in self._part(table, part).items()}
 
     async def count(self, table: str, part: str) -> int:
         return len(self._part(table, part))
+
+    async def stamp(self, places: Sequence[tuple[str, str]]) -> int:
+        """The storage's version (it moves with any change: coarser than asked, never stale)."""
+        return self.version
 
     async def parts(self, table: str) -> list[str]:
         return [p for p, records in self._tables.get(table, {}).items() if records]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
+from typing import Callable
 
 import yaml
 from connexion import AsyncApp
@@ -28,6 +29,7 @@ from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
 from .controls import RequestControls, operation_answers
+from .compress import GZipLargeAnswers
 from .dispatch import CompiledApi
 from .journal import RequestJournal
 from .journey_api import JourneyApi
@@ -38,6 +40,8 @@ from .memo import BUDGET
 from .offers_api import OffersApi
 from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
 from .security import CachingSecurityMiddleware
+from .served_spec import SpecServingSwaggerUIMiddleware
+from .shared import following
 from .validation import CompiledRequestValidationMiddleware, validator_map
 from .voucher_api import VoucherApi
 
@@ -93,13 +97,15 @@ def admin_spec(settings: Settings, *, protected: bool) -> dict:
     return spec
 
 
-def resolver(*handlers: object) -> Resolver:
-    """operationId → the first handler object's method of that name (Connexion answers 501 where none has it)."""
+def resolver(*handlers: object, around: Callable | None = None) -> Resolver:
+    """operationId → the first handler object's method of that name (Connexion answers 501 where none has it),
+    decorated with ``around`` when given."""
 
     def find(operation_id: str):
         for h in handlers:
             if hasattr(h, operation_id):
-                return getattr(h, operation_id)
+                method = getattr(h, operation_id)
+                return method if around is None else around(method)
         raise AttributeError(operation_id)
 
     return Resolver(function_resolver=find)
@@ -111,6 +117,9 @@ _REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware:
              SecurityMiddleware: CachingSecurityMiddleware,
              RequestValidationMiddleware: CompiledRequestValidationMiddleware}
 MIDDLEWARES = [_REPLACED.get(m, m) for m in ConnexionMiddleware.default_middlewares]
+# Connexion's own per-request path: its middlewares, but the spec served as the sandbox serves it (served_spec.py).
+PLAIN_MIDDLEWARES = [SpecServingSwaggerUIMiddleware if m is SwaggerUIMiddleware else m
+                     for m in ConnexionMiddleware.default_middlewares]
 
 
 class SandboxApp(AsyncApp):
@@ -121,17 +130,19 @@ class SandboxApp(AsyncApp):
 
     def __init__(self, *args, compiled: bool = True, **kwargs) -> None:
         # A copy: add_middleware inserts into the list it was given, and every app adds its own.
-        super().__init__(*args, middlewares=list(MIDDLEWARES) if compiled else None, **kwargs)
+        super().__init__(*args, middlewares=list(MIDDLEWARES if compiled else PLAIN_MIDDLEWARES), **kwargs)
         if compiled:
             # AsyncApp has no argument for its API class; its routing app reads this attribute in add_api.
             self._middleware_app.api_cls = CompiledApi
 
 
 def create_app(settings: Settings | None = None, storage: Storage | None = None, *,
-               compiled: bool = True) -> AsyncApp:
+               compiled: bool = True, spec: dict | None = None) -> AsyncApp:
     """A sandbox app; its state is ``app.sandbox`` and lives exactly as long as the app.
 
-    ``compiled=False`` serves through Connexion's own per-request path (slower, same answers).
+    ``compiled=False`` serves through Connexion's own per-request path (slower, same answers). ``spec`` serves
+    that API description instead of the bundled one (the capture tool records its examples on the spec it
+    is writing).
     """
     settings = settings or Settings.from_env()
     sandbox = Sandbox(settings, storage)
@@ -144,20 +155,26 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         jsonifier=JSONIFIER,
         lifespan=lifespan_for(sandbox),
     )
-    answers = operation_answers(_load(SPEC))   # documented statuses and examples, for Prefer (controls.py)
+    served = _load(SPEC) if spec is None else spec
+    answers = operation_answers(served)   # documented statuses and examples, for Prefer (controls.py)
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
-    app.add_api(copy.deepcopy(_load(SPEC)), resolver=resolver(*handlers), resolver_error=501,
-                pythonic_params=True, validate_responses=settings.validate_responses, name="fynd")
+    around = following(sandbox) if sandbox.shared else None   # a state other processes change too
+    api_spec = copy.deepcopy(served)
+    app.add_api(api_spec, resolver=resolver(*handlers, around=around), resolver_error=501, pythonic_params=True,
+                validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
     app.add_api(admin_spec(settings, protected=admin_tokens is not None), base_path=settings.admin_prefix,
-                resolver=resolver(AdminApi(sandbox, answers)), validate_responses=settings.validate_responses,
+                resolver=resolver(AdminApi(sandbox, answers), around=around),
+                validate_responses=settings.validate_responses,
                 name="admin", swagger_ui_options=None, security_map={"bearer": bearer_handler(admin_tokens)})
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
-    # Added outermost first. The journal sees every request and every answer, CORS headers go on every answer
-    # (a 413 included), and a preflight is answered before anything else.
+    # Added outermost first. Gzip outside the journal (which keeps bodies as the app wrote them); the journal
+    # sees every request and every answer, CORS headers go on every answer (a 413 included), and a preflight
+    # is answered before anything else.
+    app.add_middleware(GZipLargeAnswers, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(RequestJournal, position=MiddlewarePosition.BEFORE_EXCEPTION, sandbox=sandbox,
                        size=settings.journal_size, body_bytes=settings.journal_body_bytes,
                        admin_prefix=settings.admin_prefix)
@@ -200,3 +217,13 @@ class SandboxCORS(CORSMiddleware):
                     headers.append((b"vary", b"Origin"))
             await send(message)
         return await self.app(scope, receive, vary)
+
+
+def app_from_environment() -> AsyncApp:
+    """The app each worker of ``cartwright serve --workers N`` serves: uvicorn's multi-process mode imports this
+    factory in every worker, which reads its settings from the CARTWRIGHT_* variables the command set."""
+    from .._cli import quiet_collector
+
+    app = create_app(Settings.from_env())
+    quiet_collector()
+    return app

@@ -15,13 +15,14 @@ from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
 from .routing import allowed_methods
-from ..domain.errors import CatalogError, InvalidValue, LimitReached, NotFound, OutOfStock, Refused, SandboxError, Unserviceable
+from ..domain.errors import (CatalogError, InvalidValue, LimitReached, NotFound, OutOfStock, Refused, SandboxError,
+                             StateUnavailable, Unserviceable)
 
 log = logging.getLogger("cartwright.sandbox")
 
 ENKASH_PREFIX = "/api/"
 STATUS_BY_ERROR: list[tuple[type[SandboxError], int]] = [
-    (NotFound, 404), (LimitReached, 429), (OutOfStock, 400), (Unserviceable, 400), (InvalidValue, 400), (Refused, 400),
+    (StateUnavailable, 503), (NotFound, 404), (LimitReached, 429), (OutOfStock, 400), (Unserviceable, 400), (InvalidValue, 400), (Refused, 400),
     (CatalogError, 400), (SandboxError, 400),
 ]
 ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed",
@@ -77,6 +78,9 @@ async def sandbox_error(request: ConnexionRequest, exc: SandboxError) -> Connexi
     status = next(code for kind, code in STATUS_BY_ERROR if isinstance(exc, kind))
     if request.url.path.startswith(ENKASH_PREFIX) and status == 404:
         status = 400  # EnKash documents no 404: an unknown id is a refused value there
+    if status == 503:   # the shared state is away or busy: nothing was changed, and it may be back in a moment
+        log.warning("%s %s: %s", request.method, request.url.path, exc.message)
+        return _response(request, status, exc.message, {"Retry-After": "1"})
     return _response(request, status, exc.message)
 
 

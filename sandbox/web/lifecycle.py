@@ -117,6 +117,10 @@ def lifespan_for(sandbox: Sandbox):
         path = settings.state_file
         saver = None
         tasks: list[asyncio.Task] = []
+        if sandbox.shared:
+            from .shared import follow_at_start
+
+            await follow_at_start(sandbox)
         if path is not None:
             if not sandbox.state_loaded and await load_state_file(sandbox, path):
                 log.info("state loaded from %s", path)

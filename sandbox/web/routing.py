@@ -11,11 +11,11 @@ redirect) is left to Starlette.
 from __future__ import annotations
 
 from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from starlette._utils import get_route_path
 from starlette.routing import Match, Mount, Router
 
 from .memo import Memo
+from .served_spec import SpecServingSwaggerUIMiddleware
 
 _CAPACITY = 4096  # paths remembered per router; paths carry ids, so the set is capped, not evicted
 _DEFAULT, _STARLETTE = object(), object()  # outcomes other than a route: the default app; Starlette's own way
@@ -105,8 +105,9 @@ class CachingRoutingMiddleware(RoutingMiddleware):
         _cache_matches(self.router)
 
 
-class CachingSwaggerUIMiddleware(SwaggerUIMiddleware):
-    """Connexion's Swagger UI middleware (the first router every request meets) with match-caching routers."""
+class CachingSwaggerUIMiddleware(SpecServingSwaggerUIMiddleware):
+    """The Swagger UI middleware (the first router every request meets; serving each spec as ``served_spec``
+    says) with match-caching routers."""
 
     def add_api(self, *args, **kwargs) -> None:
         super().add_api(*args, **kwargs)

@@ -164,6 +164,35 @@ def serve(app, settings) -> int:
     return 0 if server.started else STARTUP_FAILURE
 
 
+APP_FROM_ENVIRONMENT = "sandbox.web.app:app_from_environment"
+PROTOCOL_FROM_ENVIRONMENT = "sandbox.web.server:SandboxHttpProtocolFromEnvironment"
+
+
+def serve_workers(settings) -> int:
+    """Serve with ``settings.workers`` processes sharing one listening socket (uvicorn's multi-process mode,
+    which restarts a worker that dies and stops them all on SIGTERM or Ctrl+C). uvicorn hands each worker its
+    configuration by pickling it, so the app and the HTTP protocol are named by import strings, and each
+    worker builds them from the CARTWRIGHT_* variables."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = uvicorn_config(APP_FROM_ENVIRONMENT, settings, factory=True, workers=settings.workers,
+                            http=PROTOCOL_FROM_ENVIRONMENT if HttpToolsProtocol is not None else "h11")
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    return 0
+
+
+def __getattr__(name: str):
+    # PROTOCOL_FROM_ENVIRONMENT, imported by uvicorn in each worker: the protocol with the limits of the
+    # environment's settings, made once per process.
+    if name == "SandboxHttpProtocolFromEnvironment":
+        from .._settings import Settings
+
+        settings = Settings.from_env()
+        protocol = globals()[name] = http_protocol(settings, connection_cap(settings.max_connections))
+        return protocol
+    raise AttributeError(name)
+
+
 def _exit_zero(signum, frame) -> None:
     # uvicorn raises a SIGTERM it caught again once it has shut down; a SIGTERM before it serves lands here too.
     raise SystemExit(0)

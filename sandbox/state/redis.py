@@ -1,0 +1,754 @@
+"""The state port on Redis: one state shared by every process (worker or host) pointed at the same Redis.
+
+Keys (``P`` is the key prefix, ``T`` a tenant: the first component of a part, the company, or for voucher
+carts the token owner; ``{T}`` is a Redis Cluster hash tag, so one tenant's keys share a slot):
+
+    P{T}:r:<table>\\x1f<part>   hash    key → record (orjson bytes)          one per table part
+    P{T}:v                     hash    <table>\\x1f<part> → version         moved by every write to the part
+    P{cartwright}:G            string  the generation: moved by every clear and restore
+    P{cartwright}:totals       hash    table → records in all parts
+    P{cartwright}:parts        hash    record hash key → <table>\\x1f<part>  the parts that hold records
+    P{cartwright}:counters     hash    name → last number given (never reset)
+    P{cartwright}:shared       hash    what every process agrees on: the catalog, the ids key (never reset)
+    P{cartwright}:notes:<t>    hash    <part>\\x1f<key> → note, at most ``capacity`` (:order, :sequence: which is oldest)
+
+Transactions are optimistic, checked by one Lua script (scripts run atomically): ``fn`` reads through its
+transaction, which notes what each read saw (a field's SHA-1, a part's version for a whole-part read or a
+stamp, the generation); the commit script applies the buffered writes only if all of that is still so, else
+``fn`` runs again (``ATTEMPTS`` times at most, then ``StateUnavailable``). Only what was read is checked, so
+transactions that touch other carts of the same application never conflict; counts (the caps) are not checked
+(a cap may be passed by as many new carts as are being made at that moment).
+
+Round trips: every read is one pipeline, which also fetches the generation and *riders*: the small values a
+request asked for right after reading the same tenant before (the versions its pricing stamp reads, the
+count of a part, a table's total, a counter). Asked for again after such a read in the same request, they
+are answered from what came with it, once: so a cart read and priced costs its reads alone, and an
+add-to-cart's cap checks and epoch come with its first read. ``exchanges`` counts the round trips. The round
+trips of requests waiting at the same moment are written together (``_Batches``): under load, one write and
+one read serve many.
+
+A redis.asyncio client is bound to the event loop that made its connections, so there is one client per
+loop, closed when that loop shuts down. The tenant-local keys are laid out for a Cluster; the commit script
+and ``clear``/``restore``/``export`` also touch the global keys, so they need a single Redis (as served here).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import hashlib
+import json
+import logging
+import random
+from typing import Any, Awaitable, Callable, Hashable, Iterator, Sequence, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.backoff import NoBackoff
+from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError, NoScriptError,
+                              ReadOnlyError, ResponseError, TimeoutError as RedisTimeoutError)
+from redis.retry import Retry
+
+from ..domain.errors import StateMoved, StateUnavailable
+from ..domain.storage import FORMAT, VERSION, Record, checked_document
+
+T = TypeVar("T")
+SEP = "\x1f"
+ATTEMPTS = 50
+"""Runs of a transaction's function at most, when its reads keep being changed under it."""
+_UNREACHABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError, TimeoutError)
+_DELETED = object()
+_MISSING = object()
+_NONE: dict = {}
+_BIG = b"\x00"   # marks a record encoded by the standard library (it holds an integer orjson cannot)
+
+log = logging.getLogger("cartwright.sandbox")
+
+
+def encode(record: Record) -> bytes:
+    try:
+        return orjson.dumps(record)
+    except TypeError:   # an integer beyond 64 bits: orjson would read it back as a float
+        return _BIG + json.dumps(record).encode()
+
+
+def decode(stored: bytes) -> Record:
+    if stored[0] == 0:
+        return json.loads(stored[1:])
+    return orjson.loads(stored)
+
+
+def tenant(part: str) -> str:
+    """The hash tag of ``part``'s tenant: its first component, with the characters a tag cannot hold escaped."""
+    first = part.split(SEP, 1)[0]
+    return first.replace("%", "%25").replace("{", "%7B").replace("}", "%7D") or "%"
+
+
+def _sha1(stored: bytes | None) -> bytes:
+    return b"" if stored is None else hashlib.sha1(stored).hexdigest().encode()
+
+
+class _Observed:
+    """What the reads of one request saw (the generation, riders fetched for asks to come), and whether it
+    changed the state."""
+
+    __slots__ = ("generation", "riders", "changed")
+
+    def __init__(self) -> None:
+        self.generation: int | None = None
+        self.riders: dict[tuple, tuple[int, Any]] = {}   # rider → (generation, answer)
+        self.changed = False
+
+
+_OBSERVED: contextvars.ContextVar[_Observed | None] = contextvars.ContextVar("cartwright_observed", default=None)
+
+
+class _Conflict(Exception):
+    """A transaction's reads no longer hold (raised inside it when a read sees another generation)."""
+
+
+# ---------------------------------------------------------------------- scripts
+COMMIT = """
+local g = redis.call('GET', KEYS[1]) or '0'
+if ARGV[1] ~= '*' and g ~= ARGV[1] then return 'moved' end
+local i = 3
+for c = 1, tonumber(ARGV[2]) do
+  local now = redis.call('HGET', KEYS[tonumber(ARGV[i + 1])], ARGV[i + 2])
+  if not now then now = '' elseif ARGV[i] == 'f' then now = redis.sha1hex(now) end
+  if now ~= ARGV[i + 3] then return 'conflict' end
+  i = i + 4
+end
+local writes = tonumber(ARGV[i])
+i = i + 1
+for w = 1, writes do
+  local hash, versions = KEYS[tonumber(ARGV[i])], KEYS[tonumber(ARGV[i + 1])]
+  local place, tbl, field = ARGV[i + 2], ARGV[i + 3], ARGV[i + 4]
+  local delta
+  if ARGV[i + 5] == 'p' then
+    delta = redis.call('HSET', hash, field, ARGV[i + 6])
+  else
+    delta = -redis.call('HDEL', hash, field)
+  end
+  if delta ~= 0 then
+    redis.call('HINCRBY', KEYS[2], tbl, delta)
+    if redis.call('EXISTS', hash) == 1 then redis.call('HSET', KEYS[3], hash, place)
+    else redis.call('HDEL', KEYS[3], hash) end
+  end
+  redis.call('HINCRBY', versions, place, 1)
+  i = i + 7
+end
+return 'ok'
+"""
+"""KEYS: generation, totals, parts, then the transaction's hashes. ARGV: the generation read ('*': none), the
+checks (kind 'f' a field's SHA-1 or 'v' a version, key index, field, expected; '' = absent), the writes (hash
+index, versions index, <table>\\x1f<part>, table, field, 'p'ut or 'd'elete, record)."""
+
+_FORGET_ALL = """
+local keep = {}
+for i = 2, #ARGV do keep[ARGV[i]] = true end
+local cursor = '0'
+repeat
+  local found = redis.call('SCAN', cursor, 'MATCH', ARGV[1], 'COUNT', 1000)
+  cursor = found[1]
+  for _, key in ipairs(found[2]) do
+    if not keep[key] then redis.call('UNLINK', key) end
+  end
+until cursor == '0'
+"""
+
+CLEAR = _FORGET_ALL + "return redis.call('INCR', KEYS[1])"
+"""KEYS: generation. ARGV: the pattern of every key of the prefix, then the keys that stay."""
+
+RESTORE = _FORGET_ALL.replace("for i = 2, #ARGV", "for i = 4, 3 + tonumber(ARGV[2])") + """
+local i = 4 + tonumber(ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[5], 'catalog', ARGV[3]) end
+for c = 1, tonumber(ARGV[i]) do
+  local name, value = ARGV[i + 1], tonumber(ARGV[i + 2])
+  if value > tonumber(redis.call('HGET', KEYS[4], name) or '0') then redis.call('HSET', KEYS[4], name, value) end
+  i = i + 2
+end
+i = i + 1
+while i <= #ARGV do
+  local hash, place, tbl, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  for r = 1, n do
+    redis.call('HSET', hash, ARGV[i], ARGV[i + 1])
+    i = i + 2
+  end
+  if n > 0 then
+    redis.call('HSET', KEYS[3], hash, place)
+    redis.call('HINCRBY', KEYS[2], tbl, n)
+  end
+end
+return redis.call('INCR', KEYS[1])
+"""
+"""KEYS: generation, totals, parts, counters, shared. ARGV: the pattern, how many keys stay, the catalog
+identity ('' = keep), the keys that stay, the counters (how many, then name, value), then per part: its hash,
+<table>\\x1f<part>, table, how many records, then key, record."""
+
+EXPORT = """
+local out = {redis.call('GET', KEYS[1]) or '0', redis.call('HGETALL', KEYS[2])}
+local parts = redis.call('HGETALL', KEYS[3])
+for i = 1, #parts, 2 do
+  out[#out + 1] = parts[i + 1]
+  out[#out + 1] = redis.call('HGETALL', parts[i])
+end
+return out
+"""
+"""KEYS: generation, counters, parts. Answers the generation, the counters, then <table>\\x1f<part> and its
+records, for every part."""
+
+REMEMBER = """
+local n = redis.call('INCR', KEYS[3])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[2], n, ARGV[1])
+local over = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[3])
+if over > 0 then
+  local gone = redis.call('ZPOPMIN', KEYS[2], over)
+  for i = 1, #gone, 2 do redis.call('HDEL', KEYS[1], gone[i]) end
+end
+return n
+"""
+"""KEYS: the notes, their order, their sequence. ARGV: <part>\\x1f<key>, the note, the capacity."""
+
+
+_SCRIPTS = {"commit": COMMIT, "clear": CLEAR, "restore": RESTORE, "export": EXPORT, "remember": REMEMBER}
+_SHAS = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in _SCRIPTS.items()}
+
+
+async def _send(client: aioredis.Redis, commands: list[tuple]) -> list:
+    """``commands`` written at once on one of the client's connections, and their answers as Redis gives them (a
+    hash is a flat list; an error answer is the exception). redis-py's pipeline does the same with several
+    times the work per call."""
+    pool = client.connection_pool
+    for attempt in (1, 2):
+        connection = await pool.get_connection()
+        try:
+            await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+            answers = []
+            for _ in commands:
+                try:
+                    answers.append(await connection.read_response())
+                except ResponseError as exc:   # read whole: the next answers follow
+                    answers.append(exc)
+            return answers
+        except (RedisConnectionError, OSError):
+            await connection.disconnect()
+            if attempt == 2:   # a pooled connection may have died with a Redis that restarted: one more try
+                raise
+        except BaseException:   # answers left unread (a timeout): the connection cannot serve another call
+            await connection.disconnect()
+            raise
+        finally:
+            await pool.release(connection)
+    raise AssertionError("unreachable")
+
+
+class _LeaderGone(Exception):
+    """The request sending a batch was cancelled before it had the answers: send again."""
+
+
+class _Batches:
+    """Round trips asked for together, sent as one (Redis answers in order): the first request to ask waits one
+    turn of the event loop, while the requests ready to run add their commands, then writes them all and hands
+    each its answers. Under load, one write and one read serve many requests; alone, a request waits one turn."""
+
+    def __init__(self, client: aioredis.Redis) -> None:
+        self.client = client
+        self.gathering: list[tuple[list[tuple], asyncio.Future | None]] | None = None
+
+    async def round_trip(self, commands: list[tuple]) -> list:
+        while self.gathering is not None:
+            future = asyncio.get_running_loop().create_future()
+            self.gathering.append((commands, future))
+            try:
+                return _answers(await future)
+            except _LeaderGone:
+                continue
+        batch = self.gathering = [(commands, None)]
+        try:
+            try:
+                await asyncio.sleep(0)
+            finally:
+                self.gathering = None
+            answers = await _send(self.client, [c for commands, _ in batch for c in commands])
+        except BaseException as exc:   # the others learn it (a cancelled leader: they send theirs again)
+            handed = exc if isinstance(exc, Exception) else _LeaderGone()
+            for _, future in batch[1:]:
+                if not future.done():
+                    future.set_exception(handed)
+            raise
+        start = len(commands)
+        for others, future in batch[1:]:
+            if not future.done():   # (one whose own deadline passed was cancelled)
+                future.set_result(answers[start:start + len(others)])
+            start += len(others)
+        return _answers(answers[:len(commands)])
+
+
+def _answers(answers: list) -> list:
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return answers
+
+
+async def _close_with_loop(client: aioredis.Redis):
+    """Suspended for as long as its loop runs: the loop closes open async generators as it shuts down
+    (``loop.shutdown_asyncgens``, which ``asyncio.run`` and uvicorn call), which closes the client there."""
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+class RedisStorage:
+    """``Storage`` (and ``SharedStorage``) on one Redis, at ``url`` under ``prefix``."""
+
+    shared = True
+
+    def __init__(self, url: str, prefix: str = "cartwright:", timeout: float = 5.0) -> None:
+        self.url, self.prefix, self.timeout = url, prefix, timeout
+        self.generation: int | None = None
+        self.exchanges = 0   # round trips to Redis so far
+        self._clients: dict[asyncio.AbstractEventLoop, tuple[aioredis.Redis, Any, _Batches]] = {}
+        # Riders learnt (see the module's docstring): per tenant, and for all (counters, totals); rider → command.
+        self._riders: dict[str | None, dict[tuple, tuple]] = {}
+        g = prefix + "{cartwright}:"
+        self._generation_key, self._totals, self._parts = g + "G", g + "totals", g + "parts"
+        self._counters, self._shared = g + "counters", g + "shared"
+        self._notes = g + "notes:"
+        self._everything = _glob_escape(prefix) + "{*"   # every key of this prefix (and no longer prefix's)
+
+    def __repr__(self) -> str:
+        return f"RedisStorage({self.url!r}, prefix={self.prefix!r})"
+
+    # ------------------------------------------------------------------ keys
+    def _hash(self, table: str, part: str) -> str:
+        return f"{self.prefix}{{{tenant(part)}}}:r:{table}{SEP}{part}"
+
+    def _versions(self, tag: str) -> str:
+        return f"{self.prefix}{{{tag}}}:v"
+
+    # ------------------------------------------------------------------ connections
+    async def _client(self) -> tuple[aioredis.Redis, dict]:
+        loop = asyncio.get_running_loop()
+        found = self._clients.get(loop)
+        if found is None:
+            for old in [l for l in list(self._clients) if l.is_closed()]:   # closed without shutting down
+                del self._clients[old]
+            # No socket timeout: each round trip has one deadline of its own (_call), cheaper than redis-py's
+            # wait_for around every read and write.
+            client = aioredis.Redis.from_url(
+                self.url, socket_connect_timeout=self.timeout,
+                # One more try on a new connection: a pooled one may have died with a Redis that restarted.
+                retry=Retry(NoBackoff(), 1))
+            closer = _close_with_loop(client)
+            found = self._clients[loop] = (client, closer, _Batches(client))
+            await closer.__anext__()
+        return found
+
+    async def _call(self, work: Callable[[aioredis.Redis], Awaitable[T]] | None, batched: list | None = None) -> T:
+        """``work`` with this loop's client, or the answers of ``batched`` commands (sent with other requests'):
+        one round trip; an unreachable Redis is StateUnavailable."""
+        client, _, batches = await self._client()
+        self.exchanges += 1
+        try:
+            async with asyncio.timeout(self.timeout):
+                if work is None:
+                    return await batches.round_trip(batched)
+                return await work(client)
+        except _UNREACHABLE as exc:
+            raise StateUnavailable(f"state: Redis at {self.url} cannot be reached ({type(exc).__name__}: "
+                                   f"{exc}); try again when it is back", field="state") from None
+
+    async def _command(self, *command) -> Any:
+        """One command's answer, sent with the round trips of other requests waiting at the same moment."""
+        (answer,) = await self._call(None, [command])
+        return answer
+
+    async def _script(self, name: str, keys: list, args: list) -> Any:
+        """A script's answer (EVALSHA, sent with other requests'; loaded first where Redis does not have it)."""
+        text = _SCRIPTS[name]
+        command = ("EVALSHA", _SHAS[name], len(keys), *keys, *args)
+        try:
+            return await self._command(*command)
+        except NoScriptError:
+            pass
+        await self._command("SCRIPT", "LOAD", text)
+        return await self._command(*command)
+
+    async def _exchange(self, commands: Sequence[tuple], tag: str | None = None,
+                        follow: bool = True) -> tuple[int, dict, list]:
+        """One round trip: ``commands``, after the generation and (reading a tenant) the riders learnt.
+        Answers (generation, the riders' answers, the commands' answers). ``follow``: StateMoved when the
+        generation is not the one this process follows."""
+        riders = ()
+        if tag is not None:
+            riders = [*self._riders.get(tag, _NONE).items(), *self._riders.get(None, _NONE).items()]
+
+        answers = await self._call(None, [("GET", self._generation_key), *(command for _, command in riders),
+                                          *commands])
+        generation = int(answers[0] or 0)
+        observed = _OBSERVED.get()
+        if observed is not None:
+            observed.generation = generation
+        if follow and self.generation is not None and generation != self.generation:
+            raise StateMoved("state: the shared state was reset, reseeded or replaced by another process",
+                             field="state")
+        fetched = {rider: (generation, answer) for (rider, _), answer in zip(riders, answers[1:])}
+        if observed is not None and fetched:
+            observed.riders.update(fetched)
+        return generation, fetched, answers[1 + len(riders):]
+
+    def _learn(self, tag: str | None, rider: tuple, command: tuple) -> None:
+        """Fetch ``rider`` with every read of ``tag`` from now on (None: of any tenant)."""
+        riders = self._riders.get(tag)
+        if riders is None:
+            if len(self._riders) >= 4096:   # tenants are many only under a flood: start over
+                self._riders.clear()
+            riders = self._riders[tag] = {}
+        if rider not in riders:
+            if len(riders) >= 8:
+                riders.clear()
+            riders[rider] = command
+
+    async def _small(self, tag: str | None, rider: tuple, command: tuple) -> tuple[int, Any]:
+        """(generation, answer) of ``command``: from the rider fetched with this request's last read when there
+        is one, else one round trip (and it rides along from now on)."""
+        observed = _OBSERVED.get()
+        if observed is not None:
+            fetched = observed.riders.pop(rider, None)
+            if fetched is not None:
+                return fetched
+        self._learn(tag, rider, command)
+        generation, _, (answer,) = await self._exchange((command,))
+        return generation, answer
+
+    @contextlib.contextmanager
+    def observing(self) -> Iterator[_Observed]:
+        """What the reads made inside the block (in this task) saw: a request's view of the shared state."""
+        observed = _OBSERVED.set(_Observed())
+        try:
+            yield _OBSERVED.get()
+        finally:
+            _OBSERVED.reset(observed)
+
+    async def current_generation(self) -> int:
+        generation, _, _ = await self._exchange((), follow=False)
+        return generation
+
+    # ------------------------------------------------------------------ reading
+    async def get(self, table: str, part: str, key: str) -> Record | None:
+        stored = await self.get_encoded(table, part, key)
+        return None if stored is None else decode(stored)
+
+    async def get_encoded(self, table: str, part: str, key: str) -> bytes | None:
+        _, _, (stored,) = await self._exchange((("HGET", self._hash(table, part), key),), tenant(part))
+        return stored
+
+    def decode(self, encoded: bytes) -> Record:
+        return decode(encoded)
+
+    async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
+        if not keys:
+            return []
+        _, _, (found,) = await self._exchange((("HMGET", self._hash(table, part), *keys),), tenant(part))
+        return [None if s is None else decode(s) for s in found]
+
+    async def items(self, table: str, part: str) -> dict[str, Record]:
+        _, _, (found,) = await self._exchange((("HGETALL", self._hash(table, part)),), tenant(part))
+        return {k.decode(): decode(v) for k, v in _pairs(found)}
+
+    async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
+        if not wanted:
+            return []
+        _, _, found = await self._exchange([("HGET", self._hash(t, p), k) for t, p, k in wanted],
+                                           tenant(wanted[0][1]))
+        return [None if s is None else decode(s) for s in found]
+
+    async def count(self, table: str, part: str) -> int:
+        _, n = await self._small(tenant(part), ("count", table, part), ("HLEN", self._hash(table, part)))
+        return n
+
+    async def stamp(self, places: Sequence[tuple[str, str]]) -> Hashable:
+        """The generation and the versions of ``places`` (a rider: see the module's docstring)."""
+        tag, rider, command = self._stamp_rider(places)
+        generation, versions = await self._small(tag, rider, command)
+        return generation, tuple(versions)
+
+    def _stamp_rider(self, places: Sequence[tuple[str, str]]) -> tuple[str, tuple, tuple]:
+        tag = tenant(places[0][1])
+        fields = tuple(f"{t}{SEP}{p}" for t, p in places)
+        return tag, ("stamp", fields), ("HMGET", self._versions(tag), *fields)
+
+    async def parts(self, table: str) -> list[str]:
+        places = await self._command("HVALS", self._parts)
+        start = (table + SEP).encode()
+        return sorted(p[len(start):].decode() for p in places if p.startswith(start))
+
+    async def total(self, table: str) -> int:
+        _, n = await self._small(None, ("total", table), ("HGET", self._totals, table))
+        return int(n or 0)
+
+    # ------------------------------------------------------------------ changing
+    async def atomically(self, fn: Callable[[_Tx], Awaitable[T]]) -> T:
+        for attempt in range(ATTEMPTS):
+            tx = _Tx(self)
+            try:
+                result = await fn(tx)
+            except _Conflict:
+                result = _MISSING
+            if result is not _MISSING:
+                if not tx.writes:
+                    return result
+                outcome = await self._commit(tx)
+                if outcome == b"ok":
+                    self._changed()
+                    return result
+                if outcome == b"moved" and self.generation is not None:
+                    raise StateMoved("state: the shared state was reset, reseeded or replaced by another process",
+                                     field="state")
+            # Others changed what this one read: run it again, after a pause that grows (and differs per process).
+            await asyncio.sleep(random.uniform(0, min(0.0005 * 2 ** attempt, 0.02)))
+        raise StateUnavailable(f"state: a change met concurrent changes to the same records {ATTEMPTS} times; "
+                               f"try again", field="state")
+
+    async def _commit(self, tx: _Tx) -> bytes:
+        keys = [self._generation_key, self._totals, self._parts]
+        index: dict[str, int] = {}
+
+        def at(key: str) -> int:
+            found = index.get(key)
+            if found is None:
+                keys.append(key)
+                found = index[key] = len(keys)
+            return found
+
+        generation = tx.generation if tx.generation is not None else self.generation
+        args: list = ["*" if generation is None else generation, len(tx.checks)]
+        for (kind, key, field), expected in tx.checks.items():
+            args += (kind, at(key), field, expected)
+        args.append(len(tx.writes))
+        for (table, part, key), record in tx.writes.items():
+            args += (at(self._hash(table, part)), at(self._versions(tenant(part))), f"{table}{SEP}{part}", table,
+                     key, *(("d", "") if record is _DELETED else ("p", record)))
+        return await self._script("commit", keys, args)
+
+    async def next_number(self, name: str) -> int:
+        number = await self._command("HINCRBY", self._counters, name, 1)
+        observed = _OBSERVED.get()
+        if observed is not None:
+            observed.riders.pop(("counter", name), None)
+        return number
+
+    async def counter(self, name: str) -> int:
+        _, n = await self._small(None, ("counter", name), ("HGET", self._counters, name))
+        return int(n or 0)
+
+    async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
+        notes = self._notes + table
+        await self._script("remember", [notes, notes + ":order", notes + ":sequence"],
+                           [f"{part}{SEP}{key}", encode(record), capacity])
+
+    async def recall(self, table: str, part: str, key: str) -> Record | None:
+        stored = await self._command("HGET", self._notes + table, f"{part}{SEP}{key}")
+        return None if stored is None else decode(stored)
+
+    def _staying(self) -> list[str]:
+        return [self._generation_key, self._counters, self._shared]
+
+    async def clear(self) -> None:
+        generation = await self._script("clear", [self._generation_key], [self._everything, *self._staying()])
+        self._moved_to(generation)
+
+    def _moved_to(self, generation: int) -> None:
+        """This process changed the generation itself (it keeps its catalog and caches right)."""
+        self._changed()
+        if self.generation is not None:
+            self.generation = generation
+
+    @staticmethod
+    def _changed() -> None:
+        """This request changed the state: the riders it holds are older than its own change."""
+        observed = _OBSERVED.get()
+        if observed is not None:
+            observed.riders.clear()
+            observed.changed = True
+
+    # ------------------------------------------------------------------ snapshots
+    async def export(self) -> dict:
+        answer = await self._script("export", [self._generation_key, self._counters, self._parts], [])
+        counters = {k.decode(): int(v) for k, v in _pairs(answer[1])}
+        tables: dict[str, dict[str, dict]] = {}
+        for i in range(2, len(answer), 2):
+            table, _, part = answer[i].decode().partition(SEP)
+            records = {k.decode(): decode(v) for k, v in _pairs(answer[i + 1])}
+            if records:
+                tables.setdefault(table, {})[part] = records
+        return {"format": FORMAT, "version": VERSION, "counters": counters, "tables": tables}
+
+    async def restore(self, document: dict) -> None:
+        tables, counters = checked_document(document)
+        catalog = document.get("catalog")
+        staying = self._staying()
+        args: list = [self._everything, len(staying), orjson.dumps(catalog) if isinstance(catalog, dict) else "",
+                      *staying, len(counters)]
+        for name, value in counters.items():
+            args += (name, value)
+        for table, parts in tables.items():
+            for part, records in parts.items():
+                args += (self._hash(table, part), f"{table}{SEP}{part}", table, len(records))
+                for key, record in records.items():
+                    args += (key, encode(record))
+        generation = await self._script(
+            "restore", [self._generation_key, self._totals, self._parts, self._counters, self._shared], args)
+        self._moved_to(generation)
+
+    # ------------------------------------------------------------------ sharing
+    async def join(self, catalog: dict, ids_key: str) -> tuple[dict, str, int]:
+        """The shared catalog identity, ids key and generation, read together; the first process to join names
+        the catalog and the key."""
+        async def work(client):
+            pipe = client.pipeline(transaction=True)
+            pipe.hsetnx(self._shared, "catalog", orjson.dumps(catalog))
+            pipe.hsetnx(self._shared, "ids", ids_key)
+            for text in _SCRIPTS.values():   # loaded now: no round trip is lost on a NOSCRIPT later
+                pipe.script_load(text)
+            pipe.hmget(self._shared, ["catalog", "ids"])
+            pipe.get(self._generation_key)
+            return await pipe.execute()
+
+        *_, (shared_catalog, shared_key), generation = await self._call(work)
+        return orjson.loads(shared_catalog), shared_key.decode(), int(generation or 0)
+
+    async def close(self) -> None:
+        """Close this loop's connections (others close with their loops)."""
+        found = self._clients.pop(asyncio.get_running_loop(), None)
+        if found is not None:
+            await found[1].aclose()
+
+
+class _Tx:
+    """Reads (seeing the transaction's own writes, and noting what they saw) and buffered writes."""
+
+    def __init__(self, storage: RedisStorage) -> None:
+        self._storage = storage
+        self.writes: dict[tuple[str, str, str], Any] = {}
+        self.read: dict[tuple[str, str, str], bytes | None] = {}
+        self.checks: dict[tuple[str, str, str], bytes] = {}   # (kind, key, field) → what it was
+        self.generation: int | None = None
+        self._riders: dict[tuple, tuple[int, Any]] = {}
+
+    async def _exchange(self, commands: Sequence[tuple], tag: str | None = None) -> list:
+        generation, riders, answers = await self._storage._exchange(commands, tag)
+        if self.generation is None:
+            self.generation = generation
+        elif generation != self.generation:
+            raise _Conflict()
+        self._riders.update(riders)
+        return answers
+
+    async def _small(self, tag: str, rider: tuple, command: tuple) -> Any:
+        fetched = self._riders.pop(rider, None)
+        if fetched is not None:
+            return fetched[1]
+        self._storage._learn(tag, rider, command)
+        (answer,) = await self._exchange((command,))
+        return answer
+
+    async def _fetch(self, wanted: Sequence[tuple[str, str, str]]) -> None:
+        """Read the records at ``wanted`` not read yet, noting each (its SHA-1 is checked at the commit)."""
+        wanted = [w for w in dict.fromkeys(wanted) if w not in self.read and w not in self.writes]
+        if not wanted:
+            return
+        hashes = [self._storage._hash(t, p) for t, p, _ in wanted]
+        found = await self._exchange([("HGET", h, k) for h, (_, _, k) in zip(hashes, wanted)], tenant(wanted[0][1]))
+        for place, hash_key, stored in zip(wanted, hashes, found):
+            self.read[place] = stored
+            self.checks[("f", hash_key, place[2])] = _sha1(stored)
+
+    async def get_encoded(self, table: str, part: str, key: str) -> bytes | None:
+        written = self.writes.get((table, part, key), _MISSING)
+        if written is not _MISSING:
+            return None if written is _DELETED else written
+        await self._fetch(((table, part, key),))
+        return self.read[(table, part, key)]
+
+    async def get(self, table: str, part: str, key: str) -> Record | None:
+        stored = await self.get_encoded(table, part, key)
+        return None if stored is None else decode(stored)
+
+    def decode(self, encoded: bytes) -> Record:
+        return decode(encoded)
+
+    async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
+        return await self.get_each([(table, part, k) for k in keys])
+
+    async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
+        await self._fetch(wanted)
+        return [await self.get(*w) for w in wanted]
+
+    async def items(self, table: str, part: str) -> dict[str, Record]:
+        storage = self._storage
+        place = f"{table}{SEP}{part}"
+        tag = tenant(part)
+        # The version first: a write between the two reads leaves it older than the records, and the commit fails.
+        version, found = await self._exchange((("HGET", storage._versions(tag), place),
+                                               ("HGETALL", storage._hash(table, part))), tag)
+        self.checks.setdefault(("v", storage._versions(tag), place), version or b"")
+        records = {}
+        for k, v in _pairs(found):
+            key = k.decode()
+            self.read.setdefault((table, part, key), v)
+            records[key] = v
+        for (t, p, key), written in self.writes.items():
+            if t == table and p == part:
+                if written is _DELETED:
+                    records.pop(key, None)
+                else:
+                    records[key] = written
+        return {k: decode(v) for k, v in records.items()}
+
+    async def count(self, table: str, part: str) -> int:
+        """Not checked at the commit (see the module's docstring)."""
+        hash_key = self._storage._hash(table, part)
+        written = [key for (t, p, key) in self.writes if t == table and p == part]
+        if not written:
+            return await self._small(tenant(part), ("count", table, part), ("HLEN", hash_key))
+        count, stored = await self._exchange((("HLEN", hash_key), ("HMGET", hash_key, *written)), tenant(part))
+        for key, before in zip(written, stored):
+            if self.writes[(table, part, key)] is _DELETED:
+                count -= before is not None
+            else:
+                count += before is None
+        return count
+
+    async def stamp(self, places: Sequence[tuple[str, str]]) -> Hashable | None:
+        if self.writes:
+            return None
+        storage = self._storage
+        tag, rider, command = storage._stamp_rider(places)
+        versions = tuple(await self._small(tag, rider, command))
+        for field, version in zip(command[2:], versions):
+            self.checks.setdefault(("v", command[1], field), version or b"")
+        return self.generation, versions
+
+    def put(self, table: str, part: str, key: str, record: Record) -> None:
+        self.writes[(table, part, key)] = encode(record)
+
+    def delete(self, table: str, part: str, key: str) -> None:
+        self.writes[(table, part, key)] = _DELETED
+
+
+def _pairs(flat: list) -> Iterator[tuple]:
+    if isinstance(flat, dict):
+        yield from flat.items()
+        return
+    for i in range(0, len(flat), 2):
+        yield flat[i], flat[i + 1]
+
+
+def _glob_escape(text: str) -> str:
+    return "".join("\\" + c if c in "*?[]\\" else c for c in text)

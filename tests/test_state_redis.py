@@ -1,0 +1,257 @@
+"""The state port's contract (tests/state_contract.py) on Redis, and what a shared storage adds: transactions
+that stay atomic under concurrency, conflicts only where records are shared, and one round trip per read."""
+import asyncio
+
+import pytest
+
+from rediskit import fresh_prefix
+from sandbox.state.redis import RedisStorage
+from state_contract import *  # noqa: F401,F403 - the contract's tests run here
+from state_contract import _put, run
+
+
+@pytest.fixture
+def storage(redis_url):
+    """A fresh, empty Redis storage (a key prefix of its own on the test run's Redis)."""
+    return RedisStorage(redis_url, prefix=fresh_prefix())
+
+
+def twin(storage):
+    """Another storage on the same Redis and prefix: what another process sees."""
+    return RedisStorage(storage.url, prefix=storage.prefix)
+
+
+def test_concurrent_changes_to_one_record_lose_none(storage):
+    """32 transactions from two processes incrementing one record at once: every increment counts (some ran
+    again after meeting another's change)."""
+    runs = []
+
+    async def increment(tx):
+        runs.append(1)
+        tx.put("t", "p", "n", (await tx.get("t", "p", "n") or 0) + 1)
+
+    async def scenario():
+        other = twin(storage)
+        await asyncio.gather(*(s.atomically(increment) for s in [storage, other] * 16))
+        return await storage.get("t", "p", "n")
+
+    assert run(scenario()) == 32
+    assert len(runs) > 32
+
+
+def test_changes_to_other_records_of_a_part_never_conflict(storage):
+    """32 concurrent transactions, each reading and writing its own record of one part (and counting the part,
+    as a cap check does), each run once: no transaction waits on another's records."""
+    runs = []
+
+    def own(key):
+        async def change(tx):
+            runs.append(key)
+            await tx.count("carts", "c\x1fapp")
+            tx.put("carts", "c\x1fapp", key, {"was": await tx.get("carts", "c\x1fapp", key)})
+        return change
+
+    async def scenario():
+        other = twin(storage)
+        await asyncio.gather(*(s.atomically(own(f"k{i}")) for i, s in enumerate([storage, other] * 16)))
+        return await storage.count("carts", "c\x1fapp")
+
+    assert run(scenario()) == 32
+    assert len(runs) == 32
+
+
+def test_a_whole_part_read_conflicts_with_a_write_to_that_part(storage):
+    """A transaction that read a whole part runs again when another process writes any record of it before the
+    commit (a checkout reading the stock taken, while another checkout takes some)."""
+    runs = []
+
+    async def scenario():
+        other = twin(storage)
+
+        async def checkout(tx):
+            runs.append(1)
+            taken = await tx.items("stock", "c")
+            if len(runs) == 1:   # another checkout commits in between, the first time
+                await _put(other, "stock", "c", "a2", 1)
+            tx.put("stock", "c", "a1", sum(taken.values()) + 1)
+
+        await storage.atomically(checkout)
+        return await storage.items("stock", "c")
+
+    assert run(scenario()) == {"a1": 2, "a2": 1}
+    assert len(runs) == 2
+
+
+def test_a_stamp_moves_with_its_places_only(storage):
+    """A stamp changes when a record of one of its places is written (by any process), not when another part
+    is; a transaction that read a stamp runs again when one of its places changes before the commit."""
+    places = (("offers", "c\x1fapp"), ("stock", "c"))
+    runs = []
+
+    async def scenario():
+        other = twin(storage)
+        first = await storage.stamp(places)
+        await _put(other, "carts", "c\x1fapp", "k", 1)
+        unmoved = await storage.stamp(places)
+        await _put(other, "stock", "c", "a", 1)
+        moved = await storage.stamp(places)
+
+        async def priced(tx):
+            runs.append(await tx.stamp(places))
+            if len(runs) == 1:
+                await _put(other, "offers", "c\x1fapp", "o", 1)
+            tx.put("carts", "c\x1fapp", "k", 2)
+
+        await storage.atomically(priced)
+        return first, unmoved, moved
+
+    first, unmoved, moved = run(scenario())
+    assert first == unmoved != moved
+    assert len(runs) == 2 and runs[0] != runs[1]
+
+
+def test_a_tenants_keys_share_a_cluster_slot(storage, redis_url):
+    """Every key holding a company's records (its applications', its users' and its own) hashes to one Redis
+    Cluster slot, so a transaction over them is legal on a cluster."""
+    import redis as sync_redis
+    from redis.crc import key_slot
+
+    async def change(tx):
+        for table, part in (("carts", "c{1}\x1fapp"), ("addresses", "c{1}\x1fapp\x1fuser"), ("stock", "c{1}")):
+            tx.put(table, part, "k", 1)
+
+    run(storage.atomically(change))
+    keys = [k for k in sync_redis.Redis.from_url(redis_url).keys(storage.prefix + "*") if b"{cartwright}" not in k]
+    assert len(keys) == 4   # three parts and their versions
+    assert len({key_slot(k) for k in keys}) == 1
+
+
+def test_a_read_is_one_round_trip_and_a_stamp_after_it_none(storage):
+    """Reading a record is one round trip; a stamp asked for before rides along with the tenant's next read, so
+    asking it right after that read, in the same request, costs none."""
+    places = (("offers", "c\x1fapp"),)
+
+    async def scenario():
+        await storage.stamp(places)   # learnt
+        counts = []
+        with storage.observing():
+            before = storage.exchanges
+            await storage.get("carts", "c\x1fapp", "k")
+            counts.append(storage.exchanges - before)
+            await storage.stamp(places)
+            counts.append(storage.exchanges - before)
+            await storage.stamp(places)   # once only: a second ask reads again
+            counts.append(storage.exchanges - before)
+        return counts
+
+    assert run(scenario()) == [1, 1, 2]
+
+
+def test_an_unreachable_redis_is_state_unavailable():
+    """A Redis nobody answers at is StateUnavailable, naming where it was looked for."""
+    from rediskit import free_port
+    from sandbox.domain.errors import StateUnavailable
+
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    with pytest.raises(StateUnavailable, match="cannot be reached") as caught:
+        run(RedisStorage(url, timeout=1).get("t", "p", "k"))
+    assert url in caught.value.message
+
+
+def test_a_process_following_the_state_sees_another_clear_it(storage):
+    """A storage that follows the shared state's generation refuses reads and changes (StateMoved) once another
+    process has emptied the state, until it follows again."""
+    from sandbox.domain.errors import StateMoved
+
+    async def scenario():
+        _, _, storage.generation = await storage.join({"seed": 1, "size": 1}, "00")
+        await _put(storage, "t", "p", "k", 1)
+        await twin(storage).clear()
+        with pytest.raises(StateMoved):
+            await storage.get("t", "p", "k")
+        with pytest.raises(StateMoved):
+            await _put(storage, "t", "p", "k", 2)
+        _, _, storage.generation = await storage.join({"seed": 1, "size": 1}, "00")
+        return await storage.get("t", "p", "k")
+
+    assert run(scenario()) is None
+
+
+def test_a_change_that_keeps_meeting_others_gives_up_with_state_unavailable(storage, monkeypatch):
+    """A transaction whose reads are changed under it every time it runs gives up after ATTEMPTS runs with
+    StateUnavailable (a 503), having written nothing."""
+    from sandbox.domain.errors import StateUnavailable
+    from sandbox.state import redis as redis_state
+
+    monkeypatch.setattr(redis_state, "ATTEMPTS", 3)
+    runs = []
+
+    async def scenario():
+        other = twin(storage)
+
+        async def change(tx):
+            runs.append(1)
+            await tx.get("t", "p", "k")
+            await _put(other, "t", "p", "k", len(runs))
+            tx.put("t", "p", "mine", True)
+
+        with pytest.raises(StateUnavailable, match="concurrent"):
+            await storage.atomically(change)
+        return await storage.get("t", "p", "mine")
+
+    assert run(scenario()) is None and len(runs) == 3
+
+
+def test_the_shared_catalog_and_ids_key_are_named_by_the_first_to_join(storage):
+    """join answers the catalog and ids key of the first process to join; a reseed (a restore naming a catalog)
+    replaces the catalog, which a clear keeps."""
+    async def scenario():
+        first = await storage.join({"seed": 1, "size": 5}, "aa")
+        second = await twin(storage).join({"seed": 2, "size": 9}, "bb")
+        await storage.restore({"format": "cartwright-state", "version": 1, "catalog": {"seed": 3, "size": 4}})
+        await storage.clear()
+        third = await twin(storage).join({"seed": 2, "size": 9}, "bb")
+        return first, second, third
+
+    first, second, third = run(scenario())
+    assert first[:2] == second[:2] == ({"seed": 1, "size": 5}, "aa")
+    assert third[:2] == ({"seed": 3, "size": 4}, "aa") and third[2] > second[2]
+
+
+def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(storage):
+    """50 reads asked for at the same moment are written to Redis together, and each gets its own record."""
+    async def scenario():
+        async def fill(tx):
+            for n in range(50):
+                tx.put("t", f"tenant{n}", "k", {"n": n})
+        await storage.atomically(fill)
+        client = (await storage._client())[0]
+        sent = []
+        original = client.connection_pool.get_connection
+
+        async def counted(*args, **kwargs):
+            sent.append(1)
+            return await original(*args, **kwargs)
+
+        client.connection_pool.get_connection = counted
+        found = await asyncio.gather(*(storage.get("t", f"tenant{n}", "k") for n in range(50)))
+        return found, len(sent)
+
+    found, writes = run(scenario())
+    assert found == [{"n": n} for n in range(50)]
+    assert writes == 1
+
+
+def test_a_request_cancelled_while_its_round_trip_gathers_leaves_the_others_served(storage):
+    """The request whose round trip others joined is cancelled (its deadline passed) before sending: the others
+    still get their own records."""
+    async def scenario():
+        await _put(storage, "t", "a", "k", "a")
+        await _put(storage, "t", "b", "k", "b")
+        first = asyncio.ensure_future(storage.get("t", "a", "k"))
+        second = asyncio.ensure_future(storage.get("t", "b", "k"))
+        await asyncio.sleep(0)   # the first leads a round trip and waits a turn, in which the second joins it
+        first.cancel()
+        return await asyncio.wait_for(second, 2)
+
+    assert run(scenario()) == "b"
