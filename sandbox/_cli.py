@@ -60,6 +60,7 @@ FLAGS = {  # setting → help
     "journal_size": "requests the journal keeps, the newest (0 = none)",
     "journal_body_bytes": "bytes of each request and response body the journal keeps",
     "max_fault_rules": "fault-injection rules the admin API may hold at once",
+    "fault_rules": "fault-injection rules in force from the start: a JSON array of rules, or a JSON file of one",
 }
 
 
@@ -76,6 +77,8 @@ def describe(settings: Settings, name: str) -> str:
         return "set" if value else "the API's tokens"
     if name in ("payment_modes", "cors_origins"):
         return ",".join(value)
+    if name == "fault_rules":
+        return f"{len(value)} rule(s)" if value else "none"
     if name == "state":
         return re.sub(r"//[^@/]*@", "//***@", value)   # no password on the screen
     return str(value)

@@ -15,6 +15,7 @@ from .domain.cart import CartService
 from .domain.cart_config import CartConfigs
 from .domain.cart_offers import CartOffers, OfferIndex
 from .domain.checkout import Checkout
+from .domain import faults
 from .domain.controls import Controls
 from .domain.vouchers import VoucherCarts, voucher_catalog
 from .domain.catalog import Catalog
@@ -105,7 +106,8 @@ class Sandbox:
                                  addresses=self.addresses)
         self.vouchers = VoucherCarts(state, self.voucher_catalog)
         # The clock's setting and the fault rules live in the state; draws follow the catalog's seed.
-        self.controls = Controls(state, clock, settings.seed, settings.max_fault_rules)
+        self.controls = Controls(state, clock, settings.seed, settings.max_fault_rules,
+                                 faults.start_rules(settings.fault_rules))
 
     async def reset(self) -> None:
         """Forget every cart, order and change to offers, addresses and configurations (ids go on)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 from dataclasses import dataclass
 from decimal import Decimal
@@ -99,6 +100,9 @@ class Settings:
     journal_body_bytes: int = 16384
     # Fault-injection rules the admin API may hold at once (429 beyond).
     max_fault_rules: int = 100
+    # Fault-injection rules in force from the start, and again after a reset (domain/faults.py): each a dict as
+    # the admin API takes it. From text: a JSON array of rules, or the path of a JSON file holding one.
+    fault_rules: tuple[dict, ...] = ()
 
     def replace(self, **changes) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -148,6 +152,8 @@ def parse_value(name: str, raw: str):
             return tokens or None
         if name == "delivery_rules":
             return parse_delivery_rules(raw)
+        if name == "fault_rules":
+            return parse_fault_rules(raw)
         if name == "cors_origins":
             return tuple(o.strip() for o in raw.split(",") if o.strip())
         if name == "payment_modes":
@@ -159,6 +165,23 @@ def parse_value(name: str, raw: str):
         return raw
     except (ValueError, ArithmeticError) as exc:
         raise InvalidValue(f"setting {name}: cannot read {raw!r}", field=name, value=raw) from exc
+
+
+def parse_fault_rules(raw: str) -> tuple[dict, ...]:
+    """A JSON array of rule objects, inline or in the file ``raw`` names (the rules' fields are checked when the
+    app is made, where the operation ids are known)."""
+    text = raw.strip()
+    if not text:
+        return ()
+    if not text.startswith("["):
+        try:
+            text = Path(text).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{text}: {exc.strerror}") from None
+    rules = json.loads(text)
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise ValueError("not a JSON array of objects")
+    return tuple(rules)
 
 
 STATE_SCHEMES = ("redis://", "rediss://", "unix://")

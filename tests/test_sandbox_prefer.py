@@ -46,16 +46,26 @@ def test_a_documented_error_code_is_answered_in_the_enkash_shape(client):
 @pytest.mark.parametrize("value, words", [
     ("code=418", ["code=418", "not documented", "getCart", "200, 400, 401, 404"]),
     ("code=abc", ["code=abc", "not an HTTP status"]),
-    ("code=200", ["code=200", "no example"]),
-    ("example=nope", ["example=nope", "no example of that name", "names none"]),
+    ("example=nope", ["example=nope", "no example of that name", "examples: by-user"]),
     ("fault=meteor", ["fault=meteor", "out-of-stock", "price-changed"]),
     ("fault=payment-declined", ["payment-declined", "does not apply to getCart", "platformCheckoutCartV2"]),
     ("fault=out-of-stock, code=404", ["not combined"]),
 ])
 def test_a_preference_that_cannot_be_honoured_is_a_400_saying_why(client, value, words):
-    """An undocumented code, a 2xx without an example, an unknown example or business fault, a fault on an
-    operation it does not apply to: a 400 naming what can be asked for instead."""
+    """An undocumented code, an unknown example or business fault, a fault on an operation it does not apply to:
+    a 400 naming what can be asked for instead."""
     assert_fynd_error(client.get(f"{BASE}/detail?user_id=u", headers=prefer(value)), 400, *words)
+
+
+def test_a_documented_success_code_answers_the_specs_example(client, openapi):
+    """Prefer: code=200 answers the spec's recorded example for 200 (the bundled spec has one for every
+    operation), and stores nothing."""
+    before = tables(client)
+    r = client.get(f"{BASE}/detail?user_id=u", headers=prefer("code=200"))
+    path = "/service/platform/cart/v1.0/company/{company_id}/application/{application_id}/detail"
+    recorded = openapi["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["examples"]
+    assert r.status_code == 200 and r.json() == recorded["by-user"]["value"]
+    assert tables(client) == before
 
 
 def test_other_preferences_are_ignored(client):
@@ -72,9 +82,7 @@ def test_a_forced_answer_still_needs_a_token(app):
 
 @pytest.fixture(scope="module")
 def example_app(settings, openapi):
-    """A sandbox whose spec gives getCart named examples (the captured spec has none yet)."""
-    import sandbox.web.app as web_app
-
+    """A sandbox whose spec gives getCart other named examples, one by $ref, and none for 200 on addItems."""
     spec = copy.deepcopy(openapi)
     get_cart_op = spec["paths"]["/service/platform/cart/v1.0/company/{company_id}/application/{application_id}/detail"]["get"]
     get_cart_op["responses"]["200"]["content"]["application/json"]["examples"] = {
@@ -84,12 +92,10 @@ def example_app(settings, openapi):
         "gone": {"value": {"success": False, "message": "no cart 42", "error": "NotFound"}}}
     spec.setdefault("components", {}).setdefault("examples", {})["OneLine"] = {
         "value": {"success": True, "items": [{"quantity": 1}], "id": "000000000000000000000002"}}
-    loaded, real = web_app._load, web_app._load
-    web_app._load = lambda path: spec if path == web_app.SPEC else real(path)
-    try:
-        yield create_app(settings)
-    finally:
-        web_app._load = loaded
+    add_items_op = spec["paths"]["/service/platform/cart/v1.0/company/{company_id}/application/{application_id}/detail"]["post"]
+    add_items_op["responses"]["200"]["content"]["application/json"].pop("examples", None)
+    add_items_op["responses"]["200"]["content"]["application/json"].pop("example", None)
+    return create_app(settings, spec=spec)
 
 
 def test_named_examples_are_answered_with_their_status(example_app):
@@ -106,6 +112,14 @@ def test_named_examples_are_answered_with_their_status(example_app):
         assert c.get(f"{BASE}/detail?user_id=u", headers=prefer("code=404, example=gone")).status_code == 404
         assert_fynd_error(c.get(f"{BASE}/detail?user_id=u", headers=prefer("code=200, example=gone")), 400,
                           "example=gone", "empty, one-line")
+
+
+def test_a_success_code_without_an_example_is_a_400(example_app):
+    """Prefer: code=200 on an operation whose spec gives no 200 example is a 400 saying so (the sandbox does not
+    run the operation to make one)."""
+    with example_app.test_client(headers=AUTH) as c:
+        r = c.post(f"{BASE}/detail", json={"user_id": "u", "items": []}, headers=prefer("code=200"))
+        assert_fynd_error(r, 400, "code=200", "no example for 200")
 
 
 # --------------------------------------------------------------------------- business faults

@@ -1,8 +1,9 @@
 """The sandbox's run-time controls: the clock's setting and the fault-injection rules.
 
 Both are kept in the state (``SandboxState.controls``), so every worker sharing the state follows them; each
-request reads them afresh (``refresh``), and a reset of the state puts them back as the sandbox started: the
-clock as its settings say (``frozen_time``, else the wall clock), no rules.
+request reads them afresh (``refresh``: one record; decoded again only when it changed), and a reset of the
+state puts them back as the sandbox started: the clock as its settings say (``frozen_time``, else the wall
+clock), the rules of the ``fault_rules`` setting (``start``). No record means "as started".
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Collection
 
 from . import faults
-from .errors import InvalidValue, LimitReached, NotFound
+from .errors import InvalidValue, LimitReached, NotFound, StateMoved
 from .runtime import Clock, ClockSetting
 
 if TYPE_CHECKING:
@@ -54,23 +55,42 @@ def instant(value: object, field: str = "now") -> datetime:
 class Controls:
     """The clock's setting and the fault rules, read from the state and changed through it."""
 
-    def __init__(self, state: SandboxState, clock: Clock, seed: int, max_rules: int = 100) -> None:
+    def __init__(self, state: SandboxState, clock: Clock, seed: int, max_rules: int = 100,
+                 start: Collection[faults.FaultRule] = ()) -> None:
         self.state = state
         self.clock = clock
         self.seed = seed
         self.max_rules = max_rules
-        self.rules: list[faults.FaultRule] = []
+        self.start = list(start)   # the rules in force while no record says otherwise (the fault_rules setting)
+        self.rules: list[faults.FaultRule] = self.start
         self._read: tuple[Any, ClockSetting] = (None, clock.start)   # the record last read, the clock it set
 
     async def refresh(self) -> None:
         """Follow the state: the clock's setting and the rules in force (every request reads them; the record is
         decoded again only when it changed)."""
-        encoded = await self.state.controls.encoded()
+        try:
+            encoded = await self.state.controls.encoded()
+        except StateMoved:
+            # Another process reset or replaced the shared state: the request's handler follows it (web/shared.py);
+            # the record is read as it is now, whichever generation it belongs to.
+            self.state.storage.generation = None
+            encoded = await self.state.controls.encoded()
         read = self._read
         if encoded is not read[0] and encoded != read[0]:
-            setting, self.rules = self.state.controls.decoded(encoded)
+            setting, rules = self._decoded(encoded)
+            self.rules = rules
             read = self._read = (encoded, setting or self.clock.start)
         self.clock.setting = read[1]
+
+    def _decoded(self, encoded: Any) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
+        if encoded is None:
+            return None, self.start
+        return self.state.controls.decoded(encoded)
+
+    async def _read_in(self, tx: Changes) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
+        """The clock's setting and the rules, as a transaction reads them (the start rules where no record)."""
+        encoded = await tx.controls.encoded()
+        return self._decoded(encoded)
 
     # ------------------------------------------------------------------ the clock
     async def move_clock(self, to: datetime | None = None, by: timedelta | None = None,
@@ -79,7 +99,7 @@ class Controls:
         ``frozen``); what is not given stays as it is."""
         async def change(tx: Changes) -> ClockSetting:
             wall = self.clock.wall()
-            setting, rules = await tx.controls.read()
+            setting, rules = await self._read_in(tx)
             setting = setting or self.clock.start
             try:
                 if to is not None:
@@ -100,7 +120,7 @@ class Controls:
     async def reset_clock(self) -> ClockSetting:
         """Back to the setting the sandbox started with."""
         async def change(tx: Changes) -> None:
-            tx.controls.write(None, (await tx.controls.read())[1])
+            tx.controls.write(None, (await self._read_in(tx))[1])
         await self.state.atomically(change)
         await self.refresh()
         return self.clock.setting
@@ -112,7 +132,7 @@ class Controls:
         rule = dataclasses.replace(rule, id=f"rule-{await self.state.next_number('fault_rules')}")
 
         async def change(tx: Changes) -> None:
-            clock, rules = await tx.controls.read()
+            clock, rules = await self._read_in(tx)
             if len(rules) >= self.max_rules:
                 raise LimitReached(f"max_fault_rules: the sandbox holds {self.max_rules} fault rules, the most it "
                                    f"may", field="max_fault_rules", value=self.max_rules)
@@ -122,7 +142,7 @@ class Controls:
 
     async def remove_rule(self, rule_id: str) -> None:
         async def change(tx: Changes) -> None:
-            clock, rules = await tx.controls.read()
+            clock, rules = await self._read_in(tx)
             kept = [r for r in rules if r.id != rule_id]
             if len(kept) == len(rules):
                 raise NotFound(f"rule_id: no fault rule {rule_id!r}", field="rule_id", value=rule_id)
@@ -131,12 +151,12 @@ class Controls:
 
     async def clear_rules(self) -> None:
         async def change(tx: Changes) -> None:
-            tx.controls.write((await tx.controls.read())[0], [])
+            tx.controls.write((await self._read_in(tx))[0], [])
         await self.state.atomically(change)
 
     async def listed(self) -> list[tuple[faults.FaultRule, int]]:
         """Every rule in force, with how many requests it has matched."""
-        rules = (await self.state.controls.read())[1]
+        rules = (self._decoded(await self.state.controls.encoded()))[1]
         return [(r, await self.state.storage.counter(f"fault:{r.id}")) for r in rules]
 
     async def firings(self, operation_id: str) -> list[faults.Firing]:

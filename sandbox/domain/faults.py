@@ -20,7 +20,7 @@ import hashlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Collection, Iterator
+from typing import Collection, Iterator, Sequence
 
 from .errors import InvalidValue, Refused
 
@@ -111,11 +111,15 @@ class FaultRule:
         return self.operation_id == "*" or self.operation_id == operation_id
 
 
-def new_rule(rule_id: str, body: dict, operations: Collection[str]) -> FaultRule:
+def new_rule(rule_id: str, body: dict, operations: Collection[str] | None) -> FaultRule:
     """A rule from an admin request's body (``operation_id``, ``latency_ms``, ``status``, ``drop``,
-    ``probability``, ``times``), or InvalidValue naming the field that is wrong."""
+    ``probability``, ``times``), or InvalidValue naming the field that is wrong (``operations``: the API's
+    operation ids, None: not checked here)."""
     operation_id = body.get("operation_id", "*")
-    if operation_id != "*" and operation_id not in operations:
+    if not isinstance(operation_id, str):
+        raise InvalidValue(f"operation_id: {operation_id!r} is not an operation id", field="operation_id",
+                           value=operation_id)
+    if operation_id != "*" and operations is not None and operation_id not in operations:
         raise InvalidValue(f"operation_id: the API has no operation {operation_id!r} (\"*\": every operation)",
                            field="operation_id", value=operation_id)
     latency = body.get("latency_ms")
@@ -136,6 +140,19 @@ def new_rule(rule_id: str, body: dict, operations: Collection[str]) -> FaultRule
     if times is not None and not (_whole(times) and times >= 1):
         raise InvalidValue(f"times: {times!r} is not a number of requests (1 or more)", field="times", value=times)
     return FaultRule(rule_id, operation_id, latency, status, drop, float(probability), times)
+
+
+def start_rules(bodies: Sequence[dict], operations: Collection[str] | None = None) -> tuple[FaultRule, ...]:
+    """The rules of the ``fault_rules`` setting, numbered ``start-1``, ``start-2``... (InvalidValue names the
+    rule and its field that is wrong)."""
+    rules = []
+    for i, body in enumerate(bodies):
+        try:
+            rules.append(new_rule(f"start-{i + 1}", body, operations))
+        except InvalidValue as exc:
+            raise InvalidValue(f"fault_rules[{i}].{exc.message}", field=f"fault_rules[{i}].{exc.field}",
+                               value=exc.value) from None
+    return tuple(rules)
 
 
 def _whole(value: object) -> bool:

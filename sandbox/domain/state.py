@@ -510,7 +510,7 @@ CONTROLS = "sandbox"   # the part of the sandbox-wide controls (not an applicati
 
 class ControlRecords(_Repository):
     """The sandbox-wide controls, one record read on every request: the clock's setting (None: the one the
-    sandbox started with) and the fault rules, in order."""
+    sandbox started with) and the fault rules, in order (no record: the start rules, ``domain/controls.py``)."""
 
     async def encoded(self) -> Any | None:
         """The record as the storage keeps it (``decoded`` reads it): a reader keeping what it decoded last
@@ -524,10 +524,8 @@ class ControlRecords(_Repository):
         return self.decoded(await self.encoded())
 
     def write(self, clock: ClockSetting | None, rules: list[faults.FaultRule]) -> None:
-        if clock is None and not rules:
-            self._tx.delete("controls", CONTROLS, "controls")
-        else:
-            self._tx.put("controls", CONTROLS, "controls", controls_record(clock, rules))
+        """(No record at all means "as the sandbox started": its start rules, which an empty list is not.)"""
+        self._tx.put("controls", CONTROLS, "controls", controls_record(clock, rules))
 
 
 _REPOSITORIES = {"carts": Carts, "stock": Stock, "orders": Orders, "offers": Offers, "addresses": Addresses,

@@ -20,6 +20,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .._sandbox import Sandbox
 from .._settings import Settings
+from ..domain import faults
 from ..domain.storage import Storage
 from . import errors
 from .address_api import AddressApi
@@ -157,6 +158,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
     )
     served = _load(SPEC) if spec is None else spec
     answers = operation_answers(served)   # documented statuses and examples, for Prefer (controls.py)
+    faults.start_rules(settings.fault_rules, answers)   # their operation ids, now that they are known
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
