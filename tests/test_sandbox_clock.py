@@ -9,7 +9,6 @@ from conftest import AUTH, BASE
 from test_sandbox_cart_offers import apply, create_coupon, untouched
 
 from sandbox import create_app
-from sandbox.state import MemoryStorage
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -122,11 +121,10 @@ def test_the_cart_time_to_live_follows_the_clock(settings, catalog):
         assert_fynd_error(get_cart(c, f"id={cart_id}"), 404, cart_id)
 
 
-def test_every_worker_sharing_the_state_reads_the_moved_clock(settings, catalog):
-    """The clock's setting is state: a sandbox over the same storage (another worker) follows a move made through
-    the other, and a reset of the state puts both back as they started."""
-    storage = MemoryStorage()
-    one, two = create_app(settings, storage), create_app(settings, storage)
+def test_every_worker_sharing_the_state_reads_the_moved_clock(workers, catalog):
+    """The clock's setting is state: a sandbox over the same state (another worker; in process, or on Redis)
+    follows a move made through the other, and a reset of the state puts both back as they started."""
+    one, two = workers()
     with one.test_client(headers=AUTH) as a, two.test_client(headers=AUTH) as b:
         move(a, now="2027-05-05T00:00:00Z")
         assert b.get("/_cartwright/clock").json()["now"] == "2027-05-05T00:00:00Z"

@@ -9,7 +9,6 @@ from cartkit import assert_fynd_error, get_cart, served
 from conftest import AUTH, BASE
 
 from sandbox import create_app
-from sandbox.state import MemoryStorage
 
 
 def rule(client, **body) -> dict:
@@ -110,11 +109,10 @@ def test_a_rule_for_every_operation_applies_to_each_and_rules_add_up(client):
     assert faults_of(client, "getItemCount") == [[{"rule": slow, "latency_ms": 1}, {"rule": failing, "status": 504}]]
 
 
-def test_rules_are_shared_by_workers_and_gone_after_a_reset(settings):
-    """Rules are state: one added through one sandbox applies in another over the same storage; a reset of the
-    state removes them."""
-    storage = MemoryStorage()
-    one, two = create_app(settings, storage), create_app(settings, storage)
+def test_rules_are_shared_by_workers_and_gone_after_a_reset(workers):
+    """Rules are state: one added through one sandbox applies in another over the same state (in process, or on
+    Redis), its count of requests matched shared too; a reset of the state removes them."""
+    one, two = workers()
     with one.test_client(headers=AUTH) as a, two.test_client(headers=AUTH) as b:
         rule(a, operation_id="getCart", status=500, times=1)
         assert statuses(b, 2) == [500, 200]

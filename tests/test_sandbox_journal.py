@@ -10,7 +10,6 @@ from cartkit import add, article, assert_fynd_error, get_cart
 from conftest import AUTH, BASE
 
 from sandbox import create_app
-from sandbox.state import MemoryStorage
 
 
 def journal(client, query: str = "") -> dict:
@@ -110,14 +109,19 @@ def test_a_journal_of_size_zero_keeps_nothing(settings):
         assert count(c) == 0
 
 
-def test_workers_sharing_the_state_share_the_journal(settings):
-    """The journal is state: requests served by one sandbox are counted through another over the same storage."""
-    storage = MemoryStorage()
-    one, two = create_app(settings, storage), create_app(settings, storage)
+def test_workers_sharing_the_state_share_the_journal(workers):
+    """The journal is state: requests served by one sandbox are listed and counted through another over the same
+    state (in process, or one Redis list), newest first, and cleared through either for both."""
+    one, two = workers(journal_size=3)
     with one.test_client(headers=AUTH) as a, two.test_client(headers=AUTH) as b:
         get_cart(a, "user_id=u")
-        get_cart(b, "user_id=u")
+        get_cart(b, "user_id=v")
         assert count(a, "operation_id=getCart") == 2
+        assert [r["query"] for r in journal(a)["requests"]] == ["user_id=v", "user_id=u"]
+        for user in "wxy":
+            get_cart(a if user == "x" else b, f"user_id={user}")
+        assert [r["query"] for r in journal(b)["requests"]] == ["user_id=y", "user_id=x", "user_id=w"]
+        assert b.delete("/_cartwright/requests").status_code == 200 and count(a) == 0
 
 
 def test_each_request_logs_one_access_line_at_info(client, caplog):

@@ -7,8 +7,9 @@ keeps an entry in the state's journal, a bounded log (``journal_size`` entries, 
 API lists, counts and clears (``GET/DELETE /_cartwright/requests``). Bodies are kept up to
 ``journal_body_bytes`` each; the ``Authorization`` header is kept as ``[redacted]``.
 
-The entry is written once the answer has been sent (the client is not kept waiting for it), and is made of
-what the request already carries: the bodies seen passing, the operation id Connexion's routing left in the
+The entry is written as the answer's last bytes go (so a client that has its answer finds it in the
+journal: "verify it was called N times" holds without waiting), and is made of what the request already
+carries: the bodies seen passing, the operation id Connexion's routing left in the
 scope, and the scope extension ``NOTE``, where ``controls.py`` notes the faults it applied.
 """
 
@@ -17,11 +18,14 @@ from __future__ import annotations
 import logging
 import time
 
+from ..domain.errors import SandboxError
+
 NOTE = "cartwright.note"
 """Scope extension: a dict where the controls note what they did to the request (``faults``, ``prefer``,
 ``dropped``), for the journal."""
 
 access = logging.getLogger("cartwright.access")
+log = logging.getLogger("cartwright.sandbox")
 
 
 class RequestJournal:
@@ -47,12 +51,27 @@ class RequestJournal:
         asked: list = [0]      # bytes seen, then the chunks kept (up to just past the limit)
         answered: list = [0]
 
+        recorded = False
+
+        async def record() -> None:
+            nonlocal recorded
+            recorded = True
+            entry = self._entry(scope, status, time.perf_counter() - started, extensions, extensions.get(NOTE),
+                                asked, answered)
+            try:
+                await self.sandbox.state.append_journal(entry, self.size)
+            except SandboxError as exc:   # a shared state away: the answer goes on, without its entry
+                log.warning("request journal: %s", exc.message)
+
         async def sending(message):
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
             elif kept and message["type"] == "http.response.body":
                 _keep(answered, message.get("body", b""), limit)
+                if not message.get("more_body", False):
+                    # Kept before the answer ends: a client that has its answer finds it in the journal.
+                    await record()
             await send(message)
 
         async def receiving():
@@ -62,13 +81,10 @@ class RequestJournal:
             return message
 
         await self.app(scope, receiving if kept else receive, sending)
-        elapsed = time.perf_counter() - started
-        note = extensions.get(NOTE)
+        if kept and not recorded:   # no answer (a dropped connection)
+            await record()
         if access.isEnabledFor(logging.INFO):
-            self._log(scope, status, elapsed, extensions, note)
-        if kept:
-            await self.sandbox.state.append_journal(self._entry(scope, status, elapsed, extensions, note, asked,
-                                                                answered), self.size)
+            self._log(scope, status, time.perf_counter() - started, extensions, extensions.get(NOTE))
 
     def _entry(self, scope, status, elapsed, extensions, note, asked, answered) -> dict:
         """The journal's record (``domain/journal.py``): flat, of strings and numbers (cheap to make and to
