@@ -149,3 +149,35 @@ def test_a_dropped_connection_gets_no_answer(app):
         dropped = c.get("/_cartwright/requests?operation_id=getCart").json()["requests"][-1]
     assert dropped["status"] is None and dropped["dropped"] is True
     assert dropped["faults"] == [{"rule": dropping, "drop": True}]
+
+
+def test_rules_of_the_setting_are_in_force_from_the_start_and_after_a_reset(settings, tmp_path):
+    """fault_rules (inline JSON, or a JSON file) puts rules in force from the start (start-1, ...); removed at run
+    time they stay removed until a reset brings them back."""
+    from sandbox._settings import parse_value
+
+    path = tmp_path / "rules.json"
+    path.write_text('[{"operation_id": "getCart", "status": 503}]')
+    for raw in ('[{"operation_id": "getCart", "status": 503}]', str(path)):
+        app = create_app(settings.replace(fault_rules=parse_value("fault_rules", raw)))
+        with app.test_client(headers=AUTH) as c:
+            assert [(r["id"], r["status"]) for r in c.get("/_cartwright/faults").json()["rules"]] == [("start-1", 503)]
+            assert statuses(c, 1) == [503]
+            assert c.delete("/_cartwright/faults").status_code == 200 and statuses(c, 1) == [200]
+            assert c.post("/_cartwright/reset").status_code == 200 and statuses(c, 1) == [503]
+
+
+@pytest.mark.parametrize("raw, words", [
+    ('[{"operation_id": "getCart", "status": 700}]', ["fault_rules[0].status", "700"]),
+    ('[{"operation_id": "nope", "drop": true}]', ["fault_rules[0].operation_id", "nope"]),
+    ('{"status": 500}', ["setting fault_rules"]),
+    ("/no/such/rules.json", ["setting fault_rules"]),
+])
+def test_a_bad_fault_rules_setting_stops_the_start_naming_it(raw, words, capsys):
+    """A rule of fault_rules that is not one, or a value that is not a JSON array (or a file of one), stops
+    `cartwright serve` with one line naming the setting (and the rule's field), no traceback."""
+    from sandbox._cli import main
+
+    assert main(["serve", "--fault-rules", raw, "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and all(w in err for w in words), err
