@@ -1,5 +1,6 @@
 """The request journal (GET/DELETE /_cartwright/requests, /requests/count) and the access log, through the whole
 stack."""
+import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -138,3 +139,31 @@ def test_each_request_logs_one_access_line_at_info(client, caplog):
     with caplog.at_level(logging.WARNING, logger="cartwright.access"):
         get_cart(client, "user_id=u")
     assert not [r for r in caplog.records if r.name == "cartwright.access"]
+
+
+def test_a_client_that_has_its_answer_finds_the_request_in_the_journal(settings, redis_url):
+    """Over a real socket, on a Redis state whose writes of entries are slowed: once an answer has arrived,
+    counting the requests (on another connection) includes it, every time (the entry is kept before the answer
+    ends, not after)."""
+    import asyncio
+    import http.client
+
+    from cartkit import served
+    from rediskit import fresh_prefix
+    from sandbox.state.redis import RedisStorage
+
+    class SlowEntries(RedisStorage):
+        async def append(self, log, record, capacity):
+            await asyncio.sleep(0.2)   # a slow link to Redis: keeping the entry outlasts the client's next request
+            await super().append(log, record, capacity)
+
+    app = create_app(settings, SlowEntries(redis_url, prefix=fresh_prefix("journal")))
+    with served(app) as port:
+        api, admin = (http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(2))
+        counted = []
+        for _ in range(3):
+            api.request("GET", f"{BASE}/detail?user_id=u", headers=AUTH)
+            assert api.getresponse().read()
+            admin.request("GET", "/_cartwright/requests/count?operation_id=getCart")
+            counted.append(json.loads(admin.getresponse().read())["count"])
+    assert counted == [1, 2, 3]
