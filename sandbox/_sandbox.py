@@ -15,6 +15,8 @@ from .domain.cart import CartService
 from .domain.cart_config import CartConfigs
 from .domain.cart_offers import CartOffers, OfferIndex
 from .domain.checkout import Checkout
+from .domain import faults
+from .domain.controls import Controls
 from .domain.vouchers import VoucherCarts, voucher_catalog
 from .domain.catalog import Catalog
 from .domain.errors import InvalidValue
@@ -103,6 +105,9 @@ class Sandbox:
         self.checkout = Checkout(self.carts, state, self.catalog, ids, clock, settings.payment_modes,
                                  addresses=self.addresses)
         self.vouchers = VoucherCarts(state, self.voucher_catalog)
+        # The clock's setting and the fault rules live in the state; draws follow the catalog's seed.
+        self.controls = Controls(state, clock, settings.seed, settings.max_fault_rules,
+                                 faults.start_rules(settings.fault_rules))
 
     async def reset(self) -> None:
         """Forget every cart, order and change to offers, addresses and configurations (ids go on)."""

@@ -32,6 +32,7 @@ a plain attribute read.
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tomllib
@@ -131,6 +132,29 @@ def parse_delivery_rules(raw: str) -> tuple[DeliveryRule, ...]:
         except (ValueError, ArithmeticError):
             raise ValueError(f"{part!r} is not THRESHOLD:CHARGE") from None
     return tuple(rules)
+
+
+def parse_fault_rules(raw: str) -> tuple[dict, ...]:
+    """A JSON array of rule objects, inline or in the file ``raw`` names."""
+    text = raw.strip()
+    if not text:
+        return ()
+    if not text.startswith("["):
+        try:
+            text = Path(text).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ValueError(f"{text}: {exc.strerror}") from None
+    try:
+        rules = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+        raise ValueError("not a JSON array of objects")
+    return tuple(rules)
+
+
+def _fault_rules_text(value: Any) -> Any:
+    return parse_fault_rules(value) if isinstance(value, str) else value
 
 
 def _delivery_rules_text(value: Any) -> Any:
@@ -268,6 +292,22 @@ class Settings(BaseModel, metaclass=_Declarations):
         "cartwright:", description="prefix of the shared state's Redis keys (several sandboxes on one Redis: one each)")
     state_timeout_seconds: Seconds = Field(5.0, description="seconds a call to the shared state may take (503 beyond)")
     workers: Positive = Field(1, description="processes serving the sandbox (more than 1 needs a shared --state)")
+    # CORS (web/app.py): answered for these origins ("*": any), or not at all when cors is off.
+    cors: bool = Field(True, description="answer CORS requests, preflights included (true/false)")
+    cors_origins: Annotated[tuple[str, ...], Listed] = Field(("*",), description="origins CORS allows (* = any)")
+    # The request journal (web/journal.py): the newest journal_size requests (0: none kept), their bodies kept up
+    # to journal_body_bytes each.
+    journal_size: NotNegative = Field(1000, description="requests the journal keeps, the newest (0 = none)")
+    journal_body_bytes: NotNegative = Field(
+        16384, description="bytes of each request and response body the journal keeps")
+    # Fault-injection rules the admin API may hold at once (429 beyond).
+    max_fault_rules: NotNegative = Field(100, description="fault-injection rules the admin API may hold at once")
+    # Rules in force from the start, and again after a reset (domain/faults.py), each a dict as the admin API takes
+    # it (their fields are checked when the app is made, where the operation ids are known). From text: a JSON
+    # array, or the path of a JSON file holding one; in the config file, an array of tables.
+    fault_rules: Annotated[tuple[dict[str, Any], ...], BeforeValidator(_fault_rules_text),
+                           Shown(lambda rules: f"{len(rules)} rule(s)" if rules else "none")] = Field(
+        (), description="fault-injection rules in force from the start: a JSON array of rules, or a JSON file of one")
 
     def replace(self, **changes) -> Settings:
         """These settings with ``changes`` (validated as a flag's would be; ``InvalidValue`` naming one)."""

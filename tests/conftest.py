@@ -200,6 +200,26 @@ def redis_url(tmp_path_factory):
         yield url
 
 
+@pytest.fixture(params=["memory", "redis"])
+def workers(settings, request):
+    """Makes two sandboxes over one state, as two workers are: ``workers(**settings_changed)``. On "memory" they
+    share one in-process storage; on "redis" each has a storage of its own on one key prefix (as processes do)."""
+    from sandbox import create_app
+    from sandbox.state import MemoryStorage
+
+    def make(**changes):
+        changed = settings.replace(**changes)
+        if request.param == "memory":
+            storage = MemoryStorage()
+            return [create_app(changed, storage) for _ in range(2)]
+        from rediskit import fresh_prefix
+        from sandbox.state.redis import RedisStorage
+
+        url, prefix = request.getfixturevalue("redis_url"), fresh_prefix("workers")
+        return [create_app(changed, RedisStorage(url, prefix=prefix)) for _ in range(2)]
+    return make
+
+
 @pytest.fixture(scope="session", autouse=True)
 def kit_cache(tmp_path_factory):
     """The conformance kit's cache (Hypothesis's files) in a temporary folder, not the user's cache."""

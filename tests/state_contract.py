@@ -166,3 +166,43 @@ def test_a_bad_snapshot_is_refused_and_changes_nothing(storage, document):
             await storage.restore(document)
         assert await storage.items("t", "p") == {"k": 1}
     run(scenario())
+
+
+def test_logs_keep_the_newest_records_newest_first(storage):
+    """append keeps at most ``capacity`` records per log, the oldest forgotten first; tail gives the newest first."""
+    async def scenario():
+        for n in range(5):
+            await storage.append("log", {"n": n}, capacity=3)
+        await storage.append("other", "x", capacity=3)
+        assert await storage.tail("log") == [{"n": 4}, {"n": 3}, {"n": 2}]
+        assert await storage.tail("log", 2) == [{"n": 4}, {"n": 3}]
+        assert await storage.tail("log", 0) == [] and await storage.tail("nothing") == []
+        await storage.append("log", {"n": 5}, capacity=2)   # a smaller capacity keeps the newest
+        assert await storage.tail("log") == [{"n": 5}, {"n": 4}]
+        assert await storage.tail("other") == ["x"]
+    run(scenario())
+
+
+def test_logs_hand_out_copies_and_stay_out_of_snapshots(storage):
+    """A log record read and changed changes nothing kept; logs are not exported, and restore leaves them."""
+    async def scenario():
+        await storage.append("log", {"list": [1]}, capacity=10)
+        (await storage.tail("log"))[0]["list"].append(3)
+        assert await storage.tail("log") == [{"list": [1]}]
+        document = await storage.export()
+        assert "log" not in str(document["tables"])
+        await storage.restore(document)
+        assert await storage.tail("log") == [{"list": [1]}]
+    run(scenario())
+
+
+def test_logs_are_cleared_alone_or_with_everything(storage):
+    """clear_log forgets one log and no other; clear forgets every log."""
+    async def scenario():
+        await storage.append("a", 1, capacity=10)
+        await storage.append("b", 2, capacity=10)
+        await storage.clear_log("a")
+        assert (await storage.tail("a"), await storage.tail("b")) == ([], [2])
+        await storage.clear()
+        assert await storage.tail("b") == []
+    run(scenario())

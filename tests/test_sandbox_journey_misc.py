@@ -1,31 +1,31 @@
 """Sharing, abandoned carts and cart configuration through the whole Connexion stack, responses validated."""
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
 from cartkit import add, articles, assert_fynd_error, get_cart, money
-from conftest import AUTH, BASE, reset_state, stored_cart, change_cart, take_stock, run
+from conftest import AUTH, BASE, FROZEN_NOW, reset_state, stored_cart, change_cart, take_stock, run
 
 from sandbox import create_app
 
 
 @pytest.fixture
 def app(plain_app):
-    """Carts priced without promotions; the clock is put back after each test."""
+    """Carts priced without promotions; the clock is put back after each test (a reset does that too)."""
     reset_state(plain_app)
-    start = plain_app.sandbox.clock.frozen
     yield plain_app
-    plain_app.sandbox.clock.frozen = start
+    run(plain_app.sandbox.controls.reset_clock())
 
 
 @pytest.fixture
-def move_clock(app):
-    """Move the sandbox's frozen clock to the test's start plus a delta."""
-    start = app.sandbox.clock.frozen
+def move_clock(app, client):
+    """Move the sandbox's clock to the test's start plus a delta, through the admin API."""
+    start = datetime.fromisoformat(FROZEN_NOW)
 
     def move(**delta):
-        app.sandbox.clock.frozen = start + timedelta(**delta)
+        moved = client.put("/_cartwright/clock", json={"now": (start + timedelta(**delta)).isoformat()})
+        assert moved.status_code == 200, moved.text
 
     return move
 

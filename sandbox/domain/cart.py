@@ -15,10 +15,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence, TypeVar
 
+from . import faults
 from .cart_config import delivery_rules_of, limit_refusal
 from .catalog import Article, Catalog, PinCode, Product, Store
 from .errors import InvalidValue, LimitReached, NotFound, OutOfStock, Refused
-from .money import ZERO
+from .money import ZERO, money
 from .offers import Offer, OfferOutcome, Unit, apply_offers
 from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
 
@@ -225,10 +226,38 @@ class PricingContext(NamedTuple):
     rules: tuple[DeliveryRule, ...]      # delivery charges
     config: dict | None                  # the enabled cart configuration (limits), if any
     cod_charge: Decimal
+    repriced: bool = False               # prices moved (the forced fault price-changed)
 
     def stock(self, article: Article) -> int:
         """Units of ``article`` the company can still sell."""
         return article.stock - self.taken.get(article.article_id, 0)
+
+
+class _SoldOut(Mapping):
+    """Stock taken as the forced fault out-of-stock has it: every article's whole stock."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    def __getitem__(self, article_id: str) -> int:
+        article = self._catalog.article(article_id)
+        if article is None:
+            raise KeyError(article_id)
+        return article.stock
+
+    def __iter__(self):
+        return (a.article_id for a in self._catalog.articles)
+
+    def __len__(self) -> int:
+        return len(self._catalog.articles)
+
+
+def _expired(offers: ScopeOffers, now: datetime) -> ScopeOffers:
+    """``offers`` with every coupon expired the day before ``now`` (the forced fault coupon-expired)."""
+    end = now - timedelta(days=1)
+    expired = {id(c): replace(c, end=end, start=min(c.start, end) if c.start else None) for c in offers.coupons}
+    return ScopeOffers(offers.promotions, tuple(expired[id(c)] for c in offers.coupons),
+                       {code: expired[id(c)] for code, c in offers.by_code.items()})
 
 
 class CartService:
@@ -268,7 +297,7 @@ class CartService:
         if stamp is not None:
             kept = self._contexts.get(scope)
             if kept is not None and kept[0] == stamp:
-                return kept[1]._replace(now=self.clock.now())
+                return self._faulted(kept[1]._replace(now=self.clock.now()))
         offers = await self.offers.of(scope, view) if self.offers is not None else NO_OFFERS
         config = await self.configs.active(scope, view) if self.configs is not None else None
         context = PricingContext(self.clock.now(), offers, await view.stock.taken(scope[0]), self._rules(config),
@@ -277,6 +306,19 @@ class CartService:
             if len(self._contexts) >= 1024:   # applications are many only under a flood: start over
                 self._contexts.clear()
             self._contexts[scope] = (stamp, context)
+        return self._faulted(context)
+
+    def _faulted(self, context: PricingContext) -> PricingContext:
+        """``context`` as the business fault the request forces, if any, changes the world (faults.py)."""
+        fault = faults.FORCED.get()
+        if fault is None:
+            return context
+        if fault == faults.OUT_OF_STOCK:
+            return context._replace(taken=_SoldOut(self.catalog))
+        if fault == faults.PRICE_CHANGED:
+            return context._replace(repriced=True)
+        if fault == faults.COUPON_EXPIRED:
+            return context._replace(offers=_expired(context.offers, context.now))
         return context
 
     def _rules(self, config: dict | None) -> tuple[DeliveryRule, ...]:
@@ -476,6 +518,9 @@ class CartService:
     def priced_line(self, line: CartLine, ctx: PricingContext) -> PricedLine:
         """``line`` priced, with its availability in the context's stock."""
         article = self.catalog.article(line.article_id)
+        if ctx.repriced:
+            article = replace(article, marked=money(article.marked * faults.PRICE_CHANGE),
+                              effective=money(article.effective * faults.PRICE_CHANGE))
         product = self.catalog.product(line.item_id)
         return PricedLine(line, article, product, self.catalog.store(article.store_uid),
                           price_line(article, line.quantity, product.gst_percent),

@@ -7,10 +7,11 @@ has passed ``sandbox.catalog_file.validate`` and only builds indexes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, Callable, Hashable
 
+from . import faults
 from .money import money
 
 FORMAT = "cartwright.catalog/1"
@@ -154,12 +155,14 @@ class Catalog:
     def pincode(self, code: str) -> PinCode | None:
         """The catalog's entry for ``code``, else (a well-formed code it does not list) one derived from the
         code and the stores (``pincodes.derived_pincode``); None for anything else."""
-        listed = self._index["pincode"].get(code)
-        if listed is not None:
-            return listed
-        from .pincodes import derived_pincode  # it builds PinCodes: imported here, not at the top
+        pin = self._index["pincode"].get(code)
+        if pin is None:
+            from .pincodes import derived_pincode  # it builds PinCodes: imported here, not at the top
 
-        return derived_pincode(code, self.stores)
+            pin = derived_pincode(code, self.stores)
+        if pin is not None and faults.forced(faults.UNSERVICEABLE):
+            return replace(pin, serviceable=False, cod=False)
+        return pin
 
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:
         """``make()``, computed once per ``key`` for this catalog (which never changes): for callers

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
+from . import faults
 from .cart import Cart, CartService, PricedCart, PricingContext, Scope
 from .cart_config import checkout_problems
 from .catalog import PinCode
@@ -171,6 +172,7 @@ class Checkout:
             problems = checkout_problems(ctx.config, priced.breakup.vog, self.carts.count(cart))
             if problems:   # the application's cart configuration
                 raise problems[0]
+            _pay(mode, priced.breakup.total)
             # Everything checked: take the stock and close the cart, in this one transaction.
             cart.address_id = chosen_address
             if billing_address_id:
@@ -223,6 +225,7 @@ class Checkout:
             for i, item in enumerate(items):
                 article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
                 takes[article.article_id] = takes.get(article.article_id, 0) + quantity
+            _pay(mode, money(sum((Decimal(str(i["amount_paid"])) for i in items), ZERO)))
             now = self.clock.now()
             cart.payment = {**(cart.payment or {}), "mode": mode}
             cart.order_type = order_type
@@ -294,11 +297,19 @@ class Checkout:
                                    field="payment_methods", value=str(paid))
             for m in body["payment_methods"]:
                 self._mode(m["mode"], "payment_methods.mode")
+            _pay(body["payment_methods"][0]["mode"].upper() if body["payment_methods"] else "", value)
             order_id = self._order_id()
             await tx.stock.take(scope[0], _units(quote.lines))
             tx.orders.record(scope, digest, order_id)
             return Order(order_id, None, None, value, False)
         return await self.state.atomically(change)
+
+
+def _pay(mode: str, amount: Decimal) -> None:
+    """Take the payment: the sandbox takes every one, unless the request forces it declined (faults.py)."""
+    if faults.forced(faults.PAYMENT_DECLINED):
+        raise faults.PaymentDeclined(f"payment_mode: the {mode} payment of {amount} was declined by the payment "
+                                     f"gateway", field="payment_mode", value=mode)
 
 
 def _units(lines) -> dict[str, int]:

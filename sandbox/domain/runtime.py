@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import random
 import secrets
-from datetime import datetime, timezone
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 
 class Ids:
@@ -73,15 +76,55 @@ class Ids:
             self._random.setstate((state[0], tuple(state[1]), state[2]))
 
 
-class Clock:
-    """The wall clock, or a fixed instant when ``frozen`` is given."""
+@dataclass(frozen=True)
+class ClockSetting:
+    """Where the sandbox's clock stands: stopped at ``frozen_at``, or running ``offset`` ahead of the wall
+    clock (behind, when negative). Kept in the state, so every worker reads the same time.
 
-    def __init__(self, frozen: datetime | str | None = None) -> None:
+    The moves give a new setting; each keeps the clock stopped or running as it is, but ``stopped`` and
+    ``resumed``, and takes the wall clock's reading where it needs one."""
+
+    frozen_at: datetime | None = None
+    offset: timedelta = timedelta(0)
+
+    def now(self, wall: datetime) -> datetime:
+        return self.frozen_at if self.frozen_at is not None else wall + self.offset
+
+    def set_to(self, instant: datetime, wall: datetime) -> ClockSetting:
+        """Reading ``instant`` now."""
+        return ClockSetting(instant) if self.frozen_at is not None else ClockSetting(None, instant - wall)
+
+    def advanced(self, by: timedelta) -> ClockSetting:
+        """``by`` later (earlier, when negative)."""
+        if self.frozen_at is not None:
+            return ClockSetting(self.frozen_at + by)
+        return ClockSetting(None, self.offset + by)
+
+    def stopped(self, wall: datetime) -> ClockSetting:
+        """Stopped at the instant it reads now."""
+        return ClockSetting(self.now(wall))
+
+    def resumed(self, wall: datetime) -> ClockSetting:
+        """Running on from the instant it reads now."""
+        return self if self.frozen_at is None else ClockSetting(None, self.frozen_at - wall)
+
+
+class Clock:
+    """The sandbox's "now": the wall clock, or stopped at an instant (``frozen``), movable while serving.
+
+    ``start`` is the setting the sandbox starts with (and goes back to on a reset); ``setting`` is the one in
+    force, which the state holds once the clock was moved (``domain/controls.py`` follows it there)."""
+
+    def __init__(self, frozen: datetime | str | None = None, wall: Callable[[], datetime] | None = None) -> None:
         if isinstance(frozen, str):
             frozen = datetime.fromisoformat(frozen)
         if frozen is not None and frozen.tzinfo is None:
             frozen = frozen.replace(tzinfo=timezone.utc)
-        self.frozen = frozen
+        self.start = self.setting = ClockSetting(frozen)
+        self.wall = wall or functools.partial(datetime.now, timezone.utc)   # read a few times a request: no frame
 
     def now(self) -> datetime:
-        return self.frozen or datetime.now(timezone.utc)
+        setting = self.setting
+        if setting.frozen_at is not None:
+            return setting.frozen_at
+        return self.wall() + setting.offset if setting.offset else self.wall()

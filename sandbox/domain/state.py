@@ -25,18 +25,22 @@ Records are plain JSON-like values (see ``storage.Record``): the conversions are
     share_of_cart    application             cart id             token
     cart_configs     application             "config"            config_record
     voucher_carts    token owner             catalog entry id    voucher_record
+    controls         "sandbox"               "controls"          controls_record: the clock's setting, fault rules
     (notes) fresh    application             cart id             [user, buy now, generation]
+    (log) journal                                                journal entries (web/journal.py), newest first
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
 
+from . import faults
 from .errors import InvalidValue
+from .runtime import ClockSetting
 from .storage import FORMAT, VERSION, checked_document
 
 from .adjustments import Adjustment
@@ -187,8 +191,41 @@ def voucher_from(record: dict, catalog: dict[str, VoucherEntry]) -> VoucherCart 
     return VoucherCart(record["id"], record["user"], entry, {cid: q for cid, q in record["quantities"]})
 
 
+def clock_record(setting: ClockSetting) -> dict:
+    offset = setting.offset
+    return {"frozen_at": _iso(setting.frozen_at),
+            "offset_us": (offset.days * 86_400 + offset.seconds) * 1_000_000 + offset.microseconds}
+
+
+def clock_from(record: dict) -> ClockSetting:
+    return ClockSetting(_moment(record["frozen_at"]), timedelta(microseconds=record["offset_us"]))
+
+
+def rule_record(rule: faults.FaultRule) -> dict:
+    return {"id": rule.id, "operation_id": rule.operation_id,
+            "latency_ms": list(rule.latency_ms) if rule.latency_ms is not None else None, "status": rule.status,
+            "drop": rule.drop, "probability": rule.probability, "times": rule.times}
+
+
+def rule_from(record: dict) -> faults.FaultRule:
+    latency = record.get("latency_ms")
+    return faults.FaultRule(record["id"], record["operation_id"], tuple(latency) if latency is not None else None,
+                     record.get("status"), record.get("drop", False), record.get("probability", 1.0),
+                     record.get("times"))
+
+
+def controls_record(clock: ClockSetting | None, rules: list[faults.FaultRule]) -> dict:
+    return {"clock": None if clock is None else clock_record(clock), "fault_rules": [rule_record(r) for r in rules]}
+
+
+def controls_from(record: dict) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
+    clock = record.get("clock")
+    return (None if clock is None else clock_from(clock)), [rule_from(r) for r in record.get("fault_rules", ())]
+
+
 RECORD_READERS: dict[str, Callable[[Any], object]] = {
     "carts": cart_from, "shares": share_from, "cart_configs": config_from,
+    "controls": lambda r: controls_from(r),
 }
 """The decoder of each table whose records are domain objects (the others hold plain values)."""
 
@@ -468,14 +505,38 @@ class VoucherCarts(_Repository):
         self._tx.put("voucher_carts", owner, cart.entry.id, voucher_record(cart))
 
 
+CONTROLS = "sandbox"   # the part of the sandbox-wide controls (not an application's)
+
+
+class ControlRecords(_Repository):
+    """The sandbox-wide controls, one record read on every request: the clock's setting (None: the one the
+    sandbox started with) and the fault rules, in order (no record: the start rules, ``domain/controls.py``)."""
+
+    async def encoded(self) -> Any | None:
+        """The record as the storage keeps it (``decoded`` reads it): a reader keeping what it decoded last
+        compares this with what that was decoded from."""
+        return await self._view.get_encoded("controls", CONTROLS, "controls")
+
+    def decoded(self, encoded: Any | None) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
+        return (None, []) if encoded is None else controls_from(self._view.decode(encoded))
+
+    async def read(self) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
+        return self.decoded(await self.encoded())
+
+    def write(self, clock: ClockSetting | None, rules: list[faults.FaultRule]) -> None:
+        """(No record at all means "as the sandbox started": its start rules, which an empty list is not.)"""
+        self._tx.put("controls", CONTROLS, "controls", controls_record(clock, rules))
+
+
 _REPOSITORIES = {"carts": Carts, "stock": Stock, "orders": Orders, "offers": Offers, "addresses": Addresses,
-                 "shares": Shares, "cart_configs": CartConfigs, "voucher_carts": VoucherCarts}
+                 "shares": Shares, "cart_configs": CartConfigs, "voucher_carts": VoucherCarts,
+                 "controls": ControlRecords}
 
 
 class _Repositories:
     """Every repository, over one view (the storage, or a transaction): ``carts``, ``stock``, ``orders``,
-    ``offers``, ``addresses``, ``shares``, ``cart_configs``, ``voucher_carts``. Each is made when first asked
-    for (a transaction uses two or three of them)."""
+    ``offers``, ``addresses``, ``shares``, ``cart_configs``, ``voucher_carts``, ``controls``. Each is made when
+    first asked for (a transaction uses two or three of them)."""
 
     carts: Carts
     stock: Stock
@@ -485,6 +546,7 @@ class _Repositories:
     shares: Shares
     cart_configs: CartConfigs
     voucher_carts: VoucherCarts
+    controls: ControlRecords
 
     def __init__(self, view: Reader, decoded: DecodedCarts | None = None) -> None:
         self._view = view
@@ -509,6 +571,25 @@ class Changes(_Repositories):
     """The repositories of one transaction: reads see its writes; writes apply together when it ends."""
 
 
+class _Watched:
+    """A transaction that notes whether anything was written through it (reads pass through)."""
+
+    def __init__(self, tx: Tx) -> None:
+        self._tx = tx
+        self.wrote = False
+
+    def put(self, table: str, part: str, key: str, record: Any) -> None:
+        self.wrote = True
+        self._tx.put(table, part, key, record)
+
+    def delete(self, table: str, part: str, key: str) -> None:
+        self.wrote = True
+        self._tx.delete(table, part, key)
+
+    def __getattr__(self, name: str):
+        return getattr(self._tx, name)
+
+
 @dataclass(frozen=True)
 class Caps:
     """How much a client can make the sandbox remember (settings; 0 = no cap)."""
@@ -528,7 +609,30 @@ class SandboxState(_Repositories):
         self.caps = caps
 
     async def atomically(self, fn: Callable[[Changes], Awaitable[T]]) -> T:
-        return await self.storage.atomically(lambda tx: fn(Changes(tx, self._decoded)))
+        fault = faults.FORCED.get()
+        if fault is None:
+            return await self.storage.atomically(lambda tx: fn(Changes(tx, self._decoded)))
+        return await self.storage.atomically(lambda tx: self._dry_run(fn, tx, fault))
+
+    async def _dry_run(self, fn: Callable[[Changes], Awaitable[T]], tx: Tx, fault: str) -> T:
+        """``fn`` under a forced business fault: it may read and refuse, but a change it would make is refused
+        (``faults.DidNotArise``), so the storage applies none of it."""
+        watched = _Watched(tx)
+        result = await fn(Changes(watched, self._decoded))
+        if watched.wrote:
+            raise faults.did_not_arise(fault)
+        return result
+
+    def append_journal(self, entry: dict, capacity: int) -> Awaitable[None]:
+        """Keep one entry of the request journal (the newest ``capacity`` are kept); the journal owns it."""
+        return self.storage.append("journal", entry, capacity)   # awaited by the caller: one coroutine less
+
+    async def journal(self, limit: int | None = None) -> list[dict]:
+        """The request journal's entries, newest first."""
+        return await self.storage.tail("journal", limit)
+
+    async def clear_journal(self) -> None:
+        await self.storage.clear_log("journal")
 
     async def next_number(self, name: str) -> int:
         return await self.storage.next_number(name)

@@ -12,6 +12,11 @@ Reads hand out copies: changing a record read changes nothing stored. Writes hap
 returns, or not at all when it raises. A backend may run ``fn`` more than once (optimistic concurrency), so
 ``fn`` must do nothing but read and buffer.
 
+Besides records: counters (``next_number``), notes that may be forgotten (``remember``), and bounded logs
+(``append``/``tail``): append-only lists of records, newest first, of which only the newest ``capacity`` are
+kept (the request journal). Notes and logs are written outside transactions, are not in snapshots, and
+``clear`` empties them.
+
 A storage shared by several processes (``SharedStorage``: Redis) also tells which *generation* of the state
 it holds (moved by every ``clear`` and ``restore``) and keeps what every process must agree on (the catalog,
 the key of derived ids); a process whose generation is behind gets ``StateMoved`` and follows first.
@@ -99,14 +104,28 @@ class Storage(Reader, Protocol):
     async def recall(self, table: str, part: str, key: str) -> Record | None:
         """A note kept by ``remember``, if it is still kept."""
 
+    async def append(self, log: str, record: Record, capacity: int) -> None:
+        """Add ``record`` at the head of bounded log ``log``, outside any transaction, keeping the newest
+        ``capacity`` records (the oldest go). The log owns ``record`` from then on: the caller does not change
+        it (so the in-process storage keeps it without a copy). In Redis: ``LPUSH`` then
+        ``LTRIM 0 capacity-1``, pipelined."""
+
+    async def tail(self, log: str, limit: int | None = None) -> list[Record]:
+        """The newest ``limit`` records of ``log`` (all of them when None), newest first: copies. In Redis:
+        ``LRANGE 0 limit-1``."""
+
+    async def clear_log(self, log: str) -> None:
+        """Forget every record of ``log``. In Redis: ``DEL``."""
+
     async def clear(self) -> None:
-        """Forget every record and note (counters stay, so ids never come round again)."""
+        """Forget every record, note and log (counters stay, so ids never come round again)."""
 
     async def export(self) -> dict:
-        """Every table and counter as one JSON document (notes are not kept)."""
+        """Every table and counter as one JSON document (notes and logs are not kept)."""
 
     async def restore(self, document: dict) -> None:
-        """Replace everything with an ``export``'s document (checked first: a bad one changes nothing)."""
+        """Replace every table and counter with an ``export``'s document (checked first: a bad one changes
+        nothing); notes are forgotten, logs kept."""
 
 
 class SharedStorage(Storage, Protocol):

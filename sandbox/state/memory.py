@@ -12,8 +12,9 @@ logging what each replaced; if one fails, the log is played back and nothing of 
 from __future__ import annotations
 
 import copy
+import itertools
 import json
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from typing import Any, Awaitable, Callable, Literal, Sequence, TypeVar
 
 import orjson
@@ -135,6 +136,7 @@ class MemoryStorage:
         self._tables: dict[str, dict[str, dict[str, Any]]] = {}
         self._counters: dict[str, int] = {}
         self._notes: dict[str, OrderedDict[tuple[str, str], Any]] = {}
+        self._logs: dict[str, deque] = {}
         self.version = 0   # moves with every change: whoever keeps a copy (a state file) knows when it is stale
 
     # ------------------------------------------------------------------ reading
@@ -225,9 +227,27 @@ class MemoryStorage:
         stored = self._notes.get(table, {}).get((part, key))
         return None if stored is None else self._codec.decode(stored)
 
+    async def append(self, log: str, record: Record, capacity: int) -> None:
+        # Kept as it is given (the log owns it; encoding it cost most of a journal entry), copied when read.
+        # Not a change of the state's version: a log is not in snapshots, and what was derived from the
+        # records (prices) stays good.
+        kept = self._logs.get(log)
+        if kept is None or kept.maxlen != capacity:
+            kept = self._logs[log] = deque(itertools.islice(kept or (), capacity), maxlen=capacity)
+        kept.appendleft(record if self._codec.encoding == "bytes" else copy.deepcopy(record))
+
+    async def tail(self, log: str, limit: int | None = None) -> list[Record]:
+        kept = self._logs.get(log, ())
+        encode, decode = self._codec.encode, self._codec.decode
+        return [decode(encode(r)) for r in (kept if limit is None else itertools.islice(kept, max(limit, 0)))]
+
+    async def clear_log(self, log: str) -> None:
+        self._logs.pop(log, None)
+
     async def clear(self) -> None:
         self._tables.clear()
         self._notes.clear()
+        self._logs.clear()
         self.version += 1
 
     # ------------------------------------------------------------------ snapshots

@@ -11,6 +11,7 @@ carts the token owner; ``{T}`` is a Redis Cluster hash tag, so one tenant's keys
     P{cartwright}:counters     hash    name → last number given (never reset)
     P{cartwright}:shared       hash    what every process agrees on: the catalog, the ids key (never reset)
     P{cartwright}:notes:<t>    hash    <part>\\x1f<key> → note, at most ``capacity`` (:order, :sequence: which is oldest)
+    P{cartwright}:log:<name>   list    a bounded log's records, newest first (LPUSH, then LTRIM to its capacity)
 
 Transactions are optimistic, checked by one Lua script (scripts run atomically): ``fn`` reads through its
 transaction, which notes what each read saw (a field's SHA-1, a part's version for a whole-part read or a
@@ -319,6 +320,7 @@ class RedisStorage:
         self._generation_key, self._totals, self._parts = g + "G", g + "totals", g + "parts"
         self._counters, self._shared = g + "counters", g + "shared"
         self._notes = g + "notes:"
+        self._logs = g + "log:"
         self._everything = _glob_escape(prefix) + "{*"   # every key of this prefix (and no longer prefix's)
 
     def __repr__(self) -> str:
@@ -556,6 +558,30 @@ class RedisStorage:
         stored = await self._command("HGET", self._notes + table, f"{part}{SEP}{key}")
         return None if stored is None else decode(stored)
 
+    # ------------------------------------------------------------------ logs
+    async def append(self, log: str, record: Record, capacity: int) -> None:
+        """One round trip (sent with other requests' waiting at the same moment): LPUSH, then LTRIM."""
+        key = self._logs + log
+        if capacity <= 0:
+            await self._command("DEL", key)
+            return
+        await self._call(None, [("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)])
+
+    async def tail(self, log: str, limit: int | None = None) -> list[Record]:
+        if limit is not None and limit <= 0:
+            return []
+        found = await self._command("LRANGE", self._logs + log, 0, -1 if limit is None else limit - 1)
+        return [decode(s) for s in found]
+
+    async def clear_log(self, log: str) -> None:
+        await self._command("DEL", self._logs + log)
+
+    async def _log_keys(self) -> list[str]:
+        """The keys of every log (a restore keeps them)."""
+        async def work(client):
+            return [k.decode() async for k in client.scan_iter(match=_glob_escape(self._logs) + "*", count=1000)]
+        return await self._call(work)
+
     def _staying(self) -> list[str]:
         return [self._generation_key, self._counters, self._shared]
 
@@ -592,7 +618,7 @@ class RedisStorage:
     async def restore(self, document: dict) -> None:
         tables, counters = checked_document(document)
         catalog = document.get("catalog")
-        staying = self._staying()
+        staying = [*self._staying(), *await self._log_keys()]   # logs are not state: a restore keeps them
         args: list = [self._everything, len(staying), orjson.dumps(catalog) if isinstance(catalog, dict) else "",
                       *staying, len(counters)]
         for name, value in counters.items():

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from typing import Callable
+from datetime import datetime, timezone
+from typing import Callable, Collection
 
 from .. import _sandbox
+from ..domain import faults
 from ..domain.catalog import Article, Catalog
+from ..domain.controls import duration, instant
+from ..domain.journal import RequestQuery, shown
+from ..domain.runtime import Clock
 from .memo import BUDGET
 
 
@@ -33,9 +38,38 @@ def catalog_listing(c: Catalog, stock_of: Callable[[Article], int] | None = None
     }
 
 
+def clock_view(clock: Clock) -> dict:
+    setting, wall = clock.setting, clock.wall()
+    return {"now": _iso(setting.now(wall)), "frozen": setting.frozen_at is not None,
+            "offset_seconds": None if setting.frozen_at is not None else setting.offset.total_seconds(),
+            "wall_clock": _iso(wall), "moved": setting != clock.start}
+
+
+def rule_view(rule: faults.FaultRule, matched: int = 0) -> dict:
+    """A rule as it was given (what it does not do is left out), with the requests it has matched."""
+    view: dict = {"id": rule.id, "operation_id": rule.operation_id}
+    if rule.latency_ms is not None:
+        low, high = rule.latency_ms
+        view["latency_ms"] = low if low == high else [low, high]
+    if rule.status is not None:
+        view["status"] = rule.status
+    if rule.drop:
+        view["drop"] = True
+    view["probability"] = rule.probability
+    if rule.times is not None:
+        view["times"] = rule.times
+    view["matched"] = matched
+    return view
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 class AdminApi:
-    def __init__(self, sandbox: _sandbox.Sandbox) -> None:
+    def __init__(self, sandbox: _sandbox.Sandbox, operations: Collection[str] = ()) -> None:
         self.sandbox = sandbox
+        self.operations = frozenset(operations)   # the API's operation ids (fault rules name one)
 
     async def _health(self) -> dict:
         s = self.sandbox
@@ -79,3 +113,52 @@ class AdminApi:
         await self.sandbox.restore(body)
         BUDGET.clear_all()
         return await self._health(), 200
+
+    # ------------------------------------------------------------------ the clock
+    async def getClock(self):
+        await self.sandbox.controls.refresh()
+        return clock_view(self.sandbox.clock), 200
+
+    async def setClock(self, body):
+        await self.sandbox.controls.move_clock(
+            to=instant(body["now"]) if body.get("now") is not None else None,
+            by=duration(body["advance"]) if body.get("advance") is not None else None, frozen=body.get("frozen"))
+        return clock_view(self.sandbox.clock), 200
+
+    async def resetClock(self):
+        await self.sandbox.controls.reset_clock()
+        return clock_view(self.sandbox.clock), 200
+
+    # ------------------------------------------------------------------ faults
+    async def listFaultRules(self):
+        return {"rules": [rule_view(r, n) for r, n in await self.sandbox.controls.listed()]}, 200
+
+    async def addFaultRule(self, body):
+        return rule_view(await self.sandbox.controls.add_rule(body, self.operations)), 201
+
+    async def removeFaultRule(self, rule_id):
+        await self.sandbox.controls.remove_rule(rule_id)
+        return await self.listFaultRules()
+
+    async def clearFaultRules(self):
+        await self.sandbox.controls.clear_rules()
+        return {"rules": []}, 200
+
+    async def businessFaults(self):
+        return {"faults": [{"name": f.name, "description": f.description, "operations": list(f.operations)}
+                           for f in faults.BUSINESS_FAULTS.values()]}, 200
+
+    # ------------------------------------------------------------------ the request journal
+    async def listRequests(self, operation_id=None, method=None, path=None, status=None, since=None, until=None,
+                           limit=100):
+        query = RequestQuery.of(operation_id, method, path, status, since, until)
+        matching = query.select(await self.sandbox.state.journal())
+        return {"count": len(matching), "requests": [shown(e) for e in matching[:limit]]}, 200
+
+    async def countRequests(self, operation_id=None, method=None, path=None, status=None, since=None, until=None):
+        query = RequestQuery.of(operation_id, method, path, status, since, until)
+        return {"count": len(query.select(await self.sandbox.state.journal()))}, 200
+
+    async def clearRequests(self):
+        await self.sandbox.state.clear_journal()
+        return {"count": 0}, 200

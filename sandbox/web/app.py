@@ -13,9 +13,11 @@ from connexion.middleware.routing import RoutingMiddleware
 from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 from connexion.security import BearerSecurityHandler
+from starlette.middleware.cors import CORSMiddleware
 
 from .._sandbox import Sandbox
 from .._settings import Settings
+from ..domain import faults
 from ..domain.storage import Storage
 from . import errors
 from .address_api import AddressApi
@@ -24,8 +26,10 @@ from .arrival import ArrivalOrder
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
+from .controls import RequestControls, operation_answers
 from .compress import GZipLargeAnswers
 from .dispatch import CompiledApi
+from .journal import RequestJournal
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .lifecycle import lifespan_for
@@ -136,27 +140,70 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         jsonifier=JSONIFIER,
         lifespan=lifespan_for(sandbox),
     )
+    served = _load(SPEC) if spec is None else spec
+    answers = operation_answers(served)   # documented statuses and examples, for Prefer (controls.py)
+    faults.start_rules(settings.fault_rules, answers)   # their operation ids, now that they are known
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
     around = following(sandbox) if sandbox.shared else None   # a state other processes change too
-    api_spec = copy.deepcopy(_load(SPEC) if spec is None else spec)
+    api_spec = copy.deepcopy(served)
     app.add_api(api_spec, resolver=resolver(api_spec, *handlers, around=around), pythonic_params=True,
                 validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
     admin_api_spec = admin_spec(settings, protected=admin_tokens is not None)
     app.add_api(admin_api_spec, base_path=settings.admin_prefix,
-                resolver=resolver(admin_api_spec, AdminApi(sandbox), around=around),
+                resolver=resolver(admin_api_spec, AdminApi(sandbox, answers), around=around),
                 validate_responses=settings.validate_responses,
                 name="admin", swagger_ui_options=None, security_map={"bearer": bearer_handler(admin_tokens)})
     for kind, handler in errors.HANDLERS:
         app.add_error_handler(kind, handler)
-    if settings.arrival_order:   # added first: outside the body limit, before any work
+    # Added outermost first. Gzip outside the journal (which keeps bodies as the app wrote them); the journal
+    # sees every request and every answer, CORS headers go on every answer (a 413 included), and a preflight
+    # is answered before anything else.
+    app.add_middleware(GZipLargeAnswers, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    app.add_middleware(RequestJournal, position=MiddlewarePosition.BEFORE_EXCEPTION, sandbox=sandbox,
+                       size=settings.journal_size, body_bytes=settings.journal_body_bytes,
+                       admin_prefix=settings.admin_prefix)
+    if settings.cors:
+        app.add_middleware(SandboxCORS, position=MiddlewarePosition.BEFORE_EXCEPTION,
+                           allow_origins=list(settings.cors_origins), allow_methods=["*"], allow_headers=["*"],
+                           max_age=600)
+    if settings.arrival_order:   # outside the body limit, before any work
         app.add_middleware(ArrivalOrder, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
-    app.add_middleware(GZipLargeAnswers, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # After security (a bad token is still 401), before validation (a forced answer needs no valid body).
+    # Connexion's BEFORE_VALIDATION position names its own validation middleware, replaced here (validation.py).
+    stack = app.middleware.middlewares
+    validation = next(i for i, m in enumerate(stack) if isinstance(m, type) and issubclass(m, RequestValidationMiddleware))
+    stack.insert(validation, functools.partial(RequestControls, sandbox=sandbox, answers=answers))
     app.sandbox = sandbox
     return app
+
+
+class SandboxCORS(CORSMiddleware):
+    """Starlette's CORS middleware, with a lighter path that answers the same for a request without ``Origin``
+    (not a CORS request: every request of a server-side client): only ``Vary: Origin`` is added, where
+    Starlette's own path parses the request's headers and rebuilds the answer's for it."""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for name, _ in scope["headers"]:
+            if name == b"origin":
+                return await super().__call__(scope, receive, send)
+
+        async def vary(message):
+            if message["type"] == "http.response.start":
+                headers = message.setdefault("headers", [])
+                for i, (name, value) in enumerate(headers):
+                    if name.lower() == b"vary":
+                        headers[i] = (name, value + b", Origin")
+                        break
+                else:
+                    headers.append((b"vary", b"Origin"))
+            await send(message)
+        return await self.app(scope, receive, vary)
 
 
 def app_from_environment() -> AsyncApp:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from http import HTTPStatus
 
 from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
@@ -30,13 +31,35 @@ ERROR_NAMES = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "Me
 # Answered by the server itself (web/server.py), for a connection or a request the application never saw.
 ERROR_NAMES.update({408: "RequestTimeout", 429: "TooManyRequests", 431: "RequestHeaderFieldsTooLarge",
                     503: "ServiceUnavailable"})
+# Statuses a fault rule or ``Prefer: code=`` may force (web/controls.py); any other is named from its phrase.
+ERROR_NAMES.update({403: "Forbidden", 409: "Conflict", 422: "UnprocessableEntity", 502: "BadGateway",
+                    504: "GatewayTimeout"})
+
+
+class ForcedAnswer(Exception):
+    """An answer a client forced (a fault rule, ``Prefer``), or the reason it cannot have it (web/controls.py)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_name(status: int) -> str:
+    name = ERROR_NAMES.get(status)
+    if name is None:
+        try:
+            name = "".join(w.capitalize() for w in HTTPStatus(status).phrase.replace("-", " ").split())
+        except ValueError:
+            name = "Error"
+    return name
 
 
 def error_body(path: str, status: int, message: str) -> dict:
     """The error document for ``path``'s API."""
     if path.startswith(ENKASH_PREFIX):
         return {"response_code": status, "response_message": message}
-    return {"success": False, "message": message, "error": ERROR_NAMES.get(status, "Error")}
+    return {"success": False, "message": message, "error": error_name(status)}
 
 
 def error_bytes(path: str, status: int, message: str) -> bytes:
@@ -79,6 +102,10 @@ async def http_error(request: ConnexionRequest, exc: HTTPException) -> Connexion
     return _response(request, exc.status_code, messages.get(exc.status_code, str(exc.detail)), headers)
 
 
+async def forced(request: ConnexionRequest, exc: ForcedAnswer) -> ConnexionResponse:
+    return _response(request, exc.status, exc.message)
+
+
 async def undecodable(request: ConnexionRequest, exc: UnicodeDecodeError) -> ConnexionResponse:
     # Connexion decodes JSON bodies with json.loads, which raises this (not JSONDecodeError) on bad UTF-8.
     return _response(request, 400, f"request body is not UTF-8 JSON (bad byte at {exc.start})")
@@ -90,5 +117,5 @@ async def unexpected(request: ConnexionRequest, exc: Exception) -> ConnexionResp
     return _response(request, 500, f"internal error: {type(exc).__name__}")
 
 
-HANDLERS = [(SandboxError, sandbox_error), (ProblemException, problem), (HTTPException, http_error),
+HANDLERS = [(SandboxError, sandbox_error), (ForcedAnswer, forced), (ProblemException, problem), (HTTPException, http_error),
             (UnicodeDecodeError, undecodable), (Exception, unexpected)]

@@ -99,6 +99,7 @@ async def sweep_idle_carts(sandbox: Sandbox, every: float = SWEEP_SECONDS) -> No
     while True:
         await asyncio.sleep(every)
         try:
+            await sandbox.controls.refresh()   # the clock, as it may have been moved
             for scope in await sandbox.state.scopes():
                 gone = await sandbox.carts.sweep(scope)
                 if gone:

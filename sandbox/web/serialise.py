@@ -168,8 +168,11 @@ def _catalog_part(product: Product, article: Article, store: Store, catalog: Cat
 def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None,
          offers: OfferOutcome | None = None) -> dict:
     product, article, ln = p.product, p.article, p.line
-    product_block, article_start = catalog.derived(
-        ("line", article.article_id), lambda: _catalog_part(product, article, p.store, catalog))
+    if catalog.article(article.article_id) is article:
+        product_block, article_start = catalog.derived(
+            ("line", article.article_id), lambda: _catalog_part(product, article, p.store, catalog))
+    else:   # repriced for this request (the forced fault price-changed): not the catalog's, not kept
+        product_block, article_start = _catalog_part(product, article, p.store, catalog)
     item = {
         "key": f"{product.uid}_{article.size}",
         "quantity": ln.quantity,

@@ -24,7 +24,9 @@ a ``CoalescingTransport`` (``coalesce.py``), adds those limits:
 - a connection's first request line and headers within ``header_timeout_seconds`` of connecting, a
   later one's within that time of its first byte, and a body within ``body_timeout_seconds`` of its
   headers (408 and closed beyond): one timer per connection, moved only when a deadline comes sooner;
-- at a shutdown, a request still being sent gets ``shutdown_timeout_seconds`` (503 and closed beyond).
+- at a shutdown, a request still being sent gets ``shutdown_timeout_seconds`` (503 and closed beyond);
+- each request's scope carries the extension ``cartwright.abort``, which drops the connection at once (a fault
+  rule's dropped connection, ``controls.py``).
 
 After a 431 or a refused connection's 503, what the client still sends is read and dropped for a moment
 (``LINGER_SECONDS``, ``LINGER_BYTES``) before closing, so that the client reads the answer rather than a
@@ -37,10 +39,12 @@ uvicorn internals this module relies on (read in uvicorn 0.54; tests/test_sandbo
 - ``uvicorn.protocols.http.httptools_impl.HttpToolsProtocol``, subclassed. Its ``data_received`` feeds
   the httptools parser, which calls ``on_message_begin`` at a request's first byte,
   ``on_headers_complete`` after its head and ``on_message_complete`` after its body: the overrides of
-  these track what is being read. ``connection_made`` takes any transport (so the coalescing one);
-  ``shutdown`` is what uvicorn's graceful shutdown calls on each connection (it closes idle ones and
-  lets a request in progress finish); ``connection_lost`` ends the connection; ``eof_received``
-  returns None, so the transport closes when the client ends its side. A refused connection skips
+  these track what is being read. ``on_message_begin`` makes the request's ``scope``, which
+  ``on_headers_complete`` completes and hands to the application: the override adds its extensions first.
+  ``connection_made`` takes any transport (so the coalescing one); ``shutdown`` is what uvicorn's graceful
+  shutdown calls on each connection (it closes idle ones and lets a request in progress finish);
+  ``connection_lost`` ends the connection; ``eof_received`` returns None, so the transport closes when the
+  client ends its side. A refused connection skips
   uvicorn's ``connection_made`` and sets only ``transport``: uvicorn's ``connection_lost`` then just
   closes it (``cycle`` and ``flow`` stay None).
 - Its attributes ``connections`` (the server's set of open connections, ``ServerState.connections``,
@@ -54,6 +58,7 @@ uvicorn internals this module relies on (read in uvicorn 0.54; tests/test_sandbo
 from __future__ import annotations
 
 import asyncio
+import copy
 import http
 import logging
 import math
@@ -61,9 +66,10 @@ import signal
 from typing import Any
 
 import uvicorn
-from uvicorn.config import STARTUP_FAILURE
+from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
 
 from .coalesce import CoalescingTransport
+from .controls import ABORT
 from .errors import error_bytes
 
 try:
@@ -115,7 +121,8 @@ def uvicorn_config(app, settings, **overrides: Any) -> uvicorn.Config:
     cap = connection_cap(settings.max_connections)
     level = settings.log_level.lower()
     options = dict(
-        host=settings.host, port=settings.port, log_level=level, access_log=level == "debug",
+        # The access log is the sandbox's own (web/journal.py: with the operation id and the faults applied).
+        host=settings.host, port=settings.port, log_level=level, access_log=False, log_config=log_config(level),
         http=http_protocol(settings, cap), ws="none",   # the sandbox serves no WebSockets
         timeout_keep_alive=settings.keep_alive_seconds,
         # Over the cap, SandboxHttpProtocol refuses a connection when it opens; uvicorn's own check refuses
@@ -128,6 +135,14 @@ def uvicorn_config(app, settings, **overrides: Any) -> uvicorn.Config:
     if cap < settings.max_connections:
         log.warning("max_connections %d lowered to %d: the process may open %d descriptors (ulimit -n)",
                     settings.max_connections, cap, cap + DESCRIPTOR_MARGIN)
+    return config
+
+
+def log_config(level: str) -> dict:
+    """uvicorn's logging, and the sandbox's loggers (``cartwright.*``: the access log, warnings) at ``level`` on
+    the same handler (standard error)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["cartwright"] = {"handlers": ["default"], "level": level.upper()}
     return config
 
 
@@ -308,6 +323,8 @@ if HttpToolsProtocol is not None:
                 self._expect_within(self.header_timeout)
 
         def on_headers_complete(self) -> None:
+            # What the application may do to the connection: drop it (a fault rule, web/controls.py).
+            self.scope["extensions"] = {ABORT: self.transport.abort}
             self._head_room = None
             deadline = self._read_deadline = self.loop.time() + self.body_timeout
             if deadline < self._timer_when:   # sooner than the timer: move it (_expect_within)
