@@ -6,9 +6,10 @@ checks hold a real deployment to the same arithmetic.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import schemathesis
 from schemathesis.core.failures import Failure

@@ -21,9 +21,10 @@ import time
 import warnings
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ._progress import Progress
 
@@ -519,7 +520,7 @@ class _Paced:
 
 
 @contextlib.contextmanager
-def kit_client(plan: "Plan") -> Iterator[Any]:
+def kit_client(plan: Plan) -> Iterator[Any]:
     """An httpx-like client for the kit's own requests to the target (flows, snapshots, clean-up)."""
     if plan.base_url is None:
         from starlette.testclient import TestClient

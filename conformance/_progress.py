@@ -10,7 +10,8 @@ same counts live, and the lines print above it.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 
 class Progress:

@@ -19,9 +19,10 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 

@@ -11,8 +11,9 @@ pick-up store. Every operation checks all its input before it changes anything.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Promise, Scope
 from .catalog import Article, PinCode
@@ -401,5 +402,6 @@ class CartAddresses:
     @staticmethod
     def _line_for(lines: list[CartLine], article: Article) -> CartLine | None:
         """The line holding ``article``, else the first line of its item and size."""
-        return (next((l for l in lines if l.article_id == article.article_id), None)
-                or next((l for l in lines if (l.item_id, l.size) == (article.item_id, article.size)), None))
+        return (next((line for line in lines if line.article_id == article.article_id), None)
+                or next((line for line in lines if (line.item_id, line.size) == (article.item_id, article.size)),
+                        None))

@@ -27,8 +27,9 @@ What each offer *does* is checked by ``sandbox.domain.offers.validate_coupon`` /
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .errors import InvalidValue, LimitReached, NotFound, Refused
 
@@ -39,12 +40,12 @@ if TYPE_CHECKING:
 
 DRAFT, REVIEW, APPROVED, REJECTED, PAUSED = "draft", "review", "approved", "rejected", "paused"
 STATUSES = (DRAFT, REVIEW, APPROVED, REJECTED, PAUSED)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STAMPED = {APPROVED: "approved_on", REJECTED: "rejected_on"}  # entering these statuses sets that date
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def when(value: object) -> datetime | None:
@@ -55,7 +56,7 @@ def when(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def status_of(doc: dict) -> str:

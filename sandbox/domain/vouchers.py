@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidValue, NotFound
 
 if TYPE_CHECKING:
-    from .state import SandboxState, Changes
+    from .state import Changes, SandboxState
 
 
 @dataclass(frozen=True)

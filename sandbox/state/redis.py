@@ -41,13 +41,20 @@ import hashlib
 import json
 import logging
 import random
-from typing import Any, Awaitable, Callable, Hashable, Iterator, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
 from redis.backoff import NoBackoff
-from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError, NoScriptError,
-                              ReadOnlyError, ResponseError, TimeoutError as RedisTimeoutError)
+from redis.exceptions import (
+    BusyLoadingError,
+    ConnectionError as RedisConnectionError,
+    NoScriptError,
+    ReadOnlyError,
+    ResponseError,
+    TimeoutError as RedisTimeoutError,
+)
 from redis.retry import Retry
 
 from ..domain.errors import StateMoved, StateUnavailable
@@ -336,7 +343,7 @@ class RedisStorage:
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
-            for old in [l for l in list(self._clients) if l.is_closed()]:   # closed without shutting down
+            for old in [known for known in list(self._clients) if known.is_closed()]:   # closed without shutting down
                 del self._clients[old]
             # No socket timeout: each round trip has one deadline of its own (_call), cheaper than redis-py's
             # wait_for around every read and write.
