@@ -391,7 +391,9 @@ def _created_ids(operation_id: str, body: Any) -> tuple[str | None, str | None]:
     if operation_id == "addAddress":
         return None, body.get("id") if isinstance(body.get("id"), str) else None
     if operation_id in CART_ANSWERS:
-        cart = body.get("cart") if isinstance(body.get("cart"), dict) else body
+        cart = body.get("cart")
+        if not isinstance(cart, dict):
+            cart = body
         return (cart.get("id") if isinstance(cart.get("id"), str) else None), None
     return None, None
 

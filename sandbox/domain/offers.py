@@ -407,6 +407,7 @@ def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Off
             continue
         if offer.payment_codes and (payment_mode or "").upper() not in offer.payment_codes:
             continue
+        open_positions: Sequence[int]
         if closed or (touched and not offer.stackable):
             open_positions = [i for i in range(len(units)) if i not in closed
                               and (offer.stackable or i not in touched)]
@@ -445,7 +446,7 @@ def _application_order(offer: Offer) -> tuple[int, str]:
     return offer.priority, offer.id
 
 
-def _take(units: list[Unit], positions: list[int], result: Applied) -> tuple[list[Unit], set[int]]:
+def _take(units: list[Unit], positions: Sequence[int], result: Applied) -> tuple[list[Unit], set[int]]:
     """Units with ``result``'s per-line discount taken off their prices, and the positions it touched."""
     from dataclasses import replace
 
