@@ -10,7 +10,7 @@ PYTHON ?= $(or $(SYSTEM_PYTHON),python3)
 PY := $(VENV)/bin/python
 SDK := tests/sdk
 
-.PHONY: test serve bench spec check-spec catalog clean sdk node have-redis redis lock
+.PHONY: test lint serve bench spec check-spec catalog clean sdk node have-redis redis lock
 
 # What is installed is requirements.lock: the whole dependency tree at the versions tested (`make lock`
 # writes it from pyproject.toml's ranges), then the project itself without resolving again.
@@ -30,6 +30,11 @@ lock: $(VENV)/.installed
 
 test: $(VENV)/.installed $(SDK)/node_modules/.installed have-redis
 	$(PY) -m pytest
+
+# ruff (rules in pyproject.toml, [tool.ruff]) and mypy ([tool.mypy]: sandbox and conformance).
+lint: $(VENV)/.installed
+	$(PY) -m ruff check sandbox conformance
+	$(PY) -m mypy
 
 # The tests start their own redis-server (tests/rediskit.py) for the Redis state: Debian's, where the machine
 # has none.

@@ -77,24 +77,6 @@ The problem finders behind the response checks (``breakup_problems``, ``display_
 outside Schemathesis.
 """
 
-from ._engine import (
-    APP_WIDE_WRITES,
-    KIT_APPLICATION_ID,
-    OFF_BY_DEFAULT,
-    ORDERS,
-    PHASES,
-    Finding,
-    KitError,
-    OperationResult,
-    Plan,
-    RunResult,
-    enabled_checks,
-    execute,
-    histogram,
-    prepare,
-    run_conformance,
-)
-from ._reports import html_report, junit_xml, markdown_report
 from ._checks import (
     CART_CHECKS,
     DOCUMENTED_FIELDS,
@@ -121,6 +103,24 @@ from ._checks import (
     enkash_problems,
     enkash_totals,
 )
+from ._engine import (
+    APP_WIDE_WRITES,
+    KIT_APPLICATION_ID,
+    OFF_BY_DEFAULT,
+    ORDERS,
+    PHASES,
+    Finding,
+    KitError,
+    OperationResult,
+    Plan,
+    RunResult,
+    enabled_checks,
+    execute,
+    histogram,
+    prepare,
+    run_conformance,
+)
+from ._reports import html_report, junit_xml, markdown_report
 
 __all__ = [
     "run_conformance", "prepare", "execute", "Plan", "RunResult", "OperationResult", "Finding", "KitError", "PHASES",

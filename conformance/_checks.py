@@ -6,9 +6,10 @@ checks hold a real deployment to the same arithmetic.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import schemathesis
 from schemathesis.core.failures import Failure
@@ -86,13 +87,14 @@ def _relation(name: str, left: tuple[str, Decimal | None], right: list[tuple[str
               where: str) -> list[str]:
     """``left = Σ sign·term``, tolerance one paisa per term; silent when a term is absent."""
     lname, lval = left
-    if lval is None or any(v is None for _, _, v in right):
+    terms = [(n, sign, v) for n, sign, v in right if v is not None]
+    if lval is None or len(terms) < len(right):
         return []
-    expected = sum((sign * v for _, sign, v in right), Decimal(0))
-    tol = CENT * (len(right) + 1)
+    expected = sum((sign * v for _, sign, v in terms), Decimal(0))
+    tol = CENT * (len(terms) + 1)
     if abs(lval - expected) <= tol:
         return []
-    expr = " ".join(("+ " if sign > 0 else "- ") + f"{n}({_fmt(v)})" for n, sign, v in right).lstrip("+ ")
+    expr = " ".join(("+ " if sign > 0 else "- ") + f"{n}({_fmt(v)})" for n, sign, v in terms).lstrip("+ ")
     return [f"{where}: {name}: {lname} = {_fmt(lval)} but {expr} = {_fmt(expected)} "
             f"(off by {_fmt(lval - expected)}, tolerance {_fmt(tol)})"]
 
@@ -121,12 +123,13 @@ def breakup_problems(body: Any) -> list[str]:
         problems += _relation("value of goods = MRP total + discount + coupon", ("vog", g["vog"]),
                               [("mrp_total", 1, g["mrp_total"]), ("discount", 1, g["discount"]),
                                ("coupon", 1, g["coupon"])], where)
-        if None not in (g["subtotal"], g["mrp_total"], g["discount"]):
-            reductions = g["subtotal"] - g["mrp_total"] - g["discount"]
+        subtotal, mrp_total, discount = g["subtotal"], g["mrp_total"], g["discount"]
+        if subtotal is not None and mrp_total is not None and discount is not None:
+            reductions = subtotal - mrp_total - discount
             if reductions < -3 * CENT:
-                problems.append(f"{where}: discount <= subtotal - mrp_total: discount = {_fmt(g['discount'])} but "
-                                f"subtotal({_fmt(g['subtotal'])}) - mrp_total({_fmt(g['mrp_total'])}) = "
-                                f"{_fmt(g['subtotal'] - g['mrp_total'])} (promotions would be {_fmt(reductions)})")
+                problems.append(f"{where}: discount <= subtotal - mrp_total: discount = {_fmt(discount)} but "
+                                f"subtotal({_fmt(subtotal)}) - mrp_total({_fmt(mrp_total)}) = "
+                                f"{_fmt(subtotal - mrp_total)} (promotions would be {_fmt(reductions)})")
         # Price-adjustment charges have no raw field; they show as the `price_adjustment` display line.
         charges = _display_value(obj, "price_adjustment") or Decimal(0)
         terms = [("vog", 1, g["vog"]), ("delivery_charge", 1, g["delivery_charge"]),
@@ -147,14 +150,15 @@ def breakup_problems(body: Any) -> list[str]:
                 marked.append(_dec(base.get("marked")) if isinstance(base, dict) else None)
                 effective.append(_dec(base.get("effective")) if isinstance(base, dict) else None)
             for raw_key, label, values in (("mrp_total", "marked", marked), ("subtotal", "effective", effective)):
-                if g[raw_key] is None or any(v is None for v in values):
+                stated, known = g[raw_key], [v for v in values if v is not None]
+                if stated is None or len(known) < len(values):
                     continue
-                total = sum(values, Decimal(0))
-                tol = CENT * (len(values) + 1)
-                if abs(g[raw_key] - total) > tol:
+                total = sum(known, Decimal(0))
+                tol = CENT * (len(known) + 1)
+                if abs(stated - total) > tol:
                     problems.append(f"{where}: {raw_key} = sum of lines' price.base.{label}: {raw_key} = "
-                                    f"{_fmt(g[raw_key])} but the {len(values)} line(s) {path}.items sum to "
-                                    f"{_fmt(total)} ({' + '.join(_fmt(v) for v in values) or '0'})")
+                                    f"{_fmt(stated)} but the {len(known)} line(s) {path}.items sum to "
+                                    f"{_fmt(total)} ({' + '.join(_fmt(v) for v in known) or '0'})")
     return problems
 
 
@@ -195,10 +199,11 @@ def enkash_problems(body: Any) -> list[str]:
                 continue
             q, rate, mrp = _dec(ln.get("quantity")), _dec(ln.get("sellRate")), _dec(ln.get("mrp"))
             tot, sav = _dec(ln.get("total")), _dec(ln.get("savings"))
-            if None not in (q, rate, tot) and abs(tot - rate * q) > CENT:
+            if q is not None and rate is not None and tot is not None and abs(tot - rate * q) > CENT:
                 problems.append(f"{where}: total = sellRate x quantity: total = {_fmt(tot)} but "
                                 f"{_fmt(rate)} x {_fmt(q)} = {_fmt(rate * q)}")
-            if None not in (q, rate, mrp, sav) and abs(sav - (mrp - rate) * q) > CENT:
+            if (q is not None and rate is not None and mrp is not None and sav is not None
+                    and abs(sav - (mrp - rate) * q) > CENT):
                 problems.append(f"{where}: savings = (mrp - sellRate) x quantity: savings = {_fmt(sav)} but "
                                 f"({_fmt(mrp)} - {_fmt(rate)}) x {_fmt(q)} = {_fmt((mrp - rate) * q)}")
             for k, v in (("quantity", q), ("total", tot), ("savings", sav)):
@@ -421,8 +426,9 @@ def _count_problem(client: Any, base: str, cart_id: str, name: str, after: str, 
     items, count = detail.get("items"), basic.get("user_cart_items_count")
     if not isinstance(items, list) or not isinstance(count, int) or isinstance(count, bool):
         return  # absent fields are reported by documented_fields_present
-    quantities = [it.get("quantity") for it in items if isinstance(it, dict)]
-    if any(not isinstance(q, int) or isinstance(q, bool) for q in quantities):
+    given = [it.get("quantity") for it in items if isinstance(it, dict)]
+    quantities = [q for q in given if isinstance(q, int) and not isinstance(q, bool)]
+    if len(quantities) < len(given):
         return
     if count != sum(quantities):
         failures.append(FlowFailure(name, "GET basic", f"after {after}: user_cart_items_count = {count} but the "
@@ -442,7 +448,8 @@ def check_count_follows_changes(client: Any, base: str, cart_id: str, item: dict
     """GET basic's count follows each change: after adding ``item``, raising that line's quantity and removing it
     again (``remove_item`` for a new line, ``update_item`` back otherwise), the count equals the units of the
     cart's own lines every time. A count read once and served again is caught at the first change."""
-    name, failures = "count_follows_changes", []
+    name = "count_follows_changes"
+    failures: list[FlowFailure] = []
     _count_problem(client, base, cart_id, name, "reading the cart", failures)
     before = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
     if failures:
@@ -473,7 +480,8 @@ def check_count_follows_changes(client: Any, base: str, cart_id: str, item: dict
 def check_coupon_round_trip(client: Any, base: str, cart_id: str, code: str) -> list[FlowFailure]:
     """Applying ``code`` moves the total by the coupon's value (plus any delivery change it causes) and
     leaves MRP total and subtotal alone; removing it restores the raw breakup as it was."""
-    name, failures = "coupon_round_trip", []
+    name = "coupon_round_trip"
+    failures: list[FlowFailure] = []
     before = _raw(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}&b=true", failures)))
     if failures:
         return failures
@@ -516,7 +524,8 @@ def check_coupon_round_trip(client: Any, base: str, cart_id: str, code: str) -> 
 def check_add_remove_round_trip(client: Any, base: str, cart_id: str, item: dict) -> list[FlowFailure]:
     """Adding ``item`` (a platformAddItems item) changes the cart; undoing it (removing the new line, or
     putting a raised quantity back) restores the lines and the raw breakup."""
-    name, failures = "add_remove_round_trip", []
+    name = "add_remove_round_trip"
+    failures: list[FlowFailure] = []
     before_cart = _cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}&b=true", failures))
     if failures:
         return failures
@@ -554,7 +563,8 @@ def check_add_remove_round_trip(client: Any, base: str, cart_id: str, item: dict
 def check_persisted(client: Any, base: str, cart_id: str, item: dict) -> list[FlowFailure]:
     """What ``POST detail`` answers is what ``GET detail`` serves next: adding ``item`` is saved (the lines
     read back equal the lines answered). The addition is undone afterwards (``update_item`` to the old quantity)."""
-    name, failures = "persisted", []
+    name = "persisted"
+    failures: list[FlowFailure] = []
     before = _lines(_cart_of(_read(client, name, "GET detail", f"{base}/detail?id={cart_id}", failures)))
     if failures:
         return failures
@@ -708,7 +718,7 @@ def check_checkout(client: Any, base: str, cart_id: str, user_id: str, address_i
         taken = {a: after[a] - final.get(a, 0) for a in after if after[a] != final.get(a)}
         failures.append(FlowFailure("checkout_idempotent", "POST checkout", f"checking the same cart out again took "
                                     f"stock again: {taken}", {"taken": taken}))
-    writes = [("POST detail", "POST", {"items": [{**item, "quantity": 1}]})]
+    writes: list[tuple[str, str, dict]] = [("POST detail", "POST", {"items": [{**item, "quantity": 1}]})]
     if lines:
         writes.append(("PUT detail update_item", "PUT", {"operation": "update_item", "items": [
             {"identifiers": {"identifier": next(iter(lines))}, "quantity": 1}]}))

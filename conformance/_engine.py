@@ -21,9 +21,10 @@ import time
 import warnings
 import zlib
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from ._progress import Progress
 
@@ -393,7 +394,9 @@ def _created_ids(operation_id: str, body: Any) -> tuple[str | None, str | None]:
     if operation_id == "addAddress":
         return None, body.get("id") if isinstance(body.get("id"), str) else None
     if operation_id in CART_ANSWERS:
-        cart = body.get("cart") if isinstance(body.get("cart"), dict) else body
+        cart = body.get("cart")
+        if not isinstance(cart, dict):
+            cart = body
         return (cart.get("id") if isinstance(cart.get("id"), str) else None), None
     return None, None
 
@@ -522,7 +525,7 @@ class _Paced:
 
 
 @contextlib.contextmanager
-def kit_client(plan: "Plan") -> Iterator[Any]:
+def kit_client(plan: Plan) -> Iterator[Any]:
     """An httpx-like client for the kit's own requests to the target (flows, snapshots, clean-up)."""
     if plan.base_url is None:
         from starlette.testclient import TestClient

@@ -34,8 +34,9 @@ import json
 import shlex
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from ._checks import (
     RESPONSE_PROBLEMS,

@@ -10,7 +10,11 @@ same counts live, and the lines print above it.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.progress import Progress as Bars, TaskID
 
 
 class Progress:
@@ -24,8 +28,8 @@ class Progress:
         self.unit = "operation(s)"
         self.operations = self.cases = self.failures = 0
         self.started = self.last_line = 0.0
-        self.bars = None
-        self.task = None
+        self.bars: Bars | None = None
+        self.task: TaskID | None = None
         self.console = console
         if console is not None:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bars, TextColumn, TimeElapsedColumn

@@ -20,8 +20,9 @@ Everything that could not be undone comes back as a list of sentences (the repor
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ._flows import CONFIG_FIELDS
 

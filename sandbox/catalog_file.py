@@ -19,9 +19,10 @@ from __future__ import annotations
 import functools
 import json
 import math
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
@@ -77,6 +78,7 @@ def _non_finite(node: Any, path: tuple[str | int, ...] = ()) -> tuple[tuple[str 
     """The first NaN or infinity in ``node`` (JSON has none; schema ranges let NaN through)."""
     if isinstance(node, float) and not math.isfinite(node):
         return path, node
+    items: Iterable[tuple[str | int, Any]]
     if isinstance(node, dict):
         items = node.items()
     elif isinstance(node, list):
@@ -163,9 +165,9 @@ def validate_catalog(data: object, *, source: str | None = None) -> None:
     prefix = "catalog: " if source is None else f"catalog: {source}: "
     found = _non_finite(data)
     if found:
-        path, value = found
-        raise CatalogError(f"{prefix}{_path_text(path)}: {value} is not a finite number",
-                           field=_path_text(path), value=value)
+        at, number = found
+        raise CatalogError(f"{prefix}{_path_text(at)}: {number} is not a finite number",
+                           field=_path_text(at), value=number)
     errors = sorted(_validator().iter_errors(data), key=_error_order)
     if errors:
         first = errors[0]

@@ -4,9 +4,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from .cart import Cart, CartService, ChangeResult, ItemRequest, LineUpdate, PricedCart, Scope
 from .errors import InvalidValue, NotFound

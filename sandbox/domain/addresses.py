@@ -11,8 +11,9 @@ pick-up store. Every operation checks all its input before it changes anything.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Promise, Scope
 from .catalog import Article, PinCode
@@ -124,7 +125,7 @@ class AddressBook:
             doc = self._checked({**body, "user_id": user_id})
             doc["id"] = address_id
             doc["is_default_address"] = bool(body.get("is_default_address", old.get("is_default_address")))
-            await self._store(tx, scope, doc, await tx.addresses.seq(scope, user_id, address_id))
+            await self._store(tx, scope, doc, await self._seq(tx, scope, user_id, address_id))
             return doc
         return await self.state.atomically(change)
 
@@ -140,8 +141,15 @@ class AddressBook:
             for other in await self.of_user(scope, doc["user_id"], tx):
                 if other["id"] != doc["id"] and other.get("is_default_address"):
                     other["is_default_address"] = False
-                    tx.addresses.put(scope, other, await tx.addresses.seq(scope, other["user_id"], other["id"]))
+                    tx.addresses.put(scope, other, await self._seq(tx, scope, other["user_id"], other["id"]))
         tx.addresses.put(scope, doc, seq)
+
+    @staticmethod
+    async def _seq(tx: Changes, scope: Scope, user_id: str, address_id: str) -> int:
+        """The stored address's place in its user's list (``Addresses.seq``): one read in this change is there."""
+        seq = await tx.addresses.seq(scope, user_id, address_id)
+        assert seq is not None, f"address {address_id} was read in this change"
+        return seq
 
     @staticmethod
     def _checked(body: dict[str, Any]) -> dict:
@@ -280,6 +288,7 @@ class CartAddresses:
             address = await self.book.get(scope, address_id, user_id, view=tx)
             billing_id = body.get("billing_address_id") or address_id
             await self.book.get(scope, billing_id, address["user_id"], field="billing_address_id", view=tx)
+            cart: Cart | None
             if named:
                 cart = await self.cart_named(scope, named, view=tx)
             else:
@@ -390,6 +399,7 @@ class CartAddresses:
             held[line.article_id] = held.get(line.article_id, 0) + line.quantity
         for article_id, quantity in held.items():
             article = catalog.article(article_id)
+            assert article is not None, f"a cart line's article {article_id} is in the catalog"
             if quantity > ctx.stock(article):
                 where = next((c.where for c, a in named if a.article_id == article_id), "shipments")
                 field = f"{where}.quantity" if where != "shipments" else where
@@ -401,5 +411,6 @@ class CartAddresses:
     @staticmethod
     def _line_for(lines: list[CartLine], article: Article) -> CartLine | None:
         """The line holding ``article``, else the first line of its item and size."""
-        return (next((l for l in lines if l.article_id == article.article_id), None)
-                or next((l for l in lines if (l.item_id, l.size) == (article.item_id, article.size)), None))
+        return (next((line for line in lines if line.article_id == article.article_id), None)
+                or next((line for line in lines if (line.item_id, line.size) == (article.item_id, article.size)),
+                        None))

@@ -92,7 +92,7 @@ class Adjustments:
         cart_id = await view.carts.of_adjustment(scope, adjustment_id)
         cart = await view.carts.get(scope, cart_id) if cart_id else None
         found = next((a for a in cart.adjustments if a.id == adjustment_id), None) if cart else None
-        if found is None:
+        if cart is None or found is None:
             raise NotFound(f"id: no price adjustment {adjustment_id}", field="id", value=adjustment_id)
         return cart, found
 
@@ -102,7 +102,7 @@ class Adjustments:
         if kind not in ADJUSTMENT_TYPES:
             raise InvalidValue(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}, not {kind!r}", field="type",
                                value=kind)
-        value = money(_decimal(doc.get("value"), "value"))
+        value = _amount(doc.get("value"), "value")
         if value <= 0:
             raise InvalidValue(f"value must be above 0, not {doc.get('value')}", field="value", value=doc.get("value"))
         in_cart = {line.article_id for line in cart.lines}
@@ -112,7 +112,7 @@ class Adjustments:
                 raise NotFound(f"article_ids[{i}].article_id: article {part.get('article_id')!r} is not in cart "
                                f"{cart.id}", field=f"article_ids[{i}].article_id", value=part.get("article_id"))
         if doc.get("article_level_distribution") and parts and all("value" in p for p in parts):
-            spread = sum((money(_decimal(p["value"], f"article_ids[{i}].value")) for i, p in enumerate(parts)), ZERO)
+            spread = sum((_amount(p["value"], f"article_ids[{i}].value") for i, p in enumerate(parts)), ZERO)
             if spread != value:
                 raise InvalidValue(f"article_ids: the article values add up to {spread}, not the value {value}",
                                    field="article_ids", value=str(spread))
@@ -131,3 +131,11 @@ class Adjustments:
         self.carts.writable(cart)
         cart.last_modified = self.clock.now()
         await self.carts.store(tx, cart, previous)
+
+
+def _amount(value: Any, where: str) -> Decimal:
+    """``value`` in money; a null one is refused (the request schemas require a number; this does not rely on it)."""
+    number = _decimal(value, where)
+    if number is None:
+        raise InvalidValue(f"{where} must be a number, not None", field=where, value=value)
+    return money(number)

@@ -15,10 +15,11 @@ or true) it acts on carts:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidValue, NotFound, Refused
 from .pricing import DeliveryRule

@@ -27,8 +27,10 @@ What each offer *does* is checked by ``sandbox.domain.offers.validate_coupon`` /
 from __future__ import annotations
 
 import copy
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable
+import functools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .errors import InvalidValue, LimitReached, NotFound, Refused
 
@@ -39,12 +41,12 @@ if TYPE_CHECKING:
 
 DRAFT, REVIEW, APPROVED, REJECTED, PAUSED = "draft", "review", "approved", "rejected", "paused"
 STATUSES = (DRAFT, REVIEW, APPROVED, REJECTED, PAUSED)
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STAMPED = {APPROVED: "approved_on", REJECTED: "rejected_on"}  # entering these statuses sets that date
 
 
 def iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def when(value: object) -> datetime | None:
@@ -55,7 +57,7 @@ def when(value: object) -> datetime | None:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def status_of(doc: dict) -> str:
@@ -72,11 +74,12 @@ def is_live(doc: dict, now: datetime) -> bool:
 
 
 def _nested(doc: dict, path: str) -> object:
+    node: object = doc
     for key in path.split("."):
-        if not isinstance(doc, dict):
+        if not isinstance(node, dict):
             return None
-        doc = doc.get(key)
-    return doc
+        node = node.get(key)
+    return node
 
 
 def _same_code(a: object, b: object) -> bool:
@@ -153,19 +156,20 @@ class OfferBook:
 
     def _check(self, kind: _Kind, docs: dict[str, dict], doc: dict, own_id: str | None) -> None:
         """Everything that must hold before ``doc`` is stored as ``own_id`` (None: a new offer) among ``docs``."""
-        schedule = doc.get("_schedule")
-        if schedule is not None and not isinstance(schedule, dict):
-            raise InvalidValue("_schedule must be an object", field="_schedule", value=schedule)
-        status = (schedule or {}).get("status", DRAFT)
+        given = doc.get("_schedule")
+        if given is not None and not isinstance(given, dict):
+            raise InvalidValue("_schedule must be an object", field="_schedule", value=given)
+        schedule: dict = given or {}
+        status = schedule.get("status", DRAFT)
         if status not in STATUSES:
             raise InvalidValue(f"_schedule.status must be one of {', '.join(STATUSES)}, not {status!r}",
                                field="_schedule.status", value=status)
         for bound in ("start", "end"):
-            value = (schedule or {}).get(bound)
+            value = schedule.get(bound)
             if value is not None and when(value) is None:
                 raise InvalidValue(f"_schedule.{bound}: {value!r} is not an ISO 8601 date-time",
                                    field=f"_schedule.{bound}", value=value)
-        start, end = when((schedule or {}).get("start")), when((schedule or {}).get("end"))
+        start, end = when(schedule.get("start")), when(schedule.get("end"))
         if start is not None and end is not None and end < start:
             raise InvalidValue(f"_schedule.end ({schedule['end']}) is before _schedule.start ({schedule['start']})",
                                field="_schedule.end", value=schedule["end"])
@@ -273,7 +277,7 @@ class OfferBook:
         for wanted, (lo, hi) in ((APPROVED, approved), (REVIEW, review)):
             if lo is None and hi is None:
                 continue
-            tests.append(lambda d, wanted=wanted, lo=lo, hi=hi: status_of(d) == wanted and _within(d, lo, hi))
+            tests.append(functools.partial(_scheduled, wanted, lo, hi))
         return tests
 
     # ------------------------------------------------------------------ coupons
@@ -376,6 +380,11 @@ def _flag(doc: dict, path: str) -> bool:
     """A ``state`` flag, ``True`` when absent (the documented default of is_public and is_display)."""
     value = _nested(doc, path)
     return True if value is None else bool(value)
+
+
+def _scheduled(status: str, lo: datetime | None, hi: datetime | None, doc: dict) -> bool:
+    """In ``status``, scheduled inside lo..hi (``_within``)."""
+    return status_of(doc) == status and _within(doc, lo, hi)
 
 
 def _within(doc: dict, lo: datetime | None, hi: datetime | None) -> bool:

@@ -15,10 +15,11 @@ shipping offers on the delivery charge.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from .errors import InvalidValue
 from .money import ZERO, money
@@ -118,7 +119,7 @@ class DiscountRule:
     (its ``item_criteria``'s ``cart_quantity`` and ``cart_total``)."""
 
     index: int
-    offer: "Offer"
+    offer: Offer
     quantity: Range = Range()
     value: Range = Range()
 
@@ -337,7 +338,7 @@ def evaluate(offer: Offer, units: Sequence[Unit], cart_value: Decimal, cart_unit
             by_line[u.line] = by_line.get(u.line, ZERO) + off
             counts[u.line] = counts.get(u.line, 0) + 1
     lines = list(by_line)
-    shares = apportion(total, [by_line[l] for l in lines])
+    shares = apportion(total, [by_line[line] for line in lines])
     return Applied(offer, dict(zip(lines, shares)), counts), ""
 
 
@@ -406,6 +407,7 @@ def apply_offers(units: Sequence[Unit], promotions: Iterable[Offer], coupon: Off
             continue
         if offer.payment_codes and (payment_mode or "").upper() not in offer.payment_codes:
             continue
+        open_positions: Sequence[int]
         if closed or (touched and not offer.stackable):
             open_positions = [i for i in range(len(units)) if i not in closed
                               and (offer.stackable or i not in touched)]
@@ -444,7 +446,7 @@ def _application_order(offer: Offer) -> tuple[int, str]:
     return offer.priority, offer.id
 
 
-def _take(units: list[Unit], positions: list[int], result: Applied) -> tuple[list[Unit], set[int]]:
+def _take(units: list[Unit], positions: Sequence[int], result: Applied) -> tuple[list[Unit], set[int]]:
     """Units with ``result``'s per-line discount taken off their prices, and the positions it touched."""
     from dataclasses import replace
 
@@ -498,8 +500,7 @@ def _when(value: Any, where: str) -> datetime | None:
         raise InvalidValue(f"{where} must be an ISO 8601 date-time, not {value!r}", field=where,
                            value=value) from None
     if moment.tzinfo is None:
-        from datetime import timezone
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment
 
 

@@ -8,9 +8,9 @@ service reports them; ``you_saved`` is positive.
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Iterable
 
 from .catalog import Article
 from .money import ZERO, money
@@ -87,7 +87,7 @@ def _line_price(unit_marked: Decimal, unit_effective: Decimal, quantity: int, gs
 def delivery_charge(value: Decimal, rules: Iterable[DeliveryRule]) -> tuple[Decimal, Decimal | None]:
     """(charge, gap to the next cheaper rule) for goods worth ``value``; the first matching rule wins."""
     ordered = sorted(rules, key=lambda r: r.threshold)
-    for i, rule in enumerate(ordered):
+    for rule in ordered:
         if value < rule.threshold:
             return money(rule.charge), money(rule.threshold - value)
     return ZERO, None

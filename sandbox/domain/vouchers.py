@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import InvalidValue, NotFound
 
 if TYPE_CHECKING:
-    from .state import SandboxState, Changes
+    from .state import Changes, SandboxState
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,8 @@ class VoucherCart:
     quantities: dict[str, int] = field(default_factory=dict)   # config id → units, in order of first add
 
     def lines(self) -> list[VoucherLine]:
-        return [VoucherLine(self.entry.config(cid), q) for cid, q in self.quantities.items()]
+        configs = {c.id: c for c in self.entry.configs}   # every held id is one: adding checks it
+        return [VoucherLine(configs[cid], q) for cid, q in self.quantities.items()]
 
     @property
     def total_quantity(self) -> int:

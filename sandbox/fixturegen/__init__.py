@@ -187,7 +187,7 @@ def generate_catalog(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> dict
     fake.seed_instance(seed)
 
     # Sellers.
-    sellers = []
+    sellers: list[dict[str, Any]] = []
     used_surnames: set[str] = set()  # the surname alone names the seller's stores
     for i in range(N_SELLERS):
         while True:
@@ -203,7 +203,7 @@ def generate_catalog(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> dict
     cities = cities[: rng.randint(5, len(cities))]
     free_areas = {c: list(STORE_CITIES[c][4]) for c in cities}
     city_count: dict[str, int] = {}
-    stores = []
+    stores: list[dict[str, Any]] = []
     for i in range(N_STORES):
         city = cities[i % len(cities)]
         state, code, lat0, lon0, _ = STORE_CITIES[city]
@@ -233,7 +233,7 @@ def generate_catalog(seed: int = DEFAULT_SEED, size: int = DEFAULT_SIZE) -> dict
 
     # Brands and categories.
     brand_names = rng.sample(BRAND_NAMES, N_BRANDS)
-    brands = [{"uid": BRAND_UID0 + i, "name": n} for i, n in enumerate(brand_names)]
+    brands: list[dict[str, Any]] = [{"uid": BRAND_UID0 + i, "name": n} for i, n in enumerate(brand_names)]
     categories = [{"uid": CATEGORY_UID0 + i, "name": c["name"]} for i, c in enumerate(CATEGORIES)]
 
     # Products and their articles.

@@ -74,25 +74,23 @@ def main(argv: list[str] | None = None) -> int:
         DEFAULT_OFFERS_OUT if out.resolve() == DEFAULT_OUT else None)
     if offers_out is not None and args.offers_out:
         fix = fix[:-1] + f" --offers-out {args.offers_out}`"
-    # The offers are built from the catalog as written, so a file-based catalog gets the same offers.
-    offers_text = dump_offers(generate_offers(json.loads(text), args.seed)) if offers_out is not None else None
     what = f"seed {args.seed}, size {args.size}"
+    files = [(out, text, what)]   # (path, its text, what it holds)
+    if offers_out is not None:
+        # The offers are built from the catalog as written, so a file-based catalog gets the same offers.
+        files.append((offers_out, dump_offers(generate_offers(json.loads(text), args.seed)), f"offers for {what}"))
     # The EnKash voucher catalog goes with the default catalog file (it depends on the seed only).
-    vouchers_out = DEFAULT_VOUCHERS_OUT if out.resolve() == DEFAULT_OUT else None
-    vouchers_text = dump_vouchers(generate_vouchers(args.seed)) if vouchers_out is not None else None
+    if out.resolve() == DEFAULT_OUT:
+        files.append((DEFAULT_VOUCHERS_OUT, dump_vouchers(generate_vouchers(args.seed)),
+                      f"vouchers for seed {args.seed}"))
     if args.check:
-        ok = _check(out, text, fix, what)
-        if offers_out is not None:
-            ok = _check(offers_out, offers_text, fix, what) and ok
-        if vouchers_out is not None:
-            ok = _check(vouchers_out, vouchers_text, fix, what) and ok
+        ok = True
+        for path, content, _ in files:
+            ok = _check(path, content, fix, what) and ok
         return 0 if ok else 1
 
-    _write(out, text, what)
-    if offers_out is not None:
-        _write(offers_out, offers_text, f"offers for {what}")
-    if vouchers_out is not None:
-        _write(vouchers_out, vouchers_text, f"vouchers for seed {args.seed}")
+    for path, content, holds in files:
+        _write(path, content, holds)
     return 0
 
 

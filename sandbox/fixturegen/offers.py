@@ -111,7 +111,9 @@ def generate_offers(catalog: dict[str, Any], seed: int) -> dict[str, list[dict[s
     brands = {b["uid"]: b["name"] for b in catalog["brands"]}
     categories = {c["uid"]: c["name"] for c in catalog["categories"]}
     in_stock = [a for a in catalog["articles"] if a["stock"] > 0]
-    brand_stock, category_stock, product_stock = Counter(), Counter(), Counter()
+    brand_stock: Counter[int] = Counter()
+    category_stock: Counter[int] = Counter()
+    product_stock: Counter[int] = Counter()
     for a in in_stock:
         product = products[a["item_id"]]
         brand_stock[product["brand_uid"]] += a["stock"]

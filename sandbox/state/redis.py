@@ -42,13 +42,20 @@ import hashlib
 import json
 import logging
 import random
-from typing import Any, Awaitable, Callable, Hashable, Iterator, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
 from redis.backoff import NoBackoff
-from redis.exceptions import (BusyLoadingError, ConnectionError as RedisConnectionError, NoScriptError,
-                              ReadOnlyError, ResponseError, TimeoutError as RedisTimeoutError)
+from redis.exceptions import (
+    BusyLoadingError,
+    ConnectionError as RedisConnectionError,
+    NoScriptError,
+    ReadOnlyError,
+    ResponseError,
+    TimeoutError as RedisTimeoutError,
+)
 from redis.retry import Retry
 
 from ..domain.errors import StateMoved, StateUnavailable
@@ -257,7 +264,8 @@ class _Batches:
 
     def __init__(self, client: aioredis.Redis) -> None:
         self.client = client
-        self.gathering: list[tuple[list[tuple], asyncio.Future | None]] | None = None
+        # While a request gathers a batch, the others' commands and the futures of their answers; else None.
+        self.gathering: list[tuple[list[tuple], asyncio.Future]] | None = None
 
     async def round_trip(self, commands: list[tuple]) -> list:
         while self.gathering is not None:
@@ -267,24 +275,25 @@ class _Batches:
                 return _answers(await future)
             except _LeaderGone:
                 continue
-        batch = self.gathering = [(commands, None)]
+        others: list[tuple[list[tuple], asyncio.Future]] = []
+        self.gathering = others
         try:
             try:
                 await asyncio.sleep(0)
             finally:
                 self.gathering = None
-            answers = await _send(self.client, [c for commands, _ in batch for c in commands])
+            answers = await _send(self.client, [*commands, *(c for theirs, _ in others for c in theirs)])
         except BaseException as exc:   # the others learn it (a cancelled leader: they send theirs again)
             handed = exc if isinstance(exc, Exception) else _LeaderGone()
-            for _, future in batch[1:]:
+            for _, future in others:
                 if not future.done():
                     future.set_exception(handed)
             raise
         start = len(commands)
-        for others, future in batch[1:]:
+        for theirs, future in others:
             if not future.done():   # (one whose own deadline passed was cancelled)
-                future.set_result(answers[start:start + len(others)])
-            start += len(others)
+                future.set_result(answers[start:start + len(theirs)])
+            start += len(theirs)
         return _answers(answers[:len(commands)])
 
 
@@ -334,11 +343,11 @@ class RedisStorage:
         return f"{self.prefix}{{{tag}}}:v"
 
     # ------------------------------------------------------------------ connections
-    async def _client(self) -> tuple[aioredis.Redis, dict]:
+    async def _client(self) -> tuple[aioredis.Redis, Any, _Batches]:
         loop = asyncio.get_running_loop()
         found = self._clients.get(loop)
         if found is None:
-            for old in [l for l in list(self._clients) if l.is_closed()]:   # closed without shutting down
+            for old in [known for known in list(self._clients) if known.is_closed()]:   # closed without shutting down
                 del self._clients[old]
             # No socket timeout: each round trip has one deadline of its own (_call), cheaper than redis-py's
             # wait_for around every read and write.
@@ -351,23 +360,29 @@ class RedisStorage:
             await closer.__anext__()
         return found
 
-    async def _call(self, work: Callable[[aioredis.Redis], Awaitable[T]] | None, batched: list | None = None) -> T:
-        """``work`` with this loop's client, or the answers of ``batched`` commands (sent with other requests'):
-        one round trip; an unreachable Redis is StateUnavailable."""
-        client, _, batches = await self._client()
+    async def _call(self, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
+        """``work`` with this loop's client: one round trip."""
+        client, _, _ = await self._client()
+        return await self._within_deadline(work(client))
+
+    async def _round_trip(self, commands: list[tuple]) -> list:
+        """The answers of ``commands``, sent with other requests' (``_Batches``): one round trip."""
+        _, _, batches = await self._client()
+        return await self._within_deadline(batches.round_trip(commands))
+
+    async def _within_deadline(self, exchange: Awaitable[T]) -> T:
+        """``exchange`` awaited within the deadline; an unreachable Redis is StateUnavailable."""
         self.exchanges += 1
         try:
             async with asyncio.timeout(self.timeout):
-                if work is None:
-                    return await batches.round_trip(batched)
-                return await work(client)
+                return await exchange
         except _UNREACHABLE as exc:
             raise StateUnavailable(f"state: Redis at {self.url} cannot be reached ({type(exc).__name__}: "
                                    f"{exc}); try again when it is back", field="state") from None
 
     async def _command(self, *command) -> Any:
         """One command's answer, sent with the round trips of other requests waiting at the same moment."""
-        (answer,) = await self._call(None, [command])
+        (answer,) = await self._round_trip([command])
         return answer
 
     async def _script(self, name: str, keys: list, args: list) -> Any:
@@ -386,11 +401,11 @@ class RedisStorage:
         """One round trip: ``commands``, after the generation and (reading a tenant) the riders learnt.
         Answers (generation, the riders' answers, the commands' answers). ``follow``: StateMoved when the
         generation is not the one this process follows."""
-        riders = ()
+        riders: Sequence[tuple[tuple, tuple]] = ()
         if tag is not None:
             riders = [*self._riders.get(tag, _NONE).items(), *self._riders.get(None, _NONE).items()]
 
-        answers = await self._call(None, [("GET", self._generation_key), *(command for _, command in riders),
+        answers = await self._round_trip([("GET", self._generation_key), *(command for _, command in riders),
                                           *commands])
         generation = int(answers[0] or 0)
         observed = _OBSERVED.get()
@@ -431,11 +446,12 @@ class RedisStorage:
     @contextlib.contextmanager
     def observing(self) -> Iterator[_Observed]:
         """What the reads made inside the block (in this task) saw: a request's view of the shared state."""
-        observed = _OBSERVED.set(_Observed())
+        observed = _Observed()
+        token = _OBSERVED.set(observed)
         try:
-            yield _OBSERVED.get()
+            yield observed
         finally:
-            _OBSERVED.reset(observed)
+            _OBSERVED.reset(token)
 
     async def current_generation(self) -> int:
         generation, _, _ = await self._exchange((), follow=False)
@@ -501,8 +517,8 @@ class RedisStorage:
             try:
                 result = await fn(tx)
             except _Conflict:
-                result = _MISSING
-            if result is not _MISSING:
+                pass
+            else:
                 if not tx.writes:
                     return result
                 outcome = await self._commit(tx)

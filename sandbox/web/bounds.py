@@ -37,7 +37,7 @@ def number_range(node: dict) -> tuple[int, int] | None:
     kind = node.get("type")
     if kind == "integer":
         fmt = node.get("format")
-        return INTEGER_RANGES.get(fmt if isinstance(fmt, str) else None) or INTEGER_RANGES[DEFAULT_INTEGER_FORMAT]
+        return (INTEGER_RANGES.get(fmt) if isinstance(fmt, str) else None) or INTEGER_RANGES[DEFAULT_INTEGER_FORMAT]
     if kind == "number":
         return -AMOUNT_LIMIT, AMOUNT_LIMIT
     return None

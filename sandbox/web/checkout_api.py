@@ -12,6 +12,7 @@ PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
 def checked_cart(order: Order, sandbox, cod_available: bool) -> dict:
     """``CheckCart``: the closed cart as ``CartDetailResult`` shows it, with the order's fields."""
     priced = order.priced
+    assert priced is not None, "a cart's checkout answers with the cart priced"   # None only for checkout_items
     body = out.cart(priced, sandbox.catalog, items=True, breakup=True)
     return {**body, "order_id": order.order_id, "cod_charges": out.number(priced.breakup.cod_charge),
             "delivery_charges": out.number(priced.breakup.delivery_charge),

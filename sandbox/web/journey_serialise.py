@@ -7,8 +7,7 @@ from ..domain.cart import Cart, PricedCart
 from ..domain.cart_config import CartConfig
 from ..domain.catalog import Catalog
 from ..domain.sharing import Share
-from .serialise import cart as cart_detail
-from .serialise import iso, number
+from .serialise import cart as cart_detail, iso, number
 
 SHARED_CART_KEYS = ("coupon_text", "id", "comment", "items", "payment_selection_lock", "delivery_charge_info",
                     "restrict_checkout", "message", "breakup_values", "is_valid", "uid", "checkout_mode",
@@ -36,9 +35,10 @@ def abandoned_cart(c: Cart, priced: PricedCart, active: bool) -> dict:
     return {
         "_id": c.id, "uid": c.cart_id, "user_id": c.user_id or "", "app_id": c.scope[1],
         "created_on": iso(c.created_on), "last_modified": iso(c.last_modified),
-        "articles": [{"identifier": l.identifier, "article_id": l.article_id, "item_id": l.item_id, "size": l.size,
-                      "quantity": l.quantity, "store_id": l.store_uid, "seller_id": l.seller_uid,
-                      "price": number(p.price.effective)} for l, p in zip(c.lines, priced.lines)],
+        "articles": [{"identifier": line.identifier, "article_id": line.article_id, "item_id": line.item_id,
+                      "size": line.size, "quantity": line.quantity, "store_id": line.store_uid,
+                      "seller_id": line.seller_uid, "price": number(p.price.effective)}
+                     for line, p in zip(c.lines, priced.lines)],
         "cart_value": number(b.total), "discount": number(b.discount),
         "delivery_charges": {"charges": number(b.delivery_charge)}, "cod_charges": {"charges": number(b.cod_charge)},
         "coupon": ({"code": coupon.offer.code, "amount": number(priced.offers.coupon_total), "is_applied": True}

@@ -61,7 +61,7 @@ class Memo(dict):
     __slots__ = ("capacity", "__weakref__")
     # Identity, not contents: the budget keeps its memos in a weak set.
     __eq__ = object.__eq__
-    __hash__ = object.__hash__
+    __hash__ = object.__hash__  # type: ignore[assignment]  # dict is typed unhashable (None); memos hash by id
 
     def __init__(self, capacity: int) -> None:
         super().__init__()

@@ -10,7 +10,7 @@ this map.
 from __future__ import annotations
 
 import inspect
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from connexion.resolver import Resolver
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from .._sandbox import Sandbox
 from ..domain.errors import StateMoved, StateUnavailable
