@@ -581,7 +581,7 @@ class RedisStorage:
         if capacity <= 0:
             await self._command("DEL", key)
             return
-        await self._call(None, [("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)])
+        await self._round_trip([("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)])
 
     async def tail(self, log: str, limit: int | None = None) -> list[Record]:
         if limit is not None and limit <= 0:
