@@ -1,4 +1,4 @@
-# Set-up and tests on a fresh machine: `make test`. Everything installs into .venv.
+# Set-up and tests on a fresh machine: `make test` (ruff and mypy first: `make lint`). Everything installs into .venv.
 VENV ?= .venv
 # The venv's interpreter: the distribution's python3 when it is 3.11 or newer, else python3 from PATH.
 # Debian's is built with PGO and LTO and ran the sandbox ~10-25% faster here than this machine's
@@ -28,7 +28,7 @@ lock: $(VENV)/.installed
 	$(VENV)/bin/pip-compile --quiet --extra test --strip-extras --no-emit-index-url --no-emit-find-links \
 	  -o requirements.lock pyproject.toml
 
-test: $(VENV)/.installed $(SDK)/node_modules/.installed have-redis
+test: $(VENV)/.installed $(SDK)/node_modules/.installed have-redis lint
 	$(PY) -m pytest
 
 # ruff (rules in pyproject.toml, [tool.ruff]) and mypy ([tool.mypy]: sandbox and conformance).

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from ._engine import DEFAULT_MAX_EXAMPLES, MODES, OFF_BY_DEFAULT, PHASES, SANDBOX_TOKEN, KitError, run_conformance
 from ._flows import parse_cart_item

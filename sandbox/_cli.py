@@ -24,8 +24,7 @@ def describe(settings: Settings, name: str) -> str:
 
 def version() -> str:
     """The installed distribution's version (``pyproject.toml``)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as installed
+    from importlib.metadata import PackageNotFoundError, version as installed
 
     try:
         return installed("cartwright")

@@ -6,27 +6,28 @@ import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
+from ._settings import Settings
 from .catalog_file import generated_catalog, read_catalog_file
-from .domain.addresses import AddressBook, CartAddresses
+from .domain import faults
 from .domain.abandoned import AbandonedCarts
+from .domain.addresses import AddressBook, CartAddresses
 from .domain.adjustments import Adjustments
 from .domain.cart import CartService
 from .domain.cart_config import CartConfigs
 from .domain.cart_offers import CartOffers, OfferIndex
-from .domain.checkout import Checkout
-from .domain import faults
-from .domain.controls import Controls
-from .domain.vouchers import VoucherCarts, voucher_catalog
 from .domain.catalog import Catalog
+from .domain.checkout import Checkout
+from .domain.controls import Controls
 from .domain.errors import InvalidValue
 from .domain.offer_book import OfferBook
 from .domain.runtime import Clock, Ids
 from .domain.sharing import Sharing
 from .domain.state import Caps, SandboxState
-from .domain.storage import Storage
+from .domain.storage import SharedStorage, Storage
+from .domain.vouchers import VoucherCarts, voucher_catalog
 from .state.memory import MemoryStorage
-from ._settings import Settings
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ class Sandbox:
         whenever another process emptied or replaced the state (StateMoved)."""
         if not self.shared:
             return
-        storage = self.storage
+        storage = cast(SharedStorage, self.storage)
         catalog, ids_key, generation = await storage.join(self.catalog_identity(), self.ids.key_hex())
         if not self._joined:
             self.ids.share(ids_key, await storage.next_number("id_streams") if self.ids.seed is not None else 0)

@@ -36,11 +36,12 @@ import json
 import os
 import re
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Callable, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
@@ -116,7 +117,7 @@ def parse_state(raw: str) -> str:
         return "memory"
     if not value.lower().startswith(STATE_SCHEMES):
         raise ValueError("neither memory nor a redis://, rediss:// or unix:// URL")
-    from redis.connection import parse_url   # what the client itself will read
+    from redis.connection import parse_url  # what the client itself will read
 
     parse_url(value)   # ValueError for a URL it cannot read (a port that is not a number...)
     return value
@@ -175,7 +176,7 @@ def _without_password(url: str) -> str:
     return re.sub(r"//[^@/]*@", "//***@", url)   # no password on the screen
 
 
-class _Declarations(type(BaseModel)):
+class _Declarations(type(BaseModel)):  # type: ignore[misc]  # pydantic's metaclass, named without its private path
     """``Settings.port`` is the default port, as it was when Settings was a dataclass (code reads defaults so)."""
 
     def __getattr__(cls, name: str) -> Any:

@@ -10,10 +10,11 @@ its company's stock taken, its cart configuration, the time), read once per requ
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterable, Mapping, NamedTuple, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from . import faults
 from .cart_config import delivery_rules_of, limit_refusal
@@ -517,12 +518,12 @@ class CartService:
 
     def priced_line(self, line: CartLine, ctx: PricingContext) -> PricedLine:
         """``line`` priced, with its availability in the context's stock."""
-        article = self.catalog.article(line.article_id)
+        article = self.catalog.known_article(line.article_id)
         if ctx.repriced:
             article = replace(article, marked=money(article.marked * faults.PRICE_CHANGE),
                               effective=money(article.effective * faults.PRICE_CHANGE))
-        product = self.catalog.product(line.item_id)
-        return PricedLine(line, article, product, self.catalog.store(article.store_uid),
+        product = self.catalog.known_product(line.item_id)
+        return PricedLine(line, article, product, self.catalog.known_store(article.store_uid),
                           price_line(article, line.quantity, product.gst_percent),
                           self._availability(product, article, line.quantity, ctx.taken))
 
@@ -531,7 +532,7 @@ class CartService:
         # One pass over the product's articles (this runs for every line of every cart read); the
         # article's own size is walked even where a catalog file leaves it out of the product's sizes.
         articles_for, held = self.catalog.articles_for, taken.get
-        stock, others, sizes = article.stock - held(article.article_id, 0), 0, []
+        stock, others, sizes = article.stock - held(article.article_id, 0), 0, list[tuple[str, bool]]()
         for size in dict.fromkeys((*product.sizes, article.size)):
             available = False
             for a in articles_for(product.uid, size):
@@ -541,7 +542,6 @@ class CartService:
                     others += left
             if size in product.sizes:
                 sizes.append((size, available))
-        sizes = tuple(sizes)
         if stock == 0:
             message = f"item {product.uid} size {article.size} is out of stock"
         elif quantity > stock:
@@ -549,7 +549,7 @@ class CartService:
         else:
             message = ""
         return Availability(is_valid=not message, out_of_stock=stock == 0, deliverable=True,
-                            other_store_quantity=others, sizes=product.sizes, available_sizes=sizes,
+                            other_store_quantity=others, sizes=product.sizes, available_sizes=tuple(sizes),
                             message=message)
 
     @staticmethod
@@ -621,7 +621,7 @@ class CartService:
         if not candidates:
             raise OutOfStock(f"{item.where}.item_size: item {product.uid} size {size} is sold by no store",
                              field=f"{item.where}.item_size", value=size)
-        held = {l.article_id: l.quantity for l in lines}
+        held = {line.article_id: line.quantity for line in lines}
         fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= ctx.stock(a)]
         if not fitting:
             most = max(ctx.stock(a) - held.get(a.article_id, 0) for a in candidates)
@@ -689,7 +689,7 @@ class CartService:
         lines = [replace(line) for line in cart.lines]
         outcomes = []
         for update in updates:
-            index = next((i for i, l in enumerate(lines) if l.identifier == update.identifier), None)
+            index = next((i for i, line in enumerate(lines) if line.identifier == update.identifier), None)
             if index is None:
                 raise NotFound(f"{update.where}.identifiers.identifier: no line {update.identifier!r} in cart"
                                f" {cart.id}", field=f"{update.where}.identifiers.identifier", value=update.identifier)
@@ -712,7 +712,7 @@ class CartService:
         if quantity < 0:
             raise InvalidValue(f"{update.where}.quantity must be at least 0, not {quantity}",
                                field=f"{update.where}.quantity", value=quantity)
-        article = self.catalog.article(line.article_id)
+        article = self.catalog.known_article(line.article_id)
         if update.size is not None and update.size != line.size:
             product, size = self._product_size(update.where, line.item_id, update.size, "item_size")
             options = self.catalog.articles_for(product.uid, size)
@@ -723,8 +723,8 @@ class CartService:
                                  f" of item {product.uid} size {size} in stock ({quantity} asked for)",
                                  field=f"{update.where}.quantity", value=quantity)
             article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
-        elsewhere = sum(l.quantity for l in lines if l.article_id == article.article_id
-                        and l.identifier != line.identifier)
+        elsewhere = sum(other.quantity for other in lines if other.article_id == article.article_id
+                        and other.identifier != line.identifier)
         if quantity + elsewhere > ctx.stock(article):
             raise OutOfStock(f"{update.where}.quantity: only {ctx.stock(article) - elsewhere} of item {line.item_id}"
                              f" size {article.size} in stock ({quantity} asked for)",
@@ -853,7 +853,7 @@ class CartService:
         if pin is None:
             return DeliveryModes((), ())
         ctx = await self.context(scope)
-        wanted = [(l.item_id, l.size, l.quantity) for l in (cart.lines if cart else [])]
+        wanted = [(line.item_id, line.size, line.quantity) for line in (cart.lines if cart else [])]
         stores = tuple(
             s.uid for s in self.catalog.stores
             if s.city == pin.city and all(

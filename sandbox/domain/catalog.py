@@ -7,12 +7,16 @@ has passed ``sandbox.catalog_file.validate`` and only builds indexes.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any, Callable, Hashable
+from typing import Any, TypeVar
 
 from . import faults
+from .errors import CatalogError
 from .money import money
+
+T = TypeVar("T")
 
 FORMAT = "cartwright.catalog/1"
 
@@ -144,6 +148,27 @@ class Catalog:
     def article(self, article_id: str) -> Article | None:
         return self._index["article"].get(article_id)
 
+    # The same for what the catalog itself refers to (a product's brand, an article's store...) or a stored
+    # cart line names: present in any catalog that was read (its references are checked then), so absence
+    # is a broken catalog, not a client's mistake.
+    def known_seller(self, uid: int) -> Seller:
+        return _known(self.seller(uid), "seller", uid)
+
+    def known_brand(self, uid: int) -> Brand:
+        return _known(self.brand(uid), "brand", uid)
+
+    def known_category(self, uid: int) -> Category:
+        return _known(self.category(uid), "category", uid)
+
+    def known_store(self, uid: int) -> Store:
+        return _known(self.store(uid), "store", uid)
+
+    def known_product(self, uid: int) -> Product:
+        return _known(self.product(uid), "product", uid)
+
+    def known_article(self, article_id: str) -> Article:
+        return _known(self.article(article_id), "article", article_id)
+
     def articles_for(self, item_id: int, size: str) -> list[Article]:
         """Every store's article of one product size, in catalog order."""
         return self._index["item_size"].get((item_id, size), [])
@@ -199,3 +224,9 @@ class Catalog:
             ),
             pincodes=tuple(PinCode(**p) for p in data["pincodes"]),
         )
+
+
+def _known(found: T | None, kind: str, key: object) -> T:
+    if found is None:
+        raise CatalogError(f"the catalog has no {kind} {key}, which it refers to", field=kind, value=key)
+    return found

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Collection
+from collections.abc import Collection
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 from . import faults
 from .errors import InvalidValue, LimitReached, NotFound, StateMoved
 from .runtime import Clock, ClockSetting
+from .storage import SharedStorage
 
 if TYPE_CHECKING:
     from .state import Changes, SandboxState
@@ -30,8 +32,9 @@ def duration(value: object, field: str = "advance") -> timedelta:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
     else:
-        match = _DURATION.fullmatch(value.strip()) if isinstance(value, str) else None
-        if match is None or not any(match.groups()[1:]) or value.strip().upper().endswith("T"):
+        text = value.strip() if isinstance(value, str) else ""
+        match = _DURATION.fullmatch(text) if text else None
+        if match is None or not any(match.groups()[1:]) or text.upper().endswith("T"):
             raise InvalidValue(f"{field}: {value!r} is not an ISO 8601 duration (P1D, PT2H30M, -PT15M) or a "
                                f"number of seconds", field=field, value=value)
         sign, weeks, days, hours, minutes, secs = match.groups()
@@ -45,11 +48,13 @@ def duration(value: object, field: str = "advance") -> timedelta:
 def instant(value: object, field: str = "now") -> datetime:
     """An ISO 8601 date-time (UTC when it names no zone)."""
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))  # type: ignore[union-attr]
-    except (AttributeError, TypeError, ValueError):
+        if not isinstance(value, str):
+            raise TypeError(value)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except (TypeError, ValueError):
         raise InvalidValue(f"{field}: {value!r} is not an ISO 8601 date-time (2026-12-01T09:30:00Z)", field=field,
                            value=value) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 class Controls:
@@ -73,7 +78,7 @@ class Controls:
         except StateMoved:
             # Another process reset or replaced the shared state: the request's handler follows it (web/shared.py);
             # the record is read as it is now, whichever generation it belongs to.
-            self.state.storage.generation = None
+            cast(SharedStorage, self.state.storage).generation = None   # only a shared storage moves
             encoded = await self.state.controls.encoded()
         read = self._read
         if encoded is not read[0] and encoded != read[0]:

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from collections.abc import Collection, Iterator, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Collection, Iterator, Sequence
+from typing import Any
 
 from .errors import InvalidValue, Refused
 
@@ -179,7 +180,7 @@ class Firing:
     drop: bool = False
 
     def record(self) -> dict:
-        found = {"rule": self.rule}
+        found: dict[str, Any] = {"rule": self.rule}
         if self.latency_ms:
             found["latency_ms"] = self.latency_ms
         if self.status is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .controls import instant
 from .errors import InvalidValue
@@ -75,7 +75,7 @@ _FLAT = ("request_headers", "request_body", "response_body", "request_bytes", "r
 def shown(entry: dict) -> dict:
     """An entry as the admin API shows it: ``at`` an ISO 8601 instant, the request's headers (by name) and body
     under ``request``, the answer's body under ``response`` (``body_bytes``: the whole size of a body cut)."""
-    at = datetime.fromtimestamp(entry["at"], timezone.utc).isoformat(timespec="milliseconds")
+    at = datetime.fromtimestamp(entry["at"], UTC).isoformat(timespec="milliseconds")
     headers: dict[str, str] = {}
     for line in filter(None, entry.get("request_headers", "").split("\n")):
         name, _, value = line.partition(": ")

@@ -8,9 +8,9 @@ import hashlib
 import hmac
 import random
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 
 class Ids:
@@ -119,9 +119,9 @@ class Clock:
         if isinstance(frozen, str):
             frozen = datetime.fromisoformat(frozen)
         if frozen is not None and frozen.tzinfo is None:
-            frozen = frozen.replace(tzinfo=timezone.utc)
+            frozen = frozen.replace(tzinfo=UTC)
         self.start = self.setting = ClockSetting(frozen)
-        self.wall = wall or functools.partial(datetime.now, timezone.utc)   # read a few times a request: no frame
+        self.wall = wall or functools.partial(datetime.now, UTC)   # read a few times a request: no frame
 
     def now(self) -> datetime:
         setting = self.setting

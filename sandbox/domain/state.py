@@ -33,20 +33,20 @@ Records are plain JSON-like values (see ``storage.Record``): the conversions are
 from __future__ import annotations
 
 import functools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Awaitable, Callable, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import faults
-from .errors import InvalidValue
-from .runtime import ClockSetting
-from .storage import FORMAT, VERSION, checked_document
-
 from .adjustments import Adjustment
 from .cart import Cart, CartLine, Scope
 from .cart_config import CartConfig
+from .errors import InvalidValue
+from .runtime import ClockSetting
 from .sharing import Share
+from .storage import FORMAT, VERSION, Record, checked_document
 from .vouchers import VoucherCart, VoucherEntry
 
 if TYPE_CHECKING:
@@ -77,6 +77,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 def _moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
+
+
+def _instant(text: str) -> datetime:
+    return datetime.fromisoformat(text)
 
 
 # ---------------------------------------------------------------------- records
@@ -166,7 +170,7 @@ def share_record(share: Share) -> dict:
 
 def share_from(record: dict) -> Share:
     return Share(record["token"], tuple(record["scope"]), record["cart_id"], record["user"],
-                 _moment(record["created"]), record["meta"])
+                 _instant(record["created"]), record["meta"])
 
 
 def config_record(config: CartConfig) -> dict:
@@ -175,8 +179,8 @@ def config_record(config: CartConfig) -> dict:
 
 
 def config_from(record: dict) -> CartConfig:
-    return CartConfig(record["id"], tuple(record["scope"]), record["doc"], _moment(record["created"]),
-                      _moment(record["modified"]))
+    return CartConfig(record["id"], tuple(record["scope"]), record["doc"], _instant(record["created"]),
+                      _instant(record["modified"]))
 
 
 def voucher_record(cart: VoucherCart) -> dict:
@@ -668,7 +672,8 @@ class SandboxState(_Repositories):
             await self.storage.clear()
         else:
             await self.storage.restore({"format": FORMAT, "version": VERSION, "catalog": catalog})
-        self._decoded.clear()
+        if self._decoded is not None:
+            self._decoded.clear()
 
     async def export(self) -> dict:
         return await self.storage.export()
@@ -677,7 +682,7 @@ class SandboxState(_Repositories):
         """Replace the state with a snapshot; every record is read first, so a bad one changes nothing."""
         tables, _ = checked_document(document)
         for table, read in RECORD_READERS.items():
-            for part, records in tables.get(table, {}).items():
+            for records in tables.get(table, {}).values():
                 for key, record in records.items():
                     try:
                         read(record)

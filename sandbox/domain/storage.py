@@ -24,7 +24,8 @@ the key of derived ids); a process whose generation is behind gets ``StateMoved`
 
 from __future__ import annotations
 
-from typing import Any, Awaitable, Callable, Hashable, Protocol, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from .errors import InvalidValue
 

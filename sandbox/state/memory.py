@@ -15,7 +15,8 @@ import copy
 import itertools
 import json
 from collections import OrderedDict, deque
-from typing import Any, Awaitable, Callable, Literal, Sequence, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, TypeVar
 
 import orjson
 
@@ -224,7 +225,8 @@ class MemoryStorage:
             notes.popitem(last=False)
 
     async def recall(self, table: str, part: str, key: str) -> Record | None:
-        stored = self._notes.get(table, {}).get((part, key))
+        notes = self._notes.get(table)
+        stored = None if notes is None else notes.get((part, key))
         return None if stored is None else self._codec.decode(stored)
 
     async def append(self, log: str, record: Record, capacity: int) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-from datetime import datetime, timezone
-from typing import Callable, Collection
+from collections.abc import Callable, Collection
+from datetime import UTC, datetime
 
 from .. import _sandbox
 from ..domain import faults
@@ -21,13 +21,13 @@ def catalog_listing(c: Catalog, stock_of: Callable[[Article], int] | None = None
     the stock shown (default: the catalog's)."""
     products = []
     for p in c.products:
-        sizes = {size: [] for size in p.sizes}
+        sizes: dict[str, list[dict]] = {size: [] for size in p.sizes}
         for size in p.sizes:
             for a in c.articles_for(p.uid, size):
                 sizes[size].append({"store_id": a.store_uid, "seller_id": a.seller_uid, "article_id": a.article_id,
                                     "marked": float(a.marked), "effective": float(a.effective),
                                      "stock": a.stock if stock_of is None else stock_of(a)})
-        products.append({"item_id": p.uid, "name": p.name, "brand": c.brand(p.brand_uid).name,
+        products.append({"item_id": p.uid, "name": p.name, "brand": c.known_brand(p.brand_uid).name,
                          "sizes": [{"size": s, "articles": arts} for s, arts in sizes.items()]})
     return {
         "seed": c.seed,
@@ -63,7 +63,7 @@ def rule_view(rule: faults.FaultRule, matched: int = 0) -> dict:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class AdminApi:

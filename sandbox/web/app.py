@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import functools
 from pathlib import Path
+
 import yaml
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
@@ -26,8 +27,8 @@ from .arrival import ArrivalOrder
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
-from .controls import RequestControls, operation_answers
 from .compress import GZipLargeAnswers
+from .controls import RequestControls, operation_answers
 from .dispatch import CompiledApi
 from .journal import RequestJournal
 from .journey_api import JourneyApi

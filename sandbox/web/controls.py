@@ -170,6 +170,8 @@ class RequestControls:
                                         f"{f' for {status}' if status is not None else ''} in its spec"
                                         f" ({'examples: ' + ', '.join(named) if named else 'it names none'})")
             return found[0], _json(found[1])
+        if status is None:
+            raise ForcedAnswer(400, "Prefer: neither code= nor example= names an answer")
         if status >= 400:
             raise ForcedAnswer(status, f"forced by Prefer: code={status}")
         if status not in answers.first_example:

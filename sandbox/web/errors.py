@@ -14,9 +14,18 @@ from connexion.exceptions import ProblemException
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from starlette.exceptions import HTTPException
 
+from ..domain.errors import (
+    CatalogError,
+    InvalidValue,
+    LimitReached,
+    NotFound,
+    OutOfStock,
+    Refused,
+    SandboxError,
+    StateUnavailable,
+    Unserviceable,
+)
 from .routing import allowed_methods
-from ..domain.errors import (CatalogError, InvalidValue, LimitReached, NotFound, OutOfStock, Refused, SandboxError,
-                             StateUnavailable, Unserviceable)
 
 log = logging.getLogger("cartwright.sandbox")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from ..domain.cart import (
     Availability,
@@ -113,7 +114,7 @@ def breakup_values(b: Breakup, catalog: Catalog, priced: PricedCart | None = Non
     raw = {k: number(v) for k, v in b.as_raw().items()}
     values = {**raw, "price_adjustment": number(b.adjustment_charge)}   # a zero amount is a zero number
     code, symbol = catalog.currency_code, catalog.currency_symbol
-    display = [{"key": key, "display": label, "value": values[key], "currency_code": code,
+    display: list[dict[str, Any]] = [{"key": key, "display": label, "value": values[key], "currency_code": code,
                 "currency_symbol": symbol, "message": []}
                for key, label, always in DISPLAY_LINES if always or values[key]]
     return {
@@ -144,14 +145,14 @@ def availability(a: Availability) -> dict:
 def _catalog_part(product: Product, article: Article, store: Store, catalog: Catalog) -> tuple[dict, dict]:
     """The parts of a line's answer that come from the catalog alone: its ``product`` block and the
     start of its ``article`` block. Shared by every answer showing that article: never mutated."""
-    brand = catalog.brand(product.brand_uid)
-    seller = catalog.seller(article.seller_uid)
+    brand = catalog.known_brand(product.brand_uid)
+    seller = catalog.known_seller(article.seller_uid)
     article_price = {"marked": number(article.marked), "effective": number(article.effective),
                      "currency_code": catalog.currency_code, "currency_symbol": catalog.currency_symbol}
     product_block = {
         "uid": product.uid, "name": product.name, "slug": product.slug, "item_code": product.item_code,
         "type": "product", "brand": {"uid": brand.uid, "name": brand.name},
-        "categories": [{"uid": c.uid, "name": c.name} for c in map(catalog.category, product.category_uids)],
+        "categories": [{"uid": c.uid, "name": c.name} for c in map(catalog.known_category, product.category_uids)],
         "images": [{"url": u, "secure_url": u, "aspect_ratio": "13:20"} for u in product.images],
         "tags": list(product.tags), "attributes": {}, "_custom_json": {},
         "action": {"type": "product", "url": f"/product/{product.slug}"},
@@ -269,7 +270,7 @@ def quote(q: Quote, catalog: Catalog, with_promise: bool) -> dict:
     """``OpenapiCartDetailsResult`` / ``OpenApiCartServiceabilityResult``."""
     p = promise(q.promise) if with_promise else None
     body = {"is_valid": q.is_valid, "message": q.message,
-            "items": [line(l, catalog, p, offers=q.offers) for l in q.lines],
+            "items": [line(priced, catalog, p, offers=q.offers) for priced in q.lines],
             "breakup_values": breakup_values(q.breakup, catalog)}
     if p:
         body["delivery_promise"] = p

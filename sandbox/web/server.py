@@ -63,7 +63,7 @@ import http
 import logging
 import math
 import signal
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG, STARTUP_FAILURE
@@ -75,7 +75,7 @@ from .errors import error_bytes
 try:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 except ImportError:  # httptools missing: uvicorn falls back to h11, and so do we
-    HttpToolsProtocol = None
+    HttpToolsProtocol = None  # type: ignore[misc,assignment]  # checked for None where it matters
 
 log = logging.getLogger("uvicorn.error")
 
@@ -269,7 +269,8 @@ if HttpToolsProtocol is not None:
             if len(self.connections) >= self.max_connections:   # refused: it never joins the connections
                 self.transport = transport
                 return self._refuse_connection()
-            super().connection_made(CoalescingTransport(transport, self.loop))
+            # A transport in all uvicorn uses of one (write, close, pause...), not a subclass of asyncio's.
+            super().connection_made(CoalescingTransport(transport, self.loop))  # type: ignore[arg-type]
             self._head_room = self.max_header_bytes
             self._expect_within(self.header_timeout)
 
@@ -324,7 +325,8 @@ if HttpToolsProtocol is not None:
 
         def on_headers_complete(self) -> None:
             # What the application may do to the connection: drop it (a fault rule, web/controls.py).
-            self.scope["extensions"] = {ABORT: self.transport.abort}
+            # Not a dict as ASGI types an extension: a function the application calls (the one who reads it).
+            cast(dict, self.scope)["extensions"] = {ABORT: self.transport.abort}
             self._head_room = None
             deadline = self._read_deadline = self.loop.time() + self.body_timeout
             if deadline < self._timer_when:   # sooner than the timer: move it (_expect_within)
@@ -395,13 +397,13 @@ if HttpToolsProtocol is not None:
             self._expect_within(LINGER_SECONDS)
 
         def _client(self) -> str:
-            return "%s:%d" % self.client if self.client else "-"
+            return f"{self.client[0]}:{self.client[1]}" if self.client else "-"
 
         def _refuse_connection(self) -> None:
             """Over the cap: answer 503 at once, before any request; linger unless too many are lingering."""
             refusals = self.refusals
             peer = self.transport.get_extra_info("peername")
-            refusals.refused(self.loop, "%s:%d" % peer[:2] if peer else "-", self.max_connections)
+            refusals.refused(self.loop, f"{peer[0]}:{peer[1]}" if peer else "-", self.max_connections)
             message = f"too many connections: at most {self.max_connections} are served at once (max_connections)"
             if refusals.lingering < MAX_LINGERING_REFUSALS:
                 refusals.lingering += 1
