@@ -72,7 +72,7 @@ check-spec: $(VENV)/.installed
 
 # fixtures/catalog.json from the seeded generator (default seed and size).
 catalog: $(VENV)/.installed
-	$(PY) -m sandbox.fixturegen
+	$(PY) -m cartwright.sandbox.fixturegen
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis $(SDK)/node_modules

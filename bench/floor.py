@@ -24,9 +24,9 @@ from starlette.applications import Starlette
 from starlette.responses import Response
 from starlette.routing import Route
 
-from sandbox import Settings
-from sandbox.web.arrival import ArrivalOrder
-from sandbox.web.server import serve
+from cartwright.sandbox import Settings
+from cartwright.sandbox.web.arrival import ArrivalOrder
+from cartwright.sandbox.web.server import serve
 
 with open(os.environ["CARTWRIGHT_FLOOR_BODY"], "rb") as f:
     BODY = f.read()

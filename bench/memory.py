@@ -74,7 +74,7 @@ def main() -> int:
     import warnings
 
     warnings.filterwarnings("ignore")
-    from sandbox import Settings, create_app
+    from cartwright.sandbox import Settings, create_app
 
     app = create_app(Settings(carts_per_application=0, max_carts=0, arrival_order=False))
     asyncio.run(call(app, "GET", "/_cartwright/health"))   # warm: the first request builds the caches

@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sandbox import Settings, create_app  # noqa: E402
-from sandbox.state.redis import RedisStorage  # noqa: E402
+from cartwright.sandbox import Settings, create_app  # noqa: E402
+from cartwright.sandbox.state.redis import RedisStorage  # noqa: E402
 
 AUTH = {"Authorization": "Bearer bench"}
 BASE = "/service/platform/cart/v1.0/company/1/application/bench"

@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with ExitStack() as stack:
         ports = {"sandbox": free_port()}
-        procs = {"sandbox": start(stack, "sandbox", [args.python, "-m", "sandbox", "serve", "--port",
+        procs = {"sandbox": start(stack, "sandbox", [args.python, "-m", "cartwright.sandbox", "serve", "--port",
                                                      str(ports["sandbox"]), "--log-level", "warning",
                                                      *args.sandbox_args], logs / "sandbox.log")}
         if not args.no_prism:

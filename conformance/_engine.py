@@ -340,7 +340,7 @@ def spec_path() -> Path:
     """The bundled spec: the sandbox package's copy (a symlink to spec/openapi.yaml in the repository)."""
     from importlib.resources import files
 
-    return Path(str(files("sandbox").joinpath("openapi.yaml")))
+    return Path(str(files("cartwright.sandbox").joinpath("openapi.yaml")))
 
 
 def load_schema(config, *, app: Any = None, base_url: str | None = None, schema_location: str | None = None):
@@ -613,7 +613,7 @@ def prepare(*, app: Any = None, base_url: str | None = None, schema_location: st
     database = "none" if seed is not None else str(cache_dir() / "hypothesis" / "examples")
     seed = random.randrange(2**31) if seed is None else seed
     if base_url is None and app is None:
-        from sandbox import Settings, create_app
+        from cartwright.sandbox import Settings, create_app
 
         # The run's seed seeds the sandbox's ids too: the same seed, the same run.
         app = create_app(Settings(id_seed=seed))

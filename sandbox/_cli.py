@@ -112,7 +112,7 @@ def quiet_collector() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if args[:1] == ["conform"]:
-        from conformance.cli import main as conform
+        from cartwright.conformance.cli import main as conform
 
         return conform(args[1:])
     try:

@@ -26,8 +26,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, ValidationError
 
-from sandbox.domain.catalog import Catalog
-from sandbox.domain.errors import CatalogError
+from .domain.catalog import Catalog
+from .domain.errors import CatalogError
 
 __all__ = ["SCHEMA_PATH", "validate_catalog", "load_catalog_file", "catalog_from_seed"]
 
@@ -229,7 +229,7 @@ def catalog_from_seed(seed: int | None = None, size: int | None = None) -> Catal
 
 def generated_catalog(seed: int | None = None, size: int | None = None) -> dict:
     """The generator's catalog data for ``seed`` and ``size`` (None: its defaults), validated."""
-    from sandbox import fixturegen  # lazy: Faker is heavy and only the generator needs it
+    from . import fixturegen  # lazy: Faker is heavy and only the generator needs it
 
     data = fixturegen.generate_catalog(
         fixturegen.DEFAULT_SEED if seed is None else seed,

@@ -38,7 +38,7 @@ class ExampleError(Exception):
 
 def settings():
     """The sandbox the examples are recorded on (``cartwright serve`` takes the same as flags)."""
-    from sandbox import Settings
+    from cartwright.sandbox import Settings
 
     return Settings(frozen_time=FROZEN_TIME, id_seed=ID_SEED, abandoned_after_minutes=ABANDONED_AFTER_MINUTES,
                     validate_responses=True)
@@ -444,7 +444,7 @@ def _sandbox_client(spec: dict):
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     app = create_app(settings(), spec=copy.deepcopy(spec))
     return TestClient(app, base_url=SERVER, headers={"Authorization": f"Bearer {TOKEN}"})

@@ -84,8 +84,8 @@ def served(app, **limits):
     port. ``limits`` are Settings fields (``max_header_bytes=1024``, ``header_timeout_seconds=0.5``...)."""
     import uvicorn
 
-    from sandbox import Settings
-    from sandbox.web.server import uvicorn_config
+    from cartwright.sandbox import Settings
+    from cartwright.sandbox.web.server import uvicorn_config
 
     settings = Settings(log_level="warning").replace(**limits)
     server = uvicorn.Server(uvicorn_config(app, settings, port=0))

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # CARTWRIGHT_TEST_STORAGE=copies runs every sandbox of the suite on the in-memory state that deep-copies every
 # record in and out (the default keeps them encoded): both must pass the whole suite.
 if os.environ.get("CARTWRIGHT_TEST_STORAGE"):
-    from sandbox.state import memory as _memory
+    from cartwright.sandbox.state import memory as _memory
 
     _memory.ENCODING = os.environ["CARTWRIGHT_TEST_STORAGE"]
 
@@ -75,7 +75,7 @@ BASE = "/service/platform/cart/v1.0/company/1/application/app-1"
 @pytest.fixture(scope="session")
 def settings():
     """Sandbox settings for tests: default catalog, pinned clock, responses validated against the spec."""
-    from sandbox import Settings
+    from cartwright.sandbox import Settings
 
     return Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 
@@ -109,12 +109,12 @@ def state_backend(request):
 
 def backend_app(settings, state_backend, request):
     """An app on ``state_backend``: on Redis, under a key prefix of its own on the run's redis-server."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     if state_backend == "memory":
         return create_app(settings)
     from rediskit import fresh_prefix
-    from sandbox.state.redis import RedisStorage
+    from cartwright.sandbox.state.redis import RedisStorage
 
     return create_app(settings, RedisStorage(request.getfixturevalue("redis_url"), prefix=fresh_prefix("app")))
 
@@ -204,8 +204,8 @@ def redis_url(tmp_path_factory):
 def workers(settings, request):
     """Makes two sandboxes over one state, as two workers are: ``workers(**settings_changed)``. On "memory" they
     share one in-process storage; on "redis" each has a storage of its own on one key prefix (as processes do)."""
-    from sandbox import create_app
-    from sandbox.state import MemoryStorage
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox.state import MemoryStorage
 
     def make(**changes):
         changed = settings.replace(**changes)
@@ -213,7 +213,7 @@ def workers(settings, request):
             storage = MemoryStorage()
             return [create_app(changed, storage) for _ in range(2)]
         from rediskit import fresh_prefix
-        from sandbox.state.redis import RedisStorage
+        from cartwright.sandbox.state.redis import RedisStorage
 
         url, prefix = request.getfixturevalue("redis_url"), fresh_prefix("workers")
         return [create_app(changed, RedisStorage(url, prefix=prefix)) for _ in range(2)]

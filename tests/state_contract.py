@@ -8,7 +8,7 @@ import asyncio
 
 import pytest
 
-from sandbox.domain.errors import InvalidValue
+from cartwright.sandbox.domain.errors import InvalidValue
 
 
 def run(coro):

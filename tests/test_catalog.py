@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.catalog_file import catalog_from_seed, load_catalog_file, validate_catalog
-from sandbox.domain.catalog import FORMAT, Catalog
-from sandbox.domain.errors import CatalogError
-from sandbox.fixturegen import DEFAULT_SEED, DEFAULT_SIZE, dump_catalog, generate_catalog
+from cartwright.sandbox.catalog_file import catalog_from_seed, load_catalog_file, validate_catalog
+from cartwright.sandbox.domain.catalog import FORMAT, Catalog
+from cartwright.sandbox.domain.errors import CatalogError
+from cartwright.sandbox.fixturegen import DEFAULT_SEED, DEFAULT_SIZE, dump_catalog, generate_catalog
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "fixtures" / "catalog.json"
@@ -92,8 +92,8 @@ def test_fixture_loads_as_a_catalog():
 
 
 def test_check_command_passes_on_the_committed_fixture():
-    """`python -m sandbox.fixturegen --check` exits 0 on the committed file."""
-    result = subprocess.run([sys.executable, "-m", "sandbox.fixturegen", "--check"],
+    """`python -m cartwright.sandbox.fixturegen --check` exits 0 on the committed file."""
+    result = subprocess.run([sys.executable, "-m", "cartwright.sandbox.fixturegen", "--check"],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
 
@@ -102,10 +102,10 @@ def test_check_command_fails_on_a_stale_file(tmp_path):
     """`--check` exits 1 and says how to regenerate when the file differs."""
     stale = tmp_path / "catalog.json"
     stale.write_text(dump_catalog(generate_catalog(1, 3)), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "sandbox.fixturegen", "--check", "--out", str(stale)],
+    result = subprocess.run([sys.executable, "-m", "cartwright.sandbox.fixturegen", "--check", "--out", str(stale)],
                             cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
-    assert "differs" in result.stderr and "sandbox.fixturegen" in result.stderr
+    assert "differs" in result.stderr and "cartwright.sandbox.fixturegen" in result.stderr
 
 
 # Generated catalogs are valid and have the promised shape.

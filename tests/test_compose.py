@@ -19,8 +19,8 @@ def compose() -> dict:
 def test_the_compose_file_serves_the_sandbox_on_its_redis(monkeypatch):
     """The sandbox service runs `cartwright serve` with flags and CARTWRIGHT_* variables the CLI reads, on the
     compose file's Redis service, with more than one worker, listening where its port is published."""
-    from sandbox._cli import FLAGS, refusal, settings_from
-    from sandbox._settings import ENV_PREFIX
+    from cartwright.sandbox._cli import FLAGS, refusal, settings_from
+    from cartwright.sandbox._settings import ENV_PREFIX
 
     services = compose()["services"]
     sandbox, redis = services["sandbox"], services["redis"]

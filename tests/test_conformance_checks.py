@@ -13,10 +13,10 @@ from schemathesis.specs.openapi.checks import (
 )
 from starlette.testclient import TestClient
 
-import conformance
+from cartwright import conformance
 from broken import RewriteJson, cart_of
 from conftest import AUTH, BASE, FROZEN_NOW
-from sandbox import Settings, create_app
+from cartwright.sandbox import Settings, create_app
 
 APP = create_app(Settings(validate_responses=True, frozen_time=FROZEN_NOW))
 CART_OPS = ["getCart", "platformAddItems", "platformUpdateCart", "getItemCount", "fetchAndValidateCartItems",

@@ -7,9 +7,9 @@ import pytest
 from broken import RewriteJson
 from cartkit import served
 from conftest import FROZEN_NOW
-from conformance import run_conformance
-from conformance.cli import main as conform
-from sandbox import Settings, create_app
+from cartwright.conformance import run_conformance
+from cartwright.conformance.cli import main as conform
+from cartwright.sandbox import Settings, create_app
 from starlette.testclient import TestClient
 
 QUICK = ["getCart", "platformAddItems", "getItemCount", "getCoupons", "getAddresses", "addVoucherToCart"]
@@ -221,7 +221,7 @@ def test_flows_against_a_server_with_cart_items(clean_app, capsys):
 
 def test_cartwright_cli_dispatches_conform(clean_app, capsys):
     """`cartwright conform ...` runs the kit (here on a fresh in-process sandbox)."""
-    from sandbox._cli import main
+    from cartwright.sandbox._cli import main
 
     assert main(["conform", *args(ops=["getItemCount"], examples=2, phases="examples,fuzzing")]) == 0
     assert "1 passed, 0 failed" in capsys.readouterr().out

@@ -7,7 +7,7 @@ from starlette.testclient import TestClient
 from broken import RewriteJson
 from cartkit import served
 from conftest import FROZEN_NOW
-from sandbox import Settings, create_app
+from cartwright.sandbox import Settings, create_app
 
 SUITE = '''
 import schemathesis
@@ -99,3 +99,22 @@ def test_plugin_suite_fails_on_a_broken_server(tmp_path):
     assert code == 1, out
     assert "2 failed" in out
     assert "Response violates schema" in out and "/detail" in out
+
+
+def test_plugin_works_in_a_project_with_its_own_sandbox_and_conformance_packages(tmp_path):
+    """A user's project with its own top-level ``sandbox`` and ``conformance`` packages (first on sys.path, as the
+    working directory is) still gets the plugin and an in-process sandbox: the kit imports only ``cartwright.*``."""
+    for name in ("sandbox", "conformance"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "__init__.py").write_text(f'OWNER = "the user\'s own {name}"\n')
+    (tmp_path / "test_own.py").write_text('''
+import conformance
+import sandbox
+
+
+def test_own_packages_are_the_users():
+    assert sandbox.OWNER == "the user's own sandbox" and conformance.OWNER == "the user's own conformance"
+''')
+    code, out = run_suite(tmp_path, "-k", "test_kit or test_own", str(tmp_path / "test_own.py"))
+    assert code == 0, out
+    assert "2 passed" in out

@@ -6,8 +6,8 @@ from starlette.testclient import TestClient
 
 from cartkit import served
 from conftest import AUTH, BASE, FROZEN_NOW
-from conformance import _tidy, markdown_report, run_conformance
-from sandbox import Settings, create_app
+from cartwright.conformance import _tidy, markdown_report, run_conformance
+from cartwright.sandbox import Settings, create_app
 
 PATH_PARAMS = {"company_id": "1", "application_id": "app-1"}
 OFFERS_AND_CONFIG = ["createCartMetaConfig", "updateCartMetaConfig", "fetchCartMetaConfig", "getCoupons",

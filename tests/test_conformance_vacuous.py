@@ -8,9 +8,9 @@ from starlette.testclient import TestClient
 
 from cartkit import served
 from conftest import FROZEN_NOW
-from conformance import histogram, run_conformance
-from conformance.cli import main as conform
-from sandbox import Settings, create_app
+from cartwright.conformance import histogram, run_conformance
+from cartwright.conformance.cli import main as conform
+from cartwright.sandbox import Settings, create_app
 
 IDS = ["--path-param", "company_id=1", "--path-param", "application_id=app-1"]
 
@@ -133,7 +133,7 @@ def test_progress_bars_on_a_terminal_and_lines_in_a_log():
     carry the same counts (and a line every interval during a long phase)."""
     from rich.console import Console
 
-    from conformance._progress import Progress
+    from cartwright.conformance._progress import Progress
 
     screen = io.StringIO()
     run = run_conformance(app=create_app(Settings(frozen_time=FROZEN_NOW)), operation_ids=["getCoupons"], seed=1,

@@ -12,13 +12,13 @@ The README's "Detection" table lists them.
 
 from starlette.testclient import TestClient
 
-import conformance
+from cartwright import conformance
 from broken import RewriteJson, RewriteStatus, StaleCount, empty_cart_for_unknown_ids
 from conftest import AUTH, BASE, FROZEN_NOW
-from conformance.cli import main as conform
-from conformance.cli import run_conformance
-from sandbox import Settings, create_app
-from sandbox.domain.state import Carts, Stock
+from cartwright.conformance.cli import main as conform
+from cartwright.conformance.cli import run_conformance
+from cartwright.sandbox import Settings, create_app
+from cartwright.sandbox.domain.state import Carts, Stock
 
 
 async def keep_cart(self, cart):

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
 
-from sandbox.domain.money import money
-from sandbox.domain.offers import KINDS, SHIPPING, Criteria, Offer, Tier, Unit, apply_offers, evaluate
+from cartwright.sandbox.domain.money import money
+from cartwright.sandbox.domain.offers import KINDS, SHIPPING, Criteria, Offer, Tier, Unit, apply_offers, evaluate
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 prices = st.decimals(min_value=1, max_value=20000, places=2)
@@ -85,17 +85,17 @@ def test_non_stackable_promotion_leaves_discounted_units_alone(us, pct, amount):
 
 
 # --------------------------------------------------------------------------- on carts, with the seeded offers
-from sandbox.catalog_file import generated_catalog  # noqa: E402
-from sandbox.domain.cart import CartService, ItemRequest  # noqa: E402
-from sandbox.domain.cart_offers import CartOffers, OfferIndex  # noqa: E402
-from sandbox.domain.catalog import Catalog  # noqa: E402
-from sandbox.domain.errors import SandboxError  # noqa: E402
-from sandbox.domain.offer_book import OfferBook  # noqa: E402
-from sandbox.domain.pricing import DeliveryRule  # noqa: E402
-from sandbox.domain.runtime import Clock, Ids  # noqa: E402
-from sandbox.domain.state import SandboxState  # noqa: E402
-from sandbox.state import MemoryStorage  # noqa: E402
-from sandbox.fixturegen.offers import offers_from_seed  # noqa: E402
+from cartwright.sandbox.catalog_file import generated_catalog  # noqa: E402
+from cartwright.sandbox.domain.cart import CartService, ItemRequest  # noqa: E402
+from cartwright.sandbox.domain.cart_offers import CartOffers, OfferIndex  # noqa: E402
+from cartwright.sandbox.domain.catalog import Catalog  # noqa: E402
+from cartwright.sandbox.domain.errors import SandboxError  # noqa: E402
+from cartwright.sandbox.domain.offer_book import OfferBook  # noqa: E402
+from cartwright.sandbox.domain.pricing import DeliveryRule  # noqa: E402
+from cartwright.sandbox.domain.runtime import Clock, Ids  # noqa: E402
+from cartwright.sandbox.domain.state import SandboxState  # noqa: E402
+from cartwright.sandbox.state import MemoryStorage  # noqa: E402
+from cartwright.sandbox.fixturegen.offers import offers_from_seed  # noqa: E402
 
 DATA = generated_catalog()
 CATALOG = Catalog.from_dict(DATA)

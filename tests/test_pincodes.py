@@ -9,8 +9,8 @@ from hypothesis import given, settings as hsettings, strategies as st
 from cartkit import add, articles, assert_fynd_error
 from conftest import BASE, ROOT
 
-from sandbox.domain.catalog import Catalog
-from sandbox.domain.pincodes import APS_EXTRA_DAYS, COD_MAX_KM, derived_pincode, distance_km
+from cartwright.sandbox.domain.catalog import Catalog
+from cartwright.sandbox.domain.pincodes import APS_EXTRA_DAYS, COD_MAX_KM, derived_pincode, distance_km
 
 V2 = BASE.replace("v1.0", "v2.0")
 

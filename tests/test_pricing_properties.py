@@ -4,14 +4,14 @@ from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
 
-from sandbox.catalog_file import catalog_from_seed
-from sandbox.domain.cart import CartService, ItemRequest, LineUpdate
-from sandbox.domain.errors import SandboxError
-from sandbox.domain.money import money
-from sandbox.domain.pricing import PICK_AT_STORE, DeliveryRule, breakup, delivery_charge, price_line
-from sandbox.domain.runtime import Clock, Ids
-from sandbox.domain.state import SandboxState
-from sandbox.state import MemoryStorage
+from cartwright.sandbox.catalog_file import catalog_from_seed
+from cartwright.sandbox.domain.cart import CartService, ItemRequest, LineUpdate
+from cartwright.sandbox.domain.errors import SandboxError
+from cartwright.sandbox.domain.money import money
+from cartwright.sandbox.domain.pricing import PICK_AT_STORE, DeliveryRule, breakup, delivery_charge, price_line
+from cartwright.sandbox.domain.runtime import Clock, Ids
+from cartwright.sandbox.domain.state import SandboxState
+from cartwright.sandbox.state import MemoryStorage
 
 CATALOG = catalog_from_seed(2026, 40)
 IN_STOCK = [a for a in CATALOG.articles if a.stock > 0]

@@ -7,8 +7,8 @@ import pytest
 from cartkit import assert_fynd_error, cheapest
 from conftest import BASE
 
-from sandbox.domain.errors import InvalidValue
-from sandbox.domain.offers import Unit, apply_offers, promotion_from_doc
+from cartwright.sandbox.domain.errors import InvalidValue
+from cartwright.sandbox.domain.offers import Unit, apply_offers, promotion_from_doc
 
 NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
 TIERS = f"{BASE.rsplit('/', 1)[0]}/tiers"

@@ -14,7 +14,7 @@ PROTECTED = [("post", "/_cartwright/reset", None), ("post", "/_cartwright/reseed
 @pytest.fixture(scope="module")
 def locked_app(settings):
     """A sandbox taking only the API tokens 'sesame' and 'open'."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     return create_app(settings.replace(tokens=frozenset({"sesame", "open"})))
 
@@ -22,7 +22,7 @@ def locked_app(settings):
 @pytest.fixture(scope="module")
 def admin_token_app(settings):
     """A sandbox whose API is open to any token but whose admin API has a token of its own."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     return create_app(settings.replace(admin_token="root-secret"))
 
@@ -84,7 +84,7 @@ def test_admin_spec_says_which_operations_need_a_token(locked_app, client):
 
 def test_reseed_above_the_size_cap_is_refused(settings):
     """A reseed larger than max_catalog_size is a 400 naming size, and the catalog stays."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     app = create_app(settings.replace(max_catalog_size=10, catalog_size=8))
     with app.test_client() as c:
@@ -95,7 +95,7 @@ def test_reseed_above_the_size_cap_is_refused(settings):
 
 def test_start_up_catalog_above_the_cap_is_refused(settings):
     """A start-up catalog_size above max_catalog_size stops the sandbox with a message naming both."""
-    from sandbox import SandboxError, create_app
+    from cartwright.sandbox import SandboxError, create_app
 
     with pytest.raises(SandboxError, match="catalog_size.*max_catalog_size"):
         create_app(settings.replace(catalog_size=11, max_catalog_size=10))
@@ -103,7 +103,7 @@ def test_start_up_catalog_above_the_cap_is_refused(settings):
 
 def test_reseed_does_not_hold_up_other_clients(settings):
     """While a large reseed generates its catalog, other clients are answered (it runs off the event loop)."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     app = create_app(settings.replace(validate_responses=False))
 

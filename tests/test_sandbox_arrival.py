@@ -5,7 +5,7 @@ import httpx
 
 from cartkit import article
 from conftest import AUTH, BASE
-from sandbox.web.arrival import ArrivalOrder
+from cartwright.sandbox.web.arrival import ArrivalOrder
 
 
 def recorder():
@@ -140,6 +140,6 @@ def test_overlapping_requests_start_in_arrival_order(app):
 
 def test_arrival_order_can_be_turned_off(settings):
     """With arrival_order off, the same requests are served in the order they were sent (3, 2, 1)."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     assert carts_made_order(create_app(settings.replace(arrival_order=False))) == [3, 2, 1]

@@ -28,7 +28,7 @@ def state_tables(app) -> dict:
 def fail_at(monkeypatch, where: str, step: int) -> list[str]:
     """Make the state's ``step``-th write (counting from 1) fail: ``"buffer"`` while a transaction buffers its
     writes, ``"commit"`` while a commit applies them. The writes made so far."""
-    from sandbox.state import memory
+    from cartwright.sandbox.state import memory
 
     calls: list[str] = []
     targets = ([(memory._Tx, "put"), (memory._Tx, "delete")] if where == "buffer"

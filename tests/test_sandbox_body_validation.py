@@ -5,8 +5,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
-from sandbox import Settings, create_app
-from sandbox.web.validation import BodyValidator, CompiledRequestValidationMiddleware
+from cartwright.sandbox import Settings, create_app
+from cartwright.sandbox.web.validation import BodyValidator, CompiledRequestValidationMiddleware
 
 APP = create_app(Settings())
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
@@ -70,7 +70,7 @@ def test_nullable_fields_fall_back_to_connexion_rules():
 
 def test_validation_caches_belong_to_their_app():
     """Validators cache into classes of their app's own: the shared classes keep no app's spec objects."""
-    from sandbox.web.validation import CachedJSONBodyValidator, CachedParameterValidator
+    from cartwright.sandbox.web.validation import CachedJSONBodyValidator, CachedParameterValidator
 
     app = create_app(Settings())
     with app.test_client() as c:
@@ -89,7 +89,7 @@ def test_bodies_in_several_messages_are_read_validated_and_replayed_whole():
 
     from connexion.exceptions import BadRequestProblem
 
-    from sandbox.web.dispatch import PARSED_BODY
+    from cartwright.sandbox.web.dispatch import PARSED_BODY
 
     body_validator = VALIDATION["platformAddItems"]._body_validator("application/json", "utf-8")
 

@@ -27,7 +27,7 @@ def charge(client, cart_id, value, article_id):
 @pytest.fixture
 def abandoning(settings):
     """A sandbox whose carts count as abandoned at once (so the abandoned-cart list shows every cart)."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     with create_app(settings.replace(abandoned_after_minutes=0)).test_client(headers=AUTH) as c:
         yield c
@@ -68,7 +68,7 @@ def test_amounts_past_the_bound_are_400_naming_the_field_and_store_nothing(clien
 def test_int32_quantity_in_a_quote_is_priced_without_a_unit_per_unit(client, catalog, monkeypatch):
     """A quote (cart/validate) for a million units of an article with a few in stock answers 200, not valid, and
     the offers look at no more units than the stock (they looked at every unit asked for: 2^31-1 hung)."""
-    import sandbox.domain.cart as cart_module
+    import cartwright.sandbox.domain.cart as cart_module
 
     seen = []
     apply_offers = cart_module.apply_offers
@@ -86,7 +86,7 @@ def test_int32_quantity_in_a_quote_is_priced_without_a_unit_per_unit(client, cat
 def test_a_promotion_set_bigger_than_the_stock_saves_nothing_and_costs_nothing(client, catalog, monkeypatch):
     """available-promotions prices one set of the product; a set of 10^6 units (any int32 is taken) is priced on
     no more units than the catalog has of the article, and saves nothing (no such set can be bought)."""
-    import sandbox.domain.cart_offers as cart_offers
+    import cartwright.sandbox.domain.cart_offers as cart_offers
 
     seen = []
     evaluate = cart_offers.evaluate
@@ -118,7 +118,7 @@ def _nested(depth: int):
 def test_nesting_up_to_the_limit_is_taken_and_one_level_more_is_400(settings, catalog, compiled):
     """A body nested exactly max_json_depth levels is taken; one level more is a 400 naming the path, on the
     compiled path and Connexion's own; the setting moves the limit."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     a = article(catalog)
     item = {"product_id": str(a.item_id), "size": a.size}
@@ -170,7 +170,7 @@ def test_the_deepest_body_the_spec_describes_fits_well_under_the_default_depth(s
 def test_page_size_up_to_the_maximum_in_every_paginated_operation(settings):
     """Every operation with a page_size takes max_page_size and refuses one more, naming page_size; the setting
     moves the maximum."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     spec = yaml.safe_load((ROOT / "spec" / "openapi.yaml").read_text())
     paged = [path.replace("/service/platform/cart/v1.0/company/{company_id}/application/{application_id}", BASE)
@@ -186,7 +186,7 @@ def test_page_size_up_to_the_maximum_in_every_paginated_operation(settings):
 
 def test_money_rounds_any_sum_of_bounded_amounts():
     """Rounding to paise never raises, whatever the size (the default 28-digit context raised from 10^26)."""
-    from sandbox.domain.money import money
+    from cartwright.sandbox.domain.money import money
 
     assert money(Decimal("9e25") * 2) == Decimal("180000000000000000000000000.00")
     assert money(Decimal(AMOUNT_LIMIT) * INT32_MAX * 10 ** 6) == Decimal(AMOUNT_LIMIT) * INT32_MAX * 10 ** 6
@@ -196,7 +196,7 @@ def test_money_rounds_any_sum_of_bounded_amounts():
 def test_responses_never_carry_a_bare_nan():
     """The serialiser's stdlib fallback (integers beyond 64 bits) refuses NaN rather than write it; orjson
     writes null."""
-    from sandbox.web.jsonify import json_bytes
+    from cartwright.sandbox.web.jsonify import json_bytes
 
     with pytest.raises(ValueError):
         json_bytes({"big": 2 ** 70, "x": float("nan")})
@@ -205,8 +205,8 @@ def test_responses_never_carry_a_bare_nan():
 
 def test_limits_are_settings_with_flags_and_variables():
     """max_json_depth and max_page_size come from CARTWRIGHT_* variables and `cartwright serve` flags."""
-    from sandbox import Settings
-    from sandbox._cli import settings_from
+    from cartwright.sandbox import Settings
+    from cartwright.sandbox._cli import settings_from
 
     assert Settings.from_env({"CARTWRIGHT_MAX_JSON_DEPTH": "8"}).max_json_depth == 8
     s = settings_from(["serve", "--max-json-depth", "9", "--max-page-size", "50"])
@@ -226,7 +226,7 @@ def test_parsing_names_what_it_refuses(text, named):
     the whole body, and JSON errors as the decoder words them."""
     from connexion.exceptions import BadRequestProblem
 
-    from sandbox.web.bounds import loads
+    from cartwright.sandbox.web.bounds import loads
 
     with pytest.raises(BadRequestProblem) as refused:
         loads(text, 32)

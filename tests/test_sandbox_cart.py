@@ -184,8 +184,8 @@ def test_delivery_charge_below_threshold_only(client, catalog):
 
 def test_delivery_rules_are_a_setting(settings, catalog):
     """Configured delivery rules replace the default threshold and charge."""
-    from sandbox import create_app
-    from sandbox._settings import parse_delivery_rules
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox._settings import parse_delivery_rules
 
     app = create_app(settings.replace(delivery_rules=parse_delivery_rules("100000:99"), default_offers=False))
     with app.test_client(headers={"Authorization": "Bearer t"}) as c:

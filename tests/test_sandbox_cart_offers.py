@@ -265,7 +265,7 @@ def test_demo_cart_shows_a_promotion_and_an_applicable_coupon(session_app):
     import json
     import shlex
 
-    from sandbox._cli import example_curl
+    from cartwright.sandbox._cli import example_curl
 
     reset_state(session_app)
     words = shlex.split(example_curl(session_app, session_app.sandbox.settings))

@@ -8,7 +8,7 @@ from cartkit import add, article, assert_fynd_error, get_cart, raw_of
 from conftest import AUTH, BASE
 from test_sandbox_cart_offers import apply, create_coupon, untouched
 
-from sandbox import create_app
+from cartwright.sandbox import create_app
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))

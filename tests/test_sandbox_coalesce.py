@@ -7,8 +7,8 @@ import pytest
 
 from cartkit import articles, served
 from conftest import AUTH, BASE, reset_state
-from sandbox.web.coalesce import CoalescingTransport
-from sandbox.web.server import HttpToolsProtocol
+from cartwright.sandbox.web.coalesce import CoalescingTransport
+from cartwright.sandbox.web.server import HttpToolsProtocol
 
 
 class RecordingTransport(asyncio.Transport):

@@ -6,7 +6,7 @@ import pytest
 from cartkit import article, served
 from conftest import AUTH, BASE
 
-from sandbox import create_app
+from cartwright.sandbox import create_app
 
 PAGE = "http://shop.example:3000"
 

@@ -4,9 +4,9 @@ from conftest import AUTH, BASE, FROZEN_NOW
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
-from conformance._engine import steer_add_to_cart
-from conformance._flows import catalog_items
-from sandbox import Settings, create_app
+from cartwright.conformance._engine import steer_add_to_cart
+from cartwright.conformance._flows import catalog_items
+from cartwright.sandbox import Settings, create_app
 
 SETTINGS = Settings(validate_responses=True, frozen_time=FROZEN_NOW, id_seed=0)
 COMPILED = create_app(SETTINGS)
@@ -36,7 +36,7 @@ def test_compiled_path_answers_byte_for_byte_as_connexion(case):
 
 def test_compiled_path_is_in_use():
     """The sandbox's Fynd operations are served by the compiled operation, not Connexion's per-request one."""
-    from sandbox.web.dispatch import CompiledOperation
+    from cartwright.sandbox.web.dispatch import CompiledOperation
 
     operations = [op for apis in COMPILED._middleware_app.apis.values() for api in apis
                   for op in api.operations.values()]
@@ -122,7 +122,7 @@ def test_answers_the_fast_path_does_not_write_take_connexions_way():
     from connexion.lifecycle import ConnexionResponse
     from connexion.resolver import Resolver
 
-    from sandbox.web.app import SandboxApp
+    from cartwright.sandbox.web.app import SandboxApp
 
     answers = {
         "withHeaders": lambda: ({"a": 1}, 201, {"X-Seen": "yes"}),
@@ -184,7 +184,7 @@ def test_handlers_get_arguments_of_their_own_from_remembered_urls_and_tokens():
     """Same URL and token again: the handler gets fresh arguments and context, as from Connexion's path."""
     from connexion.resolver import Resolver
 
-    from sandbox.web.app import SandboxApp, bearer_handler
+    from cartwright.sandbox.web.app import SandboxApp, bearer_handler
 
     async def mutate(tags, limit, user, token_info):
         answer = {"tags": list(tags), "limit": limit, "user": user, "token_info": dict(token_info)}
@@ -215,7 +215,7 @@ def test_remembered_routes_give_each_request_its_own_path_parameters():
 
     from starlette.routing import Route, Router
 
-    from sandbox.web.routing import MatchCachingRouter
+    from cartwright.sandbox.web.routing import MatchCachingRouter
 
     seen = []
 

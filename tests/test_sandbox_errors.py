@@ -43,7 +43,7 @@ def test_huge_body_is_413_and_changes_nothing(client, app, catalog):
 
 def test_each_app_keeps_its_own_body_limit(settings, catalog):
     """An app built before another with a smaller body limit still takes bodies up to its own limit."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     roomy = create_app(settings)
     create_app(settings.replace(max_body_bytes=50))
@@ -66,7 +66,7 @@ def test_huge_chunked_body_is_413(client, app):
 @pytest.mark.parametrize("compiled", [True, False])
 def test_chunked_bodies_are_taken_like_any_other(settings, catalog, compiled):
     """A body sent in chunks without Content-Length is added, refused naming the field, or missing, as sent."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     a = article(catalog)
     good = json.dumps({"user_id": "chunked", "items": [{"item_id": a.item_id, "item_size": a.size}]}).encode()
@@ -108,7 +108,7 @@ def test_missing_token_is_401(app):
 
 def test_required_tokens_setting(settings):
     """With tokens configured, only those are accepted; others get 401."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     app = create_app(settings.replace(tokens=frozenset({"sesame"})))
     with app.test_client() as c:
@@ -130,7 +130,7 @@ def test_empty_items_is_400(client):
 
 def test_error_shapes_follow_the_api(app):
     """Errors under /api/ (EnKash) take the EnKash shape; Fynd paths the Fynd shape."""
-    from sandbox.web.errors import error_body
+    from cartwright.sandbox.web.errors import error_body
 
     assert error_body("/api/v0/cart", 400, "bad") == {"response_code": 400, "response_message": "bad"}
     assert error_body(BASE, 404, "gone") == {"success": False, "message": "gone", "error": "NotFound"}

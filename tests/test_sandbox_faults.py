@@ -8,7 +8,7 @@ import pytest
 from cartkit import assert_fynd_error, get_cart, served
 from conftest import AUTH, BASE
 
-from sandbox import create_app
+from cartwright.sandbox import create_app
 
 
 def rule(client, **body) -> dict:
@@ -174,7 +174,7 @@ def test_rules_of_the_setting_are_in_force_from_the_start_and_after_a_reset(sett
 def test_a_bad_fault_rules_setting_stops_the_start_naming_it(raw, words, capsys):
     """A rule of fault_rules that is not one, or a value that is not a JSON array (or a file of one), stops
     `cartwright serve` with one line naming the setting (and the rule's field), no traceback."""
-    from sandbox._cli import main
+    from cartwright.sandbox._cli import main
 
     assert main(["serve", "--fault-rules", raw, "--port", "0"]) == 2
     err = capsys.readouterr().err

@@ -51,7 +51,7 @@ def test_refused_changes_to_a_fresh_cart_store_nothing(client):
 def test_only_so_many_fresh_ids_are_remembered(settings, catalog):
     """Past fresh_carts_remembered, the oldest shown id is forgotten (404 by id) while reads by user still
     show it, and memory stays bounded."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     app = create_app(settings.replace(fresh_carts_remembered=3))
     with app.test_client(headers=AUTH) as c:

@@ -9,7 +9,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.checks import not_a_server_error
 
 from conftest import AUTH, FROZEN_NOW
-from sandbox import Settings, create_app
+from cartwright.sandbox import Settings, create_app
 
 # The operations the sandbox implements so far: the cart core, then coupons, promotions, offers, adjustments.
 IMPLEMENTED = ["getCart", "platformAddItems", "platformUpdateCart", "getItemCount", "deleteCart", "getCartList",

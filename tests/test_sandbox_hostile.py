@@ -186,7 +186,7 @@ def world(settings):
     """A sandbox holding a cart with two lines, a coupon applied, promotions, an address selected, a price
     adjustment, a new coupon and promotion, a cart configuration and a share link; carts count as abandoned
     at once, so the abandoned-cart list shows the cart too."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
     from test_sandbox_offers_crud import coupon_body, promotion_body
 
     app = create_app(settings.replace(abandoned_after_minutes=0))

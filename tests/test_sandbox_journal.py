@@ -10,7 +10,7 @@ import pytest
 from cartkit import add, article, assert_fynd_error, get_cart
 from conftest import AUTH, BASE
 
-from sandbox import create_app
+from cartwright.sandbox import create_app
 
 
 def journal(client, query: str = "") -> dict:
@@ -150,7 +150,7 @@ def test_a_client_that_has_its_answer_finds_the_request_in_the_journal(settings,
 
     from cartkit import served
     from rediskit import fresh_prefix
-    from sandbox.state.redis import RedisStorage
+    from cartwright.sandbox.state.redis import RedisStorage
 
     class SlowEntries(RedisStorage):
         async def append(self, log, record, capacity):

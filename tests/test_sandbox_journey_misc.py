@@ -7,7 +7,7 @@ import pytest
 from cartkit import add, articles, assert_fynd_error, get_cart, money
 from conftest import AUTH, BASE, FROZEN_NOW, reset_state, stored_cart, change_cart, take_stock, run
 
-from sandbox import create_app
+from cartwright.sandbox import create_app
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_share_is_a_link_to_the_cart_as_it_is_now(client, stocked):
 def test_tokens_come_from_the_seeded_id_generator(settings, stocked):
     """Two sandboxes on the same id seed give the same token to the same requests; a reset does not rewind
     the sequence, so the same requests after it get a new token."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     def token_of_new_share(app):
         with app.test_client(headers=AUTH) as c:
@@ -331,10 +331,10 @@ def test_abandoned_add_with_new_cart_starts_a_new_cart_for_the_user(client, stoc
 
 def test_abandoned_after_minutes_is_a_setting(settings):
     """The wait is the abandoned_after_minutes setting (flag and CARTWRIGHT_ variable); it cannot be negative."""
-    from sandbox import Settings
-    from sandbox._cli import settings_from
-    from sandbox.domain.abandoned import AbandonedCarts
-    from sandbox.domain.errors import InvalidValue
+    from cartwright.sandbox import Settings
+    from cartwright.sandbox._cli import settings_from
+    from cartwright.sandbox.domain.abandoned import AbandonedCarts
+    from cartwright.sandbox.domain.errors import InvalidValue
 
     assert Settings().abandoned_after_minutes == 1440
     assert Settings.from_env({"CARTWRIGHT_ABANDONED_AFTER_MINUTES": "30"}).abandoned_after_minutes == 30
@@ -482,7 +482,7 @@ def test_configured_delivery_charges_replace_the_setting(client, stocked):
 
 def test_checkout_problems_name_the_configured_limit(client, app, stocked):
     """checkout_problems names min_cart_value when the goods are worth less (checkout calls it)."""
-    from sandbox.domain.cart_config import checkout_problems
+    from cartwright.sandbox.domain.cart_config import checkout_problems
 
     a = stocked[0]
     cart_id = new_cart(client, [(a, 1)], "alice")

@@ -16,8 +16,8 @@ import pytest
 
 from cartkit import served
 from conftest import BASE, ROOT, reset_state
-from sandbox.web import server
-from sandbox.web.server import connection_cap
+from cartwright.sandbox.web import server
+from cartwright.sandbox.web.server import connection_cap
 
 HEALTH = b"GET /_cartwright/health HTTP/1.1\r\nHost: x\r\n\r\n"
 # A request whose body never comes whole: it declares 100 bytes and sends 9.
@@ -202,8 +202,8 @@ def test_uvicorns_limits_hold_without_httptools(session_app, monkeypatch):
 def test_limit_settings_are_read_and_checked(monkeypatch):
     """The limits are settings (flags and CARTWRIGHT_* variables); a zero, negative or unreadable one is an
     error naming it."""
-    from sandbox import SandboxError
-    from sandbox._cli import settings_from
+    from cartwright.sandbox import SandboxError
+    from cartwright.sandbox._cli import settings_from
 
     monkeypatch.setenv("CARTWRIGHT_BODY_TIMEOUT_SECONDS", "2.5")
     s = settings_from(["serve", "--max-connections", "50", "--header-timeout-seconds", "0.25"])
@@ -223,7 +223,7 @@ def cartwright_serve(tmp_path, *flags, limit_descriptors=None):
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit_descriptors, limit_descriptors))
 
     with open(log_file, "w") as log_out:   # a file, not a pipe: a pipe nobody reads would block the server
-        process = subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", "0", *flags], cwd=ROOT,
+        process = subprocess.Popen([sys.executable, "-m", "cartwright.sandbox", "serve", "--port", "0", *flags], cwd=ROOT,
                                    stdout=subprocess.DEVNULL, stderr=log_out,
                                    preexec_fn=lower_limit if limit_descriptors else None)
     log = log_file.read_text

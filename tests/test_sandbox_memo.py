@@ -17,8 +17,8 @@ def remembered_key_bytes(budget) -> int:
 @pytest.fixture
 def small_budget_app(settings):
     """An app whose memos may hold 64 KiB and keys up to 256 bytes."""
-    from sandbox import create_app
-    from sandbox.web.memo import BUDGET
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox.web.memo import BUDGET
 
     app = create_app(settings.replace(cache_max_bytes=64 * 1024, cache_max_key_bytes=256))
     BUDGET.clear_all()
@@ -28,7 +28,7 @@ def small_budget_app(settings):
 
 def test_unique_urls_fill_the_budget_and_no_more(small_budget_app):
     """A flood of distinct query strings is answered correctly while the memos stay within their byte budget."""
-    from sandbox.web.memo import BUDGET
+    from cartwright.sandbox.web.memo import BUDGET
 
     with small_budget_app.test_client(headers=AUTH) as c:
         for n in range(1500):
@@ -40,7 +40,7 @@ def test_unique_urls_fill_the_budget_and_no_more(small_budget_app):
 
 def test_long_keys_are_never_remembered(small_budget_app):
     """A query string longer than cache_max_key_bytes is worked out every time and charged nothing."""
-    from sandbox.web.memo import BUDGET
+    from cartwright.sandbox.web.memo import BUDGET
 
     with small_budget_app.test_client(headers=AUTH) as c:
         c.get(f"{BASE}/store-address?store_uid=0")
@@ -52,7 +52,7 @@ def test_long_keys_are_never_remembered(small_budget_app):
 
 def test_reset_empties_every_memo(client):
     """The admin reset forgets what was remembered about requests and gives the budget back."""
-    from sandbox.web.memo import BUDGET
+    from cartwright.sandbox.web.memo import BUDGET
 
     for n in range(30):
         client.get(f"{BASE}/store-address?store_uid={n}")

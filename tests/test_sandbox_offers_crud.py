@@ -13,12 +13,12 @@ import pytest
 from cartkit import assert_fynd_error
 from conftest import FROZEN_NOW, ROOT
 
-from sandbox.domain import offers as offer_rules
-from sandbox.domain.errors import InvalidValue, NotFound, Refused
-from sandbox.domain.offer_book import OfferBook, is_live
-from sandbox.domain.runtime import Ids
-from sandbox.fixturegen import DEFAULT_SEED, DEFAULT_SIZE, generate_catalog
-from sandbox.fixturegen.offers import SCHEDULE_END, SCHEDULE_START, dump_offers, generate_offers
+from cartwright.sandbox.domain import offers as offer_rules
+from cartwright.sandbox.domain.errors import InvalidValue, NotFound, Refused
+from cartwright.sandbox.domain.offer_book import OfferBook, is_live
+from cartwright.sandbox.domain.runtime import Ids
+from cartwright.sandbox.fixturegen import DEFAULT_SEED, DEFAULT_SIZE, generate_catalog
+from cartwright.sandbox.fixturegen.offers import SCHEDULE_END, SCHEDULE_START, dump_offers, generate_offers
 
 OFFERS_FILE = ROOT / "fixtures" / "offers.json"
 CATALOG_FILE = ROOT / "fixtures" / "catalog.json"
@@ -313,8 +313,8 @@ class Book:
     """An ``OfferBook`` over a fresh in-memory state, its coroutines run to completion (for plain tests)."""
 
     def __init__(self, defaults):
-        from sandbox.domain.state import SandboxState
-        from sandbox.state import MemoryStorage
+        from cartwright.sandbox.domain.state import SandboxState
+        from cartwright.sandbox.state import MemoryStorage
 
         self.book = OfferBook(SandboxState(MemoryStorage()), Clock(), Ids(0), defaults["coupons"],
                               defaults["promotions"])
@@ -444,7 +444,7 @@ def test_check_command_fails_on_stale_offers(tmp_path):
     catalog, offers = tmp_path / "catalog.json", tmp_path / "offers.json"
     catalog.write_bytes(CATALOG_FILE.read_bytes())
     offers.write_text("{}\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "sandbox.fixturegen", "--check", "--out", str(catalog),
+    result = subprocess.run([sys.executable, "-m", "cartwright.sandbox.fixturegen", "--check", "--out", str(catalog),
                              "--offers-out", str(offers)], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert result.returncode == 1 and "offers.json: differs" in result.stderr, result.stderr
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.domain.errors import WiringError
-from sandbox.web.operations import operation_ids, operation_map
+from cartwright.sandbox.domain.errors import WiringError
+from cartwright.sandbox.web.operations import operation_ids, operation_map
 
 SPEC = {"paths": {"/a": {"get": {"operationId": "readA"}, "parameters": []},
                   "/b": {"post": {"operationId": "makeB"}}}}
@@ -61,7 +61,7 @@ def test_a_public_method_answering_no_operation_is_refused():
 def test_the_bundled_specs_are_answered_exactly(app):
     """The sandbox app starts: its handlers answer exactly the 59 operations of the bundled spec and the admin
     API's (the map is checked in create_app)."""
-    from sandbox.web.app import SPEC as BUNDLED, _load
+    from cartwright.sandbox.web.app import SPEC as BUNDLED, _load
 
     assert len(list(operation_ids(_load(BUNDLED)))) == 59
     with app.test_client() as client:

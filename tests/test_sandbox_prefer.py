@@ -10,7 +10,7 @@ from test_sandbox_cart_offers import apply, untouched
 from test_sandbox_checkout import v2
 from test_sandbox_vouchers import URL as VOUCHER_URL, TOKEN as VOUCHER_TOKEN
 
-from sandbox import create_app
+from cartwright.sandbox import create_app
 
 V2 = BASE.replace("v1.0", "v2.0")
 

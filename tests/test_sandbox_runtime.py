@@ -27,7 +27,7 @@ def test_reset_forgets_carts(client, catalog):
 
 def test_reseed_builds_another_catalog(settings):
     """reseed swaps in the catalog of another seed and size."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     app = create_app(settings)
     with app.test_client(headers=AUTH) as c:
@@ -53,7 +53,7 @@ def test_catalog_listing_names_what_can_be_added(client, catalog):
 
 def test_settings_from_environment_and_flags(monkeypatch):
     """CARTWRIGHT_* variables override defaults and CLI flags override both."""
-    from sandbox._cli import settings_from
+    from cartwright.sandbox._cli import settings_from
 
     monkeypatch.setenv("CARTWRIGHT_PORT", "9001")
     monkeypatch.setenv("CARTWRIGHT_SEED", "5")
@@ -65,8 +65,8 @@ def test_settings_from_environment_and_flags(monkeypatch):
 
 def test_bad_setting_is_refused(monkeypatch):
     """A setting that cannot be read is an error naming it."""
-    from sandbox import SandboxError
-    from sandbox._cli import settings_from
+    from cartwright.sandbox import SandboxError
+    from cartwright.sandbox._cli import settings_from
 
     monkeypatch.setenv("CARTWRIGHT_PORT", "eighty")
     with pytest.raises(SandboxError, match="port"):
@@ -75,7 +75,7 @@ def test_bad_setting_is_refused(monkeypatch):
 
 def test_bad_catalog_file_stops_the_cli(tmp_path, capsys):
     """Starting on an invalid catalog file exits with a message naming the problem."""
-    from sandbox._cli import main
+    from cartwright.sandbox._cli import main
 
     path = tmp_path / "catalog.json"
     path.write_text('{"format": "cartwright.catalog/1"}')
@@ -85,8 +85,8 @@ def test_bad_catalog_file_stops_the_cli(tmp_path, capsys):
 
 def test_custom_catalog_file_is_served(settings, tmp_path):
     """A catalog file given in the settings is what the sandbox sells."""
-    from sandbox import create_app
-    from sandbox.fixturegen import dump_catalog, generate_catalog
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox.fixturegen import dump_catalog, generate_catalog
 
     path = tmp_path / "mine.json"
     path.write_text(dump_catalog(generate_catalog(seed=99, size=3)))
@@ -96,7 +96,7 @@ def test_custom_catalog_file_is_served(settings, tmp_path):
 
 def test_startup_curl_adds_an_item(app):
     """The curl printed at start-up is a working add-to-cart request."""
-    from sandbox._cli import example_curl
+    from cartwright.sandbox._cli import example_curl
 
     words = shlex.split(example_curl(app, app.sandbox.settings))
     url, body = words[words.index("-X") + 2], json.loads(words[words.index("-d") + 1])
@@ -108,7 +108,7 @@ def test_startup_curl_adds_an_item(app):
 
 def test_same_seeds_give_identical_responses(settings, catalog):
     """Two sandboxes with the same seeds and clock answer the same requests byte for byte."""
-    from sandbox import create_app
+    from cartwright.sandbox import create_app
 
     bodies = []
     for _ in range(2):
@@ -168,7 +168,7 @@ def test_serving_leaves_full_collections_to_resets(client):
     """`serve` freezes start-up state and turns automatic full collections off; an admin reset runs one."""
     import gc
 
-    from sandbox._cli import quiet_collector
+    from cartwright.sandbox._cli import quiet_collector
 
     threshold = gc.get_threshold()
     full_passes = []

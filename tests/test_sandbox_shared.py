@@ -12,8 +12,8 @@ from rediskit import fresh_prefix, redis_server
 @pytest.fixture(scope="module")
 def pair(settings, redis_url):
     """Two apps on one Redis state (as two processes would be)."""
-    from sandbox import create_app
-    from sandbox.state.redis import RedisStorage
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox.state.redis import RedisStorage
 
     prefix = fresh_prefix("pair")
     return [create_app(settings, RedisStorage(redis_url, prefix=prefix)) for _ in range(2)]
@@ -114,8 +114,8 @@ def test_a_redis_that_goes_away_is_a_503_and_the_sandbox_recovers(settings, tmp_
     """With Redis stopped, requests are answered 503 in each API's error shape (Retry-After) and change
     nothing; once it is back, the sandbox serves again, with everything written before."""
     from rediskit import free_port
-    from sandbox import create_app
-    from sandbox.state.redis import RedisStorage
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox.state.redis import RedisStorage
 
     port = free_port()
     with redis_server(tmp_path, port, persist=True) as url:
@@ -145,7 +145,7 @@ def test_a_redis_that_goes_away_is_a_503_and_the_sandbox_recovers(settings, tmp_
 def test_serve_refuses_what_a_shared_state_cannot_do(capsys, flags, words):
     """`cartwright serve` refuses at start, with exit 2 and the reason: more workers than one on the memory state,
     a state that is neither memory nor a Redis URL, a state file with a Redis state."""
-    from sandbox._cli import main
+    from cartwright.sandbox._cli import main
 
     assert main(["serve", *flags]) == 2
     err = capsys.readouterr().err
@@ -155,7 +155,7 @@ def test_serve_refuses_what_a_shared_state_cannot_do(capsys, flags, words):
 def test_serve_stops_at_start_when_its_redis_is_not_there(capsys):
     """A Redis that does not answer when `cartwright serve` starts stops the start (exit 2), naming it."""
     from rediskit import free_port
-    from sandbox._cli import main
+    from cartwright.sandbox._cli import main
 
     url = f"redis://127.0.0.1:{free_port()}/0"
     assert main(["serve", "--state", url]) == 2

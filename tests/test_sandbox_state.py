@@ -184,7 +184,7 @@ def free_port() -> int:
 
 def serve(port, state_file, *extra):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--state-file",
+    return subprocess.Popen([sys.executable, "-m", "cartwright.sandbox", "serve", "--port", str(port), "--state-file",
                              str(state_file), "--frozen-time", FROZEN_NOW, "--log-level", "warning", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 

@@ -53,7 +53,7 @@ def test_admin_catalog_shows_each_companys_stock(client, catalog):
 
 def colliding_tokens() -> tuple[str, str]:
     """Two distinct tokens whose EnKash user label (30 bits) is the same."""
-    from sandbox.domain.vouchers import ek_user_id
+    from cartwright.sandbox.domain.vouchers import ek_user_id
 
     seen = {}
     n = 0

@@ -98,7 +98,7 @@ def test_errors_take_the_enkash_shape_and_change_nothing(client, documented):
 
 def test_voucher_catalog_is_seeded_and_listed(client, app):
     """The voucher catalog is the same for the same seed, holds the documented card, and the admin lists it."""
-    from sandbox.fixturegen.vouchers import dump_vouchers, generate_vouchers
+    from cartwright.sandbox.fixturegen.vouchers import dump_vouchers, generate_vouchers
 
     assert dump_vouchers(generate_vouchers(2026)) == dump_vouchers(generate_vouchers(2026))
     assert generate_vouchers(2026) != generate_vouchers(7)

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from sandbox import Settings
-from sandbox._cli import settings_from
-from sandbox._settings import (README_TABLE_END, README_TABLE_START, ENV_PREFIX, flag, markdown_table,
+from cartwright.sandbox import Settings
+from cartwright.sandbox._cli import settings_from
+from cartwright.sandbox._settings import (README_TABLE_END, README_TABLE_START, ENV_PREFIX, flag, markdown_table,
                                variable)
-from sandbox.domain.errors import InvalidValue
+from cartwright.sandbox.domain.errors import InvalidValue
 
 CONFIG = """
 port = 9100
@@ -69,7 +69,7 @@ def serve(*flags: str, environ: dict[str, str] | None = None, cwd: Path | None =
     """`cartwright serve` in a subprocess. `--workers 2` on the memory state is refused after the settings are
     read: a bad value that were wrongly accepted would stop there (naming workers), not start a server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)} | (environ or {})
-    return subprocess.run([sys.executable, "-m", "sandbox._cli", "serve", *flags, "--workers", "2"],
+    return subprocess.run([sys.executable, "-m", "cartwright.sandbox._cli", "serve", *flags, "--workers", "2"],
                           capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
@@ -103,7 +103,7 @@ def test_help_lists_every_setting_with_its_flag_variable_and_default():
     """`cartwright serve --help` has a line per setting: its flag, its help text, its CARTWRIGHT_* variable and
     its default; and --config with CARTWRIGHT_CONFIG."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)} | {"COLUMNS": "2000"}
-    out = subprocess.run([sys.executable, "-m", "sandbox._cli", "serve", "--help"], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "cartwright.sandbox._cli", "serve", "--help"], capture_output=True, text=True,
                          env=env, timeout=120).stdout
     lines = {}   # flag → its help, which argparse may begin on the next line and wrap
     for line in out.splitlines():
@@ -158,7 +158,7 @@ def test_every_declared_setting_has_help_and_a_valid_default():
 ])
 def test_conform_refuses_a_bad_option_in_one_line(capsys, option, words):
     """`cartwright conform` with an option it (or Schemathesis) cannot take: exit 2 and one line naming it."""
-    from sandbox._cli import main
+    from cartwright.sandbox._cli import main
 
     try:
         code = main(["conform", *option, "--include-operation-id", "getItemCount", "--quiet"])

@@ -21,7 +21,7 @@ V2 = BASE.replace("v1.0", "v2.0")
 
 def serve(port, redis_url, prefix, *extra):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "sandbox", "serve", "--port", str(port), "--state", redis_url,
+    return subprocess.Popen([sys.executable, "-m", "cartwright.sandbox", "serve", "--port", str(port), "--state", redis_url,
                              "--state-prefix", prefix, "--log-level", "warning", *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
 

@@ -123,7 +123,7 @@ def test_examples_work_in_try_it_out_on_a_fresh_sandbox(openapi, spec_examples):
     """On a fresh `make serve` sandbox (wall clock, unseeded ids), each operation's first example answers 2xx,
     sent top to bottom as Swagger UI lists them, unless its summary says it needs ids an earlier call gave (a
     cart's, a coupon's...); reading and adding to a cart name it by user_id, and need none."""
-    from sandbox import Settings, create_app
+    from cartwright.sandbox import Settings, create_app
 
     worked, need_ids = [], []
     with create_app(Settings(validate_responses=True)).test_client(headers=AUTH) as client:
@@ -160,7 +160,7 @@ def test_an_id_only_an_earlier_call_gave_is_said_in_the_summary(openapi):
 def test_the_kit_examples_phase_sends_the_spec_examples():
     """`cartwright conform --phases examples` runs the spec's examples (it had none to run): add-to-cart, a code
     check and EnKash's documented request answer 2xx in the kit's own application."""
-    from conformance import run_conformance
+    from cartwright.conformance import run_conformance
 
     ops = ["platformAddItems", "getCouponCodeExists", "addVoucherToCart"]
     run = run_conformance(phases="examples", operation_ids=ops, seed=1, mode="positive")
@@ -172,7 +172,7 @@ def test_the_kit_examples_phase_sends_the_spec_examples():
 def test_an_examples_only_run_says_why_id_examples_found_nothing():
     """An examples-only run fails an operation whose examples name a cart made elsewhere (its 404s tested no
     success path), saying which phases would make one."""
-    from conformance import run_conformance
+    from cartwright.conformance import run_conformance
 
     run = run_conformance(phases="examples", operation_ids=["getItemCount"], seed=1, mode="positive")
     [res] = run.operations

@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from conftest import FROZEN_NOW, ROOT, reset_state
-from sandbox import Settings, create_app
+from cartwright.sandbox import Settings, create_app
 
 METHODS = ("get", "put", "post", "delete", "patch")
 

@@ -1,7 +1,7 @@
 """The state port's contract (tests/state_contract.py) on the in-memory storages: encoded, and deep-copied."""
 import pytest
 
-from sandbox.state import MemoryStorage
+from cartwright.sandbox.state import MemoryStorage
 from state_contract import *  # noqa: F401,F403 - the contract's tests run here
 
 

@@ -10,7 +10,7 @@ CACHES = {("OfferIndex", "_parsed"), ("OfferIndex", "_kept"), ("CartService", "_
 def services(sandbox):
     """The domain services the sandbox wires (the state port itself aside), and the domain objects they hold."""
     def domain(v):
-        return hasattr(v, "__dict__") and type(v).__module__.startswith("sandbox.domain")
+        return hasattr(v, "__dict__") and type(v).__module__.startswith("cartwright.sandbox.domain")
 
     for name, service in vars(sandbox).items():
         if domain(service) and name not in ("state", "ids", "clock", "catalog"):

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from rediskit import fresh_prefix
-from sandbox.state.redis import RedisStorage
+from cartwright.sandbox.state.redis import RedisStorage
 from state_contract import *  # noqa: F401,F403 - the contract's tests run here
 from state_contract import _put, run
 
@@ -150,7 +150,7 @@ def test_a_read_is_one_round_trip_and_a_stamp_after_it_none(storage):
 def test_an_unreachable_redis_is_state_unavailable():
     """A Redis nobody answers at is StateUnavailable, naming where it was looked for."""
     from rediskit import free_port
-    from sandbox.domain.errors import StateUnavailable
+    from cartwright.sandbox.domain.errors import StateUnavailable
 
     url = f"redis://127.0.0.1:{free_port()}/0"
     with pytest.raises(StateUnavailable, match="cannot be reached") as caught:
@@ -161,7 +161,7 @@ def test_an_unreachable_redis_is_state_unavailable():
 def test_a_process_following_the_state_sees_another_clear_it(storage):
     """A storage that follows the shared state's generation refuses reads and changes (StateMoved) once another
     process has emptied the state, until it follows again."""
-    from sandbox.domain.errors import StateMoved
+    from cartwright.sandbox.domain.errors import StateMoved
 
     async def scenario():
         _, _, storage.generation = await storage.join({"seed": 1, "size": 1}, "00")
@@ -180,8 +180,8 @@ def test_a_process_following_the_state_sees_another_clear_it(storage):
 def test_a_change_that_keeps_meeting_others_gives_up_with_state_unavailable(storage, monkeypatch):
     """A transaction whose reads are changed under it every time it runs gives up after ATTEMPTS runs with
     StateUnavailable (a 503), having written nothing."""
-    from sandbox.domain.errors import StateUnavailable
-    from sandbox.state import redis as redis_state
+    from cartwright.sandbox.domain.errors import StateUnavailable
+    from cartwright.sandbox.state import redis as redis_state
 
     monkeypatch.setattr(redis_state, "ATTEMPTS", 3)
     runs = []

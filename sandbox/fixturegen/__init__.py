@@ -19,7 +19,7 @@ from typing import Any
 
 from faker import Faker
 
-from sandbox.domain.catalog import FORMAT
+from ..domain.catalog import FORMAT
 
 __all__ = ["DEFAULT_SEED", "DEFAULT_SIZE", "generate_catalog", "dump_catalog"]
 

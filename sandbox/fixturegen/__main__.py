@@ -1,4 +1,4 @@
-"""``python -m sandbox.fixturegen [--seed N] [--size N] [--out PATH] [--offers-out PATH] [--check]``.
+"""``python -m cartwright.sandbox.fixturegen [--seed N] [--size N] [--out PATH] [--offers-out PATH] [--check]``.
 
 Writes the seeded catalog (default: fixtures/catalog.json at the repository
 root) and its default offers (fixtures/offers.json when writing the default
@@ -45,7 +45,8 @@ def _write(out: Path, text: str, what: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m sandbox.fixturegen", description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog="python -m cartwright.sandbox.fixturegen",
+                                     description=__doc__.split("\n\n")[1])
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--size", type=int, default=DEFAULT_SIZE,
                         help=f"number of products (default {DEFAULT_SIZE})")
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     if (args.seed, args.size) == (DEFAULT_SEED, DEFAULT_SIZE) and Path(args.out).resolve() == DEFAULT_OUT:
         fix = "run `make catalog`"
     else:
-        fix = f"run `python -m sandbox.fixturegen --seed {args.seed} --size {args.size} --out {args.out}`"
+        fix = f"run `python -m cartwright.sandbox.fixturegen --seed {args.seed} --size {args.size} --out {args.out}`"
     if args.out == "-":
         if args.check:
             parser.error("--check needs a file, not -")

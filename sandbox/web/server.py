@@ -164,8 +164,8 @@ def serve(app, settings) -> int:
     return 0 if server.started else STARTUP_FAILURE
 
 
-APP_FROM_ENVIRONMENT = "sandbox.web.app:app_from_environment"
-PROTOCOL_FROM_ENVIRONMENT = "sandbox.web.server:SandboxHttpProtocolFromEnvironment"
+APP_FROM_ENVIRONMENT = "cartwright.sandbox.web.app:app_from_environment"
+PROTOCOL_FROM_ENVIRONMENT = "cartwright.sandbox.web.server:SandboxHttpProtocolFromEnvironment"
 
 
 def serve_workers(settings) -> int:
