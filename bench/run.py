@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
@@ -146,9 +147,8 @@ def parse_info(text: str) -> dict[str, int]:
 
 
 def parse_redis_url(url: str) -> tuple[str, int]:
-    rest = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
-    host, _, port = rest.rpartition(":")
-    return (host or "127.0.0.1").strip("[]"), int(port or 6379)
+    parts = urllib.parse.urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 6379
 
 
 def wiremock_root(folder: Path, get_body: bytes, post_body: bytes) -> Path:
