@@ -120,12 +120,12 @@ def own_redis(log: Path):
             proc.wait(10)
 
 
-def redis_stats(host: str, port: int) -> dict[str, int]:
-    """Redis's own counters (INFO stats), read over a plain socket: ``total_reads_processed`` counts the
-    read events it served (one per batch of commands a client wrote), ``total_commands_processed`` the
-    commands."""
+def redis_stats(host: str, port: int) -> dict[str, float]:
+    """Redis's own counters (INFO), read over a plain socket: ``total_reads_processed`` counts the read events
+    it served (one per batch of commands a client wrote), ``total_commands_processed`` the commands (those a
+    script runs included), ``used_cpu_user`` and ``used_cpu_sys`` its CPU seconds."""
     with socket.create_connection((host, port), timeout=5) as s:
-        s.sendall(b"INFO stats\r\n")
+        s.sendall(b"INFO\r\n")
         data = b""
         while b"\r\n" not in data:
             data += s.recv(65536)
@@ -136,14 +136,32 @@ def redis_stats(host: str, port: int) -> dict[str, int]:
     return parse_info(data[:size].decode())
 
 
-def parse_info(text: str) -> dict[str, int]:
-    """The integer fields of an INFO answer (``name:value`` lines; sections and other values left out)."""
+def parse_info(text: str) -> dict[str, float]:
+    """The numeric fields of an INFO answer (``name:value`` lines; section headers and other values left out)."""
     fields = {}
     for line in text.splitlines():
         name, sep, value = line.partition(":")
-        if sep and value.strip().lstrip("-").isdigit():
-            fields[name] = int(value)
+        if sep:
+            with contextlib.suppress(ValueError):
+                fields[name] = int(value) if value.strip().lstrip("-").isdigit() else float(value)
     return fields
+
+
+def cpu_seconds(group: int) -> float:
+    """CPU time (user and system) used so far by the live processes of a process group: a server and its
+    workers. Counted per request, it says what a request costs whatever else the machine is running."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:   # gone meanwhile
+            continue
+        if int(fields[2]) == group:   # after the name: state, ppid, pgrp, …, utime (12th), stime (13th)
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def parse_redis_url(url: str) -> tuple[str, int]:
@@ -316,11 +334,15 @@ def main(argv: list[str] | None = None) -> int:
             if server in items:
                 prepare_sandbox(ports[server], items[server], args.get_lines)
             before = redis_stats(*redis_at) if server.startswith("redis-") else None
+            cpu = cpu_seconds(procs[server].pid)
             r = wrk(args, ports[server], op, items.get(server, items["sandbox"]), tag, duration)
-            if before is not None:   # under load: Redis's read events and commands per request
+            r["cpu_us"] = (cpu_seconds(procs[server].pid) - cpu) * 1e6 / r["requests"]
+            if before is not None:   # under load: Redis's read events, commands and CPU per request
                 after = redis_stats(*redis_at)
                 r["redis_reads"] = after["total_reads_processed"] - before["total_reads_processed"]
                 r["redis_commands"] = after["total_commands_processed"] - before["total_commands_processed"]
+                r["redis_cpu_us"] = ((after["used_cpu_user"] + after["used_cpu_sys"] - before["used_cpu_user"]
+                                      - before["used_cpu_sys"]) * 1e6 / r["requests"])
             if procs[server].poll() is not None:
                 raise SystemExit(f"bench: {server} died during {op} (see {logs})")
             return r
@@ -337,9 +359,10 @@ def main(argv: list[str] | None = None) -> int:
                 for server in servers:
                     r = run(server, op, f"r{n}", args.duration)
                     results.setdefault((server, op), []).append(r)
-                    live = (f"  Redis reads/req {r['redis_reads'] / r['requests']:.2f}" if "redis_reads" in r else "")
+                    live = (f"  Redis reads/req {r['redis_reads'] / r['requests']:.2f}, CPU µs/req "
+                            f"{r['redis_cpu_us']:.0f}" if "redis_reads" in r else "")
                     print(f"  round {n + 1} {server:12} {op:4} {r['rps']:8.0f} req/s  p50 {r['p50_us'] / 1000:6.2f} ms"
-                          f"  p99 {r['p99_us'] / 1000:6.2f} ms  non-2xx {r['non2xx']}{live}", file=sys.stderr)
+                          f"  p99 {r['p99_us'] / 1000:6.2f} ms  non-2xx {r['non2xx']}  CPU µs/req {r['cpu_us']:5.0f}{live}", file=sys.stderr)
         for name in sandboxes:
             call(ports[name], "POST", "/_cartwright/reset")
 
@@ -375,11 +398,12 @@ def summarise(args, results, servers, round_trips=None) -> tuple[str, list[str],
         if bad > MAX_NON2XX * total:
             failures.append(f"{server} {op}: {bad} of {total} responses were errors (status ≥ 400 or socket)")
     names = {"get": "get-cart (GET …/detail)", "post": "add-to-cart (POST …/detail)"}
-    head = "| operation | server | req/s | p50 ms | p99 ms | ratio to Prism | errors |"
-    rule = "|---|---|---:|---:|---:|---:|---:|"
+    head = "| operation | server | req/s | p50 ms | p99 ms | ratio to Prism | errors | server CPU µs per request |"
+    rule = "|---|---|---:|---:|---:|---:|---:|---:|"
     if redis:
-        head += " of memory's req/s | Redis round trips, one request alone | Redis reads / commands per request under load |"
-        rule += "---:|---:|---:|"
+        head += (" of memory's req/s | Redis round trips, one request alone | Redis reads / commands per request under "
+                 "load | Redis CPU µs per request |")
+        rule += "---:|---:|---:|---:|"
     lines = [
         f"Median of {args.rounds} interleaved rounds; wrk -t{args.threads} -c{args.connections} "
         f"-d{args.duration:g}s on loopback; {os.cpu_count()} CPUs, "
@@ -403,9 +427,10 @@ def summarise(args, results, servers, round_trips=None) -> tuple[str, list[str],
                     missed.append(f"{op}: {value:.2f}× Prism (target ≥ {TARGET_RATIO:g}×)")
             if server == "sandbox" and p99 > TARGET_P99_MS:
                 missed.append(f"{op}: p99 {p99:.1f} ms (target ≤ {TARGET_P99_MS:g} ms)")
-            row = f"| {names[op]} | {label(server)} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {ratio} | {errors} |"
+            cpu = f"{med(server, op, 'cpu_us'):,.0f}" if "cpu_us" in results[(server, op)][0] else "—"
+            row = f"| {names[op]} | {label(server)} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {ratio} | {errors} | {cpu} |"
             if redis:
-                share = alone = live = "—"
+                share = alone = live = redis_cpu = "—"
                 if server in redis:
                     value = rps / med("sandbox", op, "rps")
                     share = f"{value:.0%}"
@@ -415,12 +440,13 @@ def summarise(args, results, servers, round_trips=None) -> tuple[str, list[str],
                     if "redis_reads" in results[(server, op)][0]:
                         live = (f"{med(server, op, 'redis_reads') / med(server, op, 'requests'):.2f} / "
                                 f"{med(server, op, 'redis_commands') / med(server, op, 'requests'):.2f}")
+                        redis_cpu = f"{med(server, op, 'redis_cpu_us'):,.0f}"
                     operation, most = ROUND_TRIPS[op]
                     if round_trips and operation in round_trips:
                         alone = str(max(round_trips[operation]))
                         if server == redis[0] and max(round_trips[operation]) > most:
                             missed.append(f"{op}: {max(round_trips[operation])} round trips to Redis (target ≤ {most})")
-                row += f" {share} | {alone} | {live} |"
+                row += f" {share} | {alone} | {live} | {redis_cpu} |"
             lines.append(row)
     targets = f"Targets: ≥ {TARGET_RATIO:g}× Prism on both operations, sandbox p99 ≤ {TARGET_P99_MS:g} ms"
     if redis:

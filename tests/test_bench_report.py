@@ -22,17 +22,21 @@ def results(redis_2w_rps: float) -> dict:
     out = {}
     for op in ("get", "post"):
         out[("sandbox", op)] = result(4000)
-        out[("redis-1w", op)] = result(1500, redis_reads=5000, redis_commands=130_000)
-        out[("redis-2w", op)] = result(redis_2w_rps, redis_reads=8000, redis_commands=130_000)
+        out[("redis-1w", op)] = result(1500, redis_reads=5000, redis_commands=130_000, redis_cpu_us=40, cpu_us=500)
+        out[("redis-2w", op)] = result(redis_2w_rps, redis_reads=8000, redis_commands=130_000, redis_cpu_us=55,
+                                       cpu_us=620)
         out[("prism", op)] = result(500)
     return out
 
 
-def test_info_fields_are_the_integer_lines():
-    """INFO's integer fields are read by name; section headers and non-integer values are left out."""
+def test_info_fields_are_the_numeric_lines():
+    """INFO's numeric fields are read by name (counters as integers, CPU seconds as floats); section headers and
+    other values are left out."""
     info = bench.parse_info("# Stats\r\ntotal_commands_processed:1234\r\ntotal_reads_processed:56\r\n"
-                            "instantaneous_input_kbps:0.51\r\nrdb_last_bgsave_status:ok\r\n")
-    assert info == {"total_commands_processed": 1234, "total_reads_processed": 56}
+                            "rdb_last_bgsave_status:ok\r\n\r\n# CPU\r\nused_cpu_sys:0.517211\r\n"
+                            "executable:/usr/bin/redis-server\r\n")
+    assert info == {"total_commands_processed": 1234, "total_reads_processed": 56, "used_cpu_sys": 0.517211}
+    assert isinstance(info["total_reads_processed"], int)
 
 
 @pytest.mark.parametrize("url, address", [
@@ -60,8 +64,8 @@ def test_targets_met_and_round_trips_shown():
     """At 60% and the round trips within 2 and 3 the targets are met; the table shows round trips alone and live."""
     table, _, missed = bench.summarise(ARGS, results(2400), ["sandbox", "redis-1w", "redis-2w", "prism"], ALONE)
     assert missed == []
-    assert "| 60% | 2 | 0.33 / 5.42 |" in table   # 8,000 reads and 130,000 commands over 24,000 requests
-    assert "| 38% | 3 | 0.33 / 8.67 |" in table   # 5,000 and 130,000 over 15,000
+    assert "| 0 | 620 | 60% | 2 | 0.33 / 5.42 | 55 |" in table   # 8,000 reads, 130,000 commands, 24,000 requests
+    assert "| 0 | 500 | 38% | 3 | 0.33 / 8.67 | 40 |" in table   # 5,000 and 130,000 over 15,000
 
 
 def test_round_trips_over_target_are_reported():
