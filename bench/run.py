@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--duration", type=float, default=10, help="seconds per wrk run [10]")
     p.add_argument("--warmup", type=float, default=3, help="seconds of warm-up per server and operation [3]")
+    p.add_argument("--jvm-warmup", type=float, default=15,
+                   help="seconds of warm-up per operation for WireMock, whose JIT compiler takes longer to settle [15]")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported [3]")
     p.add_argument("--connections", type=int, default=32, help="wrk connections [32]")
     p.add_argument("--threads", type=int, default=2, help="wrk threads [2]")
@@ -352,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
         for op in ("get", "post"):
             for server in servers:
-                run(server, op, f"warm{server}{op}", args.warmup)
+                run(server, op, f"warm{server}{op}", args.jvm_warmup if server == "wiremock" else args.warmup)
         results: dict[tuple[str, str], list[dict]] = {}
         for n in range(args.rounds):
             for op in ("get", "post"):
