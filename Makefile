@@ -60,7 +60,8 @@ node:
 serve: $(VENV)/.installed
 	$(VENV)/bin/cartwright serve $(ARGS)
 
-# The sandbox against Prism's static mock (installs Prism into bench/ and wrk); writes bench/results.md.
+# The sandbox against Prism and WireMock (installs them into bench/, wrk and Java); writes bench/results.md.
+# bench/run.sh --state redis also runs it on a Redis state with 1, 2 and 4 workers (bench/README.md).
 bench: $(VENV)/.installed
 	bench/run.sh
 

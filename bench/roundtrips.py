@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import shutil
 import socket
 import subprocess
@@ -91,9 +92,13 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--state", help="a Redis URL (default: a redis-server of this script's own)")
     p.add_argument("--repeat", type=int, default=5, help="requests per operation")
+    p.add_argument("--json", action="store_true", help="one JSON object instead: operation → counts (bench/run.py)")
     args = p.parse_args(argv)
     with (contextlib.nullcontext(args.state) if args.state else own_redis()) as url:
         results = measure(url, args.repeat)
+    if args.json:
+        print(json.dumps(dict(results)))
+        return 0
     print("| operation | round trips to Redis per request |\n|---|---:|")
     for name, counts in results:
         shown = str(counts[0]) if len(set(counts)) == 1 else f"{min(counts)}-{max(counts)}"
