@@ -280,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
             for workers in args.workers:
                 name = f"redis-{workers}w"
                 ports[name] = free_port()
-                procs[name] = start(stack, name, [args.python, "-m", "sandbox", "serve", "--port", str(ports[name]),
+                procs[name] = start(stack, name, [args.python, "-m", "cartwright.sandbox", "serve", "--port", str(ports[name]),
                                                   "--log-level", "warning", "--state", redis_url,
                                                   "--state-prefix", f"bench-{workers}w:", "--workers", str(workers),
                                                   *args.sandbox_args], logs / f"sandbox-{name}.log")
