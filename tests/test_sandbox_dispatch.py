@@ -1,4 +1,4 @@
-"""The compiled per-operation path (sandbox/web/dispatch.py, validation.py) answers exactly as Connexion's own."""
+"""The compiled per-operation path (sandbox/web/compiled.py, validation.py) answers exactly as Connexion's own."""
 import schemathesis
 from conftest import AUTH, BASE, FROZEN_NOW
 from hypothesis import HealthCheck, settings
@@ -35,12 +35,14 @@ def test_compiled_path_answers_byte_for_byte_as_connexion(case):
 
 
 def test_compiled_path_is_in_use():
-    """The sandbox's Fynd operations are served by the compiled operation, not Connexion's per-request one."""
-    from sandbox.web.dispatch import CompiledOperation
+    """Every operation of both APIs is answered by a compiled operation with an argument plan, not Connexion's."""
+    from sandbox.web.compiled import CompiledOperation, CompiledOperations
 
-    operations = [op for apis in COMPILED._middleware_app.apis.values() for api in apis
-                  for op in api.operations.values()]
-    assert operations and all(type(op) is CompiledOperation for op in operations)
+    with COMPILED.test_client() as c:   # the middleware stack is built on the first request
+        c.get("/_cartwright/health")
+    compiled = next(m for m in COMPILED.middleware.middleware_stack if isinstance(m, CompiledOperations))
+    operations = [op for apis in compiled.apis.values() for api in apis for op in api.operations.values()]
+    assert len(operations) > 58 and all(type(op) is CompiledOperation and op.plan for op in operations)
 
 
 def test_json_body_without_content_type_is_read_as_json():
@@ -207,32 +209,3 @@ def test_handlers_get_arguments_of_their_own_from_remembered_urls_and_tokens():
         with app.test_client(headers={"Authorization": "Bearer tok"}) as c:
             got[compiled] = [c.get("/m?tags=a,b").json() for _ in range(3)]
     assert got[True] == got[False] == [{"tags": ["a", "b"], "limit": 5, "user": "tok", "token_info": {"sub": "tok"}}] * 3
-
-
-def test_remembered_routes_give_each_request_its_own_path_parameters():
-    """A path routed from memory gets the path parameters Starlette finds, in a dict of its own each time."""
-    import asyncio
-
-    from starlette.routing import Route, Router
-
-    from sandbox.web.routing import MatchCachingRouter
-
-    seen = []
-
-    class Endpoint:  # an ASGI app (Starlette would wrap a plain function as a request handler)
-        async def __call__(self, scope, receive, send):
-            seen.append(scope["path_params"])
-            scope["path_params"]["changed"] = True  # must not reach the next request
-
-    router = Router(routes=[Route("/carts/{cart_id}/items/{n:int}", Endpoint())])
-    router.__class__ = MatchCachingRouter
-    router.middleware_stack = router.app
-
-    async def call(path):
-        await router({"type": "http", "method": "GET", "path": path, "root_path": "", "headers": []}, None, None)
-
-    for path in ("/carts/a/items/1", "/carts/a/items/1", "/carts/b/items/2"):
-        asyncio.run(call(path))
-    assert seen == [{"cart_id": "a", "n": 1, "changed": True}, {"cart_id": "a", "n": 1, "changed": True},
-                    {"cart_id": "b", "n": 2, "changed": True}]
-    assert seen[0] is not seen[1]

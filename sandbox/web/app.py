@@ -9,10 +9,7 @@ import yaml
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.security import BearerSecurityHandler
 
 from .._sandbox import Sandbox
 from .._settings import Settings
@@ -25,7 +22,7 @@ from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
 from .compress import GZipLargeAnswers
-from .dispatch import CompiledApi
+from .compiled import CompiledOperations, bearer_handler
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .lifecycle import lifespan_for
@@ -33,11 +30,9 @@ from .limits import BodyLimit
 from .memo import BUDGET
 from .offers_api import OffersApi
 from .operations import resolver
-from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
-from .security import CachingSecurityMiddleware
 from .served_spec import SpecServingSwaggerUIMiddleware
 from .shared import following
-from .validation import CompiledRequestValidationMiddleware, validator_map
+from .validation import validator_map
 from .voucher_api import VoucherApi
 
 # sandbox/openapi.yaml is a symlink to spec/openapi.yaml, so the spec ships inside the wheel too
@@ -50,22 +45,6 @@ ADMIN_SPEC = Path(__file__).resolve().parents[1] / "admin.yaml"
 def _load(path: Path) -> dict:
     with path.open(encoding="utf-8") as f:
         return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]:
-    """A bearer check that accepts any token, or only ``tokens`` when given."""
-
-    def token_info(token: str) -> dict | None:
-        return {"sub": token} if tokens is None or token in tokens else None
-
-    class SandboxBearer(BearerSecurityHandler):
-        # token_info takes only the token: skip Connexion's per-request signature inspection.
-        _accepts_kwarg = staticmethod(lambda func, keyword: False)
-
-        def _resolve_func(self, security_scheme):
-            return token_info
-
-    return SandboxBearer
 
 
 def admin_token_set(settings: Settings) -> frozenset[str] | None:
@@ -92,19 +71,15 @@ def admin_spec(settings: Settings, *, protected: bool) -> dict:
     return spec
 
 
-# Connexion's middleware stack, with match-caching routers (routing.py), security checks remembering
-# passing headers (security.py) and request validation compiled per operation (validation.py).
-_REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware: CachingRoutingMiddleware,
-             SecurityMiddleware: CachingSecurityMiddleware,
-             RequestValidationMiddleware: CompiledRequestValidationMiddleware}
-MIDDLEWARES = [_REPLACED.get(m, m) for m in ConnexionMiddleware.default_middlewares]
-# Connexion's own per-request path: its middlewares, but the spec served as the sandbox serves it (served_spec.py).
+# Connexion's middleware stack with its request validation and app-side operations in one, compiled per
+# operation, at the end of the stack (compiled.py); the spec served as the sandbox serves it (served_spec.py).
 PLAIN_MIDDLEWARES = [SpecServingSwaggerUIMiddleware if m is SwaggerUIMiddleware else m
                      for m in ConnexionMiddleware.default_middlewares]
+MIDDLEWARES = [m for m in PLAIN_MIDDLEWARES if m is not RequestValidationMiddleware] + [CompiledOperations]
 
 
 class SandboxApp(AsyncApp):
-    """Connexion's AsyncApp, its operations compiled (dispatch.py): same answers, less work per request.
+    """Connexion's AsyncApp, its operations compiled (compiled.py): same answers, less work per request.
 
     ``compiled=False`` keeps Connexion's own per-request path, for tests comparing the two.
     """
@@ -112,9 +87,6 @@ class SandboxApp(AsyncApp):
     def __init__(self, *args, compiled: bool = True, **kwargs) -> None:
         # A copy: add_middleware inserts into the list it was given, and every app adds its own.
         super().__init__(*args, middlewares=list(MIDDLEWARES if compiled else PLAIN_MIDDLEWARES), **kwargs)
-        if compiled:
-            # AsyncApp has no argument for its API class; its routing app reads this attribute in add_api.
-            self._middleware_app.api_cls = CompiledApi
 
 
 def create_app(settings: Settings | None = None, storage: Storage | None = None, *,
