@@ -209,3 +209,37 @@ def test_handlers_get_arguments_of_their_own_from_remembered_urls_and_tokens():
         with app.test_client(headers={"Authorization": "Bearer tok"}) as c:
             got[compiled] = [c.get("/m?tags=a,b").json() for _ in range(3)]
     assert got[True] == got[False] == [{"tags": ["a", "b"], "limit": 5, "user": "tok", "token_info": {"sub": "tok"}}] * 3
+
+
+def test_only_the_sandbox_bearer_check_is_remembered():
+    """A passing header is checked once with the sandbox's bearer check, every time with any other."""
+    from connexion.resolver import Resolver
+    from connexion.security import BearerSecurityHandler
+
+    from sandbox.web.app import SandboxApp, bearer_handler
+
+    checked = []
+
+    def counting(base):
+        class Counting(base):
+            def _resolve_func(self, security_scheme):
+                inner = super()._resolve_func(security_scheme)
+                return lambda token: checked.append(token) or (inner(token) if inner else {"sub": token})
+        return Counting
+
+    async def who(user):
+        return {"user": user}
+
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "components": {"securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}}, "security": [{"b": []}],
+            "paths": {"/who": {"get": {"operationId": "who", "responses": {
+                "200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}}}}}
+    counts = {}
+    for name, handler in (("sandbox", counting(bearer_handler(None))), ("other", counting(BearerSecurityHandler))):
+        checked.clear()
+        app = SandboxApp(__name__, security_map={"bearer": handler})
+        app.add_api(spec, resolver=Resolver(function_resolver=lambda _: who))
+        with app.test_client(headers={"Authorization": "Bearer tok"}) as c:
+            assert [c.get("/who").json() for _ in range(3)] == [{"user": "tok"}] * 3
+        counts[name] = len(checked)
+    assert counts == {"sandbox": 1, "other": 3}

@@ -8,7 +8,6 @@ from pathlib import Path
 import yaml
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
-from connexion.middleware.request_validation import RequestValidationMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
 
 from .._sandbox import Sandbox
@@ -22,7 +21,7 @@ from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
 from .compress import GZipLargeAnswers
-from .compiled import CompiledOperations, bearer_handler
+from .compiled import bearer_handler, compiled_middlewares
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
 from .lifecycle import lifespan_for
@@ -71,11 +70,11 @@ def admin_spec(settings: Settings, *, protected: bool) -> dict:
     return spec
 
 
-# Connexion's middleware stack with its request validation and app-side operations in one, compiled per
-# operation, at the end of the stack (compiled.py); the spec served as the sandbox serves it (served_spec.py).
+# Connexion's own per-request path: its middlewares, but the spec served as the sandbox serves it (served_spec.py).
 PLAIN_MIDDLEWARES = [SpecServingSwaggerUIMiddleware if m is SwaggerUIMiddleware else m
                      for m in ConnexionMiddleware.default_middlewares]
-MIDDLEWARES = [m for m in PLAIN_MIDDLEWARES if m is not RequestValidationMiddleware] + [CompiledOperations]
+# The same with request validation and dispatch compiled per operation (compiled.py).
+MIDDLEWARES = compiled_middlewares(PLAIN_MIDDLEWARES)
 
 
 class SandboxApp(AsyncApp):

@@ -1,10 +1,16 @@
 """Compiled operations: each operation's request validation and handler call, worked out once.
 
 The one place where the sandbox goes beyond Connexion's public extension points for speed. Entry point:
-``CompiledOperations``, a Connexion middleware that takes the place of Connexion's request validation, at
-the end of the stack (after the security, response validation and context middlewares), and answers each
-request of a compiled operation itself: Connexion's app-side operation behind it is reached only for what
-the plan below does not cover.
+``compiled_middlewares``, Connexion's middleware list made to take two classes of this module:
+
+- ``CompiledOperations`` takes the place of Connexion's request validation, at the end of the stack (after
+  the security, response validation and context middlewares), and answers each request of a compiled
+  operation itself: Connexion's app-side operation behind it is reached only for what the plan below does
+  not cover;
+- ``RememberingSecurityMiddleware`` is Connexion's security middleware remembering, per operation, the
+  ``Authorization`` headers that passed the sandbox's bearer check (``bearer_handler``, which never changes
+  its mind about a token) and what the check put in the request context; a refused or missing header is
+  checked, and refused, every time.
 
 Per request, Connexion 3.3 builds a URI parser, a parameter validator (deep-copying and compiling a
 jsonschema validator per parameter) and a body validator, parses the content type, then its app-side
@@ -27,9 +33,11 @@ Framework internals this module relies on (connexion 3.3, pinned in pyproject.to
   found by the id the routing middleware left in the scope) is known from Connexion's own middlewares only.
 - ``scope["extensions"]["connexion_context"]``: where the security middleware leaves what handlers take
   as ``user`` and ``token_info`` (Connexion's context middleware reads it there too).
-- ``BearerSecurityHandler._resolve_func`` and ``_accepts_kwarg``, overridden by ``bearer_handler``: the token
-  check is the sandbox's function (Connexion looks one up by name in the spec or the environment), and takes
-  the token alone (Connexion inspects its signature on every request).
+- ``BearerSecurityHandler._resolve_func`` and ``_accepts_kwarg``, overridden by ``bearer_handler`` (given to
+  Connexion's public ``security_map``): the token check is the sandbox's function (Connexion looks one up
+  by name in the spec or the environment), and takes the token alone (Connexion inspects its signature on
+  every request). ``SecurityOperation``'s ``security``, ``security_schemes`` and ``verification_fn``, and
+  ``SecurityHandlerFactory.security_handlers``, read to tell when the header alone decides.
 """
 
 from __future__ import annotations
@@ -44,7 +52,8 @@ from connexion.frameworks.starlette import Starlette as StarletteFramework
 from connexion.jsonifier import Jsonifier
 from connexion.lifecycle import ConnexionRequest
 from connexion.middleware.abstract import RoutedAPI, RoutedMiddleware
-from connexion.middleware.request_validation import RequestValidationOperation
+from connexion.middleware.request_validation import RequestValidationMiddleware, RequestValidationOperation
+from connexion.middleware.security import SecurityAPI, SecurityMiddleware, SecurityOperation
 from connexion.security import BearerSecurityHandler
 from connexion.utils import inspect_function_arguments, is_json_mimetype, is_null, is_nullable, make_type
 from connexion.validators import VALIDATOR_MAP
@@ -57,6 +66,8 @@ _JSON_HEADERS = (b"content-type", b"application/json")
 _URL_CACHE = 4096  # valid URLs remembered per operation (URLs carry ids: capped)
 _SMALL_CACHE = 64  # content types per operation; more (odd clients) are worked out each time
 _SCALARS = (str, int, float, bool, type(None))
+_TOKENS = 1024  # Authorization headers remembered per operation (tokens vary: capped)
+_CONTEXT_KEYS = ("user", "token_info")  # what Connexion's bearer check writes in the request context
 
 
 def _typed(value: t.Any, definition: dict) -> t.Any:
@@ -276,6 +287,58 @@ class CompiledOperations(RoutedMiddleware):
     api_cls = _CompiledApi
 
 
+class _RememberingSecurityOperation(SecurityOperation):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        requirements, known = self.security or [], self.security_schemes or {}
+        schemes = [known.get(name, {}) for requirement in requirements for name in requirement]
+        bearer = self.security_handler_factory.security_handlers.get("bearer")
+        # Bearer only, with the sandbox's check, and no requirement left empty (an empty one means "no
+        # credentials needed", which Connexion answers without writing the context): the header decides.
+        self.header_only = bool(requirements) and all(requirements) and getattr(bearer, "sandbox", False) and all(
+            s.get("type") == "http" and str(s.get("scheme", "")).lower() == "bearer" for s in schemes)
+        self.passed = Memo(_TOKENS)
+
+    async def __call__(self, scope, receive, send) -> None:
+        if not self.header_only:
+            return await super().__call__(scope, receive, send)
+        # The first value, as Starlette's Headers.get finds it (ASGI header names are lower-case).
+        header = next((value for name, value in scope["headers"] if name == b"authorization"), None)
+        passed = self.passed.get(header)
+        if passed is None:
+            request = ConnexionRequest(scope)
+            await self.verification_fn(request)   # raises Connexion's 401/403 problem
+            passed = {key: _copy(request.context[key]) for key in _CONTEXT_KEYS}
+            self.passed.remember(header, passed, 2 * len(header or b""))
+        else:
+            context = scope.setdefault("extensions", {}).setdefault("connexion_context", {})
+            context.update({key: _copy(value) for key, value in passed.items()})
+        await self.next_app(scope, receive, send)
+
+
+def _copy(value):
+    return dict(value) if type(value) is dict else value   # a handler may change the token_info it is given
+
+
+class _RememberingSecurityAPI(SecurityAPI):
+    def make_operation(self, operation) -> SecurityOperation:
+        return _RememberingSecurityOperation.from_operation(operation, next_app=self.next_app,
+                                                           security_handler_factory=self.security_handler_factory)
+
+
+class RememberingSecurityMiddleware(SecurityMiddleware):
+    """Connexion's security middleware, its operations remembering passing headers (see the module)."""
+
+    api_cls = _RememberingSecurityAPI
+
+
+def compiled_middlewares(middlewares: list) -> list:
+    """Connexion's middleware list ``middlewares`` with its security middleware remembering passing headers,
+    and its request validation replaced by the compiled operations at the end of the stack."""
+    swapped = [RememberingSecurityMiddleware if m is SecurityMiddleware else m for m in middlewares]
+    return [m for m in swapped if m is not RequestValidationMiddleware] + [CompiledOperations]
+
+
 def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]:
     """A bearer check that accepts any token, or only ``tokens`` when given."""
 
@@ -283,6 +346,7 @@ def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]
         return {"sub": token} if tokens is None or token in tokens else None
 
     class SandboxBearer(BearerSecurityHandler):
+        sandbox = True   # its answer for a token never changes: RememberingSecurityMiddleware may remember it
         _accepts_kwarg = staticmethod(lambda func, keyword: False)   # token_info takes the token only
 
         def _resolve_func(self, security_scheme):
