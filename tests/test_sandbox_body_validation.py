@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from cartwright.sandbox import Settings, create_app
-from cartwright.sandbox.web.validation import BodyValidator, CompiledRequestValidationMiddleware
+from cartwright.sandbox.web.compiled import CompiledOperation, CompiledOperations
+from cartwright.sandbox.web.validation import BodyValidator
 
 APP = create_app(Settings())
 SCHEMA = schemathesis.openapi.from_asgi("/openapi.json", APP)
@@ -14,20 +15,20 @@ WITH_BODY = {op.definition.raw["operationId"]: op for op in (r.ok() for r in SCH
              if op.definition.raw.get("requestBody")}
 
 
-def _validation_operations() -> dict:
-    """The app's request-validation operations by operationId (built when the app first serves)."""
+def _compiled_operations() -> dict[str, CompiledOperation]:
+    """The app's compiled operations by operationId (built when the app first serves)."""
     with APP.test_client() as c:
         c.get("/_cartwright/health")
-    middleware = next(m for m in APP.middleware.middleware_stack if isinstance(m, CompiledRequestValidationMiddleware))
+    middleware = next(m for m in APP.middleware.middleware_stack if isinstance(m, CompiledOperations))
     return {op_id: op for apis in middleware.apis.values() for api in apis for op_id, op in api.operations.items()}
 
 
-VALIDATION = _validation_operations()
+VALIDATION = _compiled_operations()
 
 
 def validator(operation) -> BodyValidator:
     """The body validator the sandbox uses for ``operation``: its schema exactly as Connexion hands it over."""
-    return BodyValidator(VALIDATION[operation.definition.raw["operationId"]]._operation.body_schema("application/json"))
+    return BodyValidator(VALIDATION[operation.definition.raw["operationId"]].operation.body_schema("application/json"))
 
 
 @pytest.mark.parametrize("operation_id", sorted(WITH_BODY))
@@ -68,30 +69,16 @@ def test_nullable_fields_fall_back_to_connexion_rules():
     assert v.is_valid({"note": None}) and not v.is_valid({"note": 3})
 
 
-def test_validation_caches_belong_to_their_app():
-    """Validators cache into classes of their app's own: the shared classes keep no app's spec objects."""
-    from cartwright.sandbox.web.validation import CachedJSONBodyValidator, CachedParameterValidator
-
-    app = create_app(Settings())
-    with app.test_client() as c:
-        answer = c.post("/service/platform/cart/v1.0/company/1/application/a/detail?b=true",
-                        headers={"Authorization": "Bearer t"}, json={"items": [{"item_id": "x"}]})
-    assert answer.status_code == 400 and "item_id" in answer.json()["message"]
-    assert CachedParameterValidator._plans._entries == {}
-    assert CachedJSONBodyValidator._validators._entries == {}
-
-
-def test_bodies_in_several_messages_are_read_validated_and_replayed_whole():
-    """A body sent in pieces is parsed whole, checked, and replayed as sent; one without a length is
-    left to Connexion (which refuses it: in the app, BodyLimit gives every chunked body its length)."""
+def test_bodies_in_several_messages_are_read_whole_and_validated():
+    """A body sent in pieces is parsed whole and checked; one without a length takes Connexion's check
+    (which refuses it: in the app, BodyLimit gives every chunked body its length)."""
     import asyncio
     import json
 
     from connexion.exceptions import BadRequestProblem
 
-    from cartwright.sandbox.web.dispatch import PARSED_BODY
-
-    body_validator = VALIDATION["platformAddItems"]._body_validator("application/json", "utf-8")
+    operation = VALIDATION["platformAddItems"]
+    body_validator = operation.body_validator("application/json", "utf-8")
 
     def run(payload: bytes, length: bool = True):
         pieces = [payload[:7], payload[7:20], payload[20:]]
@@ -99,21 +86,15 @@ def test_bodies_in_several_messages_are_read_validated_and_replayed_whole():
         headers = [(b"content-type", b"application/json")]
         if length:
             headers.append((b"content-length", str(len(payload)).encode()))
-        scope = {"type": "http", "headers": headers}
         feed = iter(sent)
 
         async def receive():
             return next(feed)
 
-        async def replay():
-            receive2, scope2 = await body_validator.wrap_receive(receive, scope=scope)
-            return [await receive2() for _ in sent], scope2
-
-        replayed, scope2 = asyncio.run(replay())
-        return replayed == sent, scope2["extensions"][PARSED_BODY]
+        return asyncio.run(operation.json_body(body_validator, {"type": "http", "headers": headers}, receive))
 
     good = {"user_id": "pieces", "items": [{"item_id": 7, "item_size": "M", "quantity": 2}]}
-    assert run(json.dumps(good).encode()) == (True, good)
+    assert run(json.dumps(good).encode()) == good
     with pytest.raises(BadRequestProblem, match="item_id"):
         run(json.dumps({"items": [{"item_id": "seven"}]}).encode())
     with pytest.raises(BadRequestProblem):

@@ -1,4 +1,4 @@
-"""The compiled per-operation path (sandbox/web/dispatch.py, validation.py) answers exactly as Connexion's own."""
+"""The compiled per-operation path (sandbox/web/compiled.py, validation.py) answers exactly as Connexion's own."""
 import schemathesis
 from conftest import AUTH, BASE, FROZEN_NOW
 from hypothesis import HealthCheck, settings
@@ -35,12 +35,14 @@ def test_compiled_path_answers_byte_for_byte_as_connexion(case):
 
 
 def test_compiled_path_is_in_use():
-    """The sandbox's Fynd operations are served by the compiled operation, not Connexion's per-request one."""
-    from cartwright.sandbox.web.dispatch import CompiledOperation
+    """Every operation of both APIs is answered by a compiled operation with an argument plan, not Connexion's."""
+    from cartwright.sandbox.web.compiled import CompiledOperation, CompiledOperations
 
-    operations = [op for apis in COMPILED._middleware_app.apis.values() for api in apis
-                  for op in api.operations.values()]
-    assert operations and all(type(op) is CompiledOperation for op in operations)
+    with COMPILED.test_client() as c:   # the middleware stack is built on the first request
+        c.get("/_cartwright/health")
+    compiled = next(m for m in COMPILED.middleware.middleware_stack if isinstance(m, CompiledOperations))
+    operations = [op for apis in compiled.apis.values() for api in apis for op in api.operations.values()]
+    assert len(operations) > 58 and all(type(op) is CompiledOperation and op.plan for op in operations)
 
 
 def test_json_body_without_content_type_is_read_as_json():
@@ -209,30 +211,35 @@ def test_handlers_get_arguments_of_their_own_from_remembered_urls_and_tokens():
     assert got[True] == got[False] == [{"tags": ["a", "b"], "limit": 5, "user": "tok", "token_info": {"sub": "tok"}}] * 3
 
 
-def test_remembered_routes_give_each_request_its_own_path_parameters():
-    """A path routed from memory gets the path parameters Starlette finds, in a dict of its own each time."""
-    import asyncio
+def test_only_the_sandbox_bearer_check_is_remembered():
+    """A passing header is checked once with the sandbox's bearer check, every time with any other."""
+    from connexion.resolver import Resolver
+    from connexion.security import BearerSecurityHandler
 
-    from starlette.routing import Route, Router
+    from cartwright.sandbox.web.app import SandboxApp, bearer_handler
 
-    from cartwright.sandbox.web.routing import MatchCachingRouter
+    checked = []
 
-    seen = []
+    def counting(base):
+        class Counting(base):
+            def _resolve_func(self, security_scheme):
+                inner = super()._resolve_func(security_scheme)
+                return lambda token: checked.append(token) or (inner(token) if inner else {"sub": token})
+        return Counting
 
-    class Endpoint:  # an ASGI app (Starlette would wrap a plain function as a request handler)
-        async def __call__(self, scope, receive, send):
-            seen.append(scope["path_params"])
-            scope["path_params"]["changed"] = True  # must not reach the next request
+    async def who(user):
+        return {"user": user}
 
-    router = Router(routes=[Route("/carts/{cart_id}/items/{n:int}", Endpoint())])
-    router.__class__ = MatchCachingRouter
-    router.middleware_stack = router.app
-
-    async def call(path):
-        await router({"type": "http", "method": "GET", "path": path, "root_path": "", "headers": []}, None, None)
-
-    for path in ("/carts/a/items/1", "/carts/a/items/1", "/carts/b/items/2"):
-        asyncio.run(call(path))
-    assert seen == [{"cart_id": "a", "n": 1, "changed": True}, {"cart_id": "a", "n": 1, "changed": True},
-                    {"cart_id": "b", "n": 2, "changed": True}]
-    assert seen[0] is not seen[1]
+    spec = {"openapi": "3.0.3", "info": {"title": "t", "version": "1"},
+            "components": {"securitySchemes": {"b": {"type": "http", "scheme": "bearer"}}}, "security": [{"b": []}],
+            "paths": {"/who": {"get": {"operationId": "who", "responses": {
+                "200": {"description": "ok", "content": {"application/json": {"schema": {}}}}}}}}}
+    counts = {}
+    for name, handler in (("sandbox", counting(bearer_handler(None))), ("other", counting(BearerSecurityHandler))):
+        checked.clear()
+        app = SandboxApp(__name__, security_map={"bearer": handler})
+        app.add_api(spec, resolver=Resolver(function_resolver=lambda _: who))
+        with app.test_client(headers={"Authorization": "Bearer tok"}) as c:
+            assert [c.get("/who").json() for _ in range(3)] == [{"user": "tok"}] * 3
+        counts[name] = len(checked)
+    assert counts == {"sandbox": 1, "other": 3}

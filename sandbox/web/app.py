@@ -10,10 +10,7 @@ import yaml
 from connexion import AsyncApp
 from connexion.middleware import ConnexionMiddleware, MiddlewarePosition
 from connexion.middleware.request_validation import RequestValidationMiddleware
-from connexion.middleware.routing import RoutingMiddleware
-from connexion.middleware.security import SecurityMiddleware
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
-from connexion.security import BearerSecurityHandler
 from starlette.middleware.cors import CORSMiddleware
 
 from .._sandbox import Sandbox
@@ -27,9 +24,9 @@ from .arrival import ArrivalOrder
 from .cart_api import CartApi
 from .cart_offers_api import CartOffersApi
 from .checkout_api import CheckoutApi
+from .compiled import CompiledOperations, bearer_handler, compiled_middlewares
 from .compress import GZipLargeAnswers
 from .controls import RequestControls, operation_answers
-from .dispatch import CompiledApi
 from .journal import RequestJournal
 from .journey_api import JourneyApi
 from .jsonify import JSONIFIER
@@ -38,11 +35,9 @@ from .limits import BodyLimit
 from .memo import BUDGET
 from .offers_api import OffersApi
 from .operations import resolver
-from .routing import CachingRoutingMiddleware, CachingSwaggerUIMiddleware
-from .security import CachingSecurityMiddleware
 from .served_spec import SpecServingSwaggerUIMiddleware
 from .shared import following
-from .validation import CompiledRequestValidationMiddleware, validator_map
+from .validation import validator_map
 from .voucher_api import VoucherApi
 
 # sandbox/openapi.yaml is a symlink to spec/openapi.yaml, so the spec ships inside the wheel too
@@ -55,22 +50,6 @@ ADMIN_SPEC = Path(__file__).resolve().parents[1] / "admin.yaml"
 def _load(path: Path) -> dict:
     with path.open(encoding="utf-8") as f:
         return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-
-
-def bearer_handler(tokens: frozenset[str] | None) -> type[BearerSecurityHandler]:
-    """A bearer check that accepts any token, or only ``tokens`` when given."""
-
-    def token_info(token: str) -> dict | None:
-        return {"sub": token} if tokens is None or token in tokens else None
-
-    class SandboxBearer(BearerSecurityHandler):
-        # token_info takes only the token: skip Connexion's per-request signature inspection.
-        _accepts_kwarg = staticmethod(lambda func, keyword: False)
-
-        def _resolve_func(self, security_scheme):
-            return token_info
-
-    return SandboxBearer
 
 
 def admin_token_set(settings: Settings) -> frozenset[str] | None:
@@ -97,19 +76,15 @@ def admin_spec(settings: Settings, *, protected: bool) -> dict:
     return spec
 
 
-# Connexion's middleware stack, with match-caching routers (routing.py), security checks remembering
-# passing headers (security.py) and request validation compiled per operation (validation.py).
-_REPLACED = {SwaggerUIMiddleware: CachingSwaggerUIMiddleware, RoutingMiddleware: CachingRoutingMiddleware,
-             SecurityMiddleware: CachingSecurityMiddleware,
-             RequestValidationMiddleware: CompiledRequestValidationMiddleware}
-MIDDLEWARES = [_REPLACED.get(m, m) for m in ConnexionMiddleware.default_middlewares]
 # Connexion's own per-request path: its middlewares, but the spec served as the sandbox serves it (served_spec.py).
 PLAIN_MIDDLEWARES = [SpecServingSwaggerUIMiddleware if m is SwaggerUIMiddleware else m
                      for m in ConnexionMiddleware.default_middlewares]
+# The same with request validation and dispatch compiled per operation (compiled.py).
+MIDDLEWARES = compiled_middlewares(PLAIN_MIDDLEWARES)
 
 
 class SandboxApp(AsyncApp):
-    """Connexion's AsyncApp, its operations compiled (dispatch.py): same answers, less work per request.
+    """Connexion's AsyncApp, its operations compiled (compiled.py): same answers, less work per request.
 
     ``compiled=False`` keeps Connexion's own per-request path, for tests comparing the two.
     """
@@ -117,9 +92,6 @@ class SandboxApp(AsyncApp):
     def __init__(self, *args, compiled: bool = True, **kwargs) -> None:
         # A copy: add_middleware inserts into the list it was given, and every app adds its own.
         super().__init__(*args, middlewares=list(MIDDLEWARES if compiled else PLAIN_MIDDLEWARES), **kwargs)
-        if compiled:
-            # AsyncApp has no argument for its API class; its routing app reads this attribute in add_api.
-            self._middleware_app.api_cls = CompiledApi
 
 
 def create_app(settings: Settings | None = None, storage: Storage | None = None, *,
@@ -174,9 +146,11 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         app.add_middleware(ArrivalOrder, position=MiddlewarePosition.BEFORE_EXCEPTION)
     app.add_middleware(BodyLimit, position=MiddlewarePosition.BEFORE_EXCEPTION, limit=settings.max_body_bytes)
     # After security (a bad token is still 401), before validation (a forced answer needs no valid body).
-    # Connexion's BEFORE_VALIDATION position names its own validation middleware, replaced here (validation.py).
+    # Connexion's BEFORE_VALIDATION position names its own validation middleware, which the compiled operations
+    # replace (compiled.py): before whichever of the two validates.
     stack = app.middleware.middlewares
-    validation = next(i for i, m in enumerate(stack) if isinstance(m, type) and issubclass(m, RequestValidationMiddleware))
+    validation = next(i for i, m in enumerate(stack)
+                      if isinstance(m, type) and issubclass(m, (RequestValidationMiddleware, CompiledOperations)))
     stack.insert(validation, functools.partial(RequestControls, sandbox=sandbox, answers=answers))
     app.sandbox = sandbox
     return app

@@ -1,7 +1,7 @@
 """Bounded memory for what the web layer remembers about requests.
 
-The routers, request validation, argument plans and security checks remember per path, query string or
-``Authorization`` header what they worked out (routing.py, validation.py, dispatch.py, security.py).
+The compiled operations remember per path and query string the handler arguments a valid URL gives
+(compiled.py).
 Clients choose those keys, so every such cache is a ``Memo`` drawing on one process-wide ``MemoBudget``:
 
 - a key longer than ``max_key_bytes`` is never remembered (it is worked out every time);
