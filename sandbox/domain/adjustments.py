@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from .cart import Cart, CartService, Scope
 from .errors import InvalidValue, NotFound
+from .fields import decimal, when
 from .money import ZERO, money
-from .offers import _decimal, _when
 
 if TYPE_CHECKING:
     from .runtime import Clock, Ids
@@ -116,7 +116,7 @@ class Adjustments:
             if spread != value:
                 raise InvalidValue(f"article_ids: the article values add up to {spread}, not the value {value}",
                                    field="article_ids", value=str(spread))
-        expires = _when(doc.get("apply_expiry"), "apply_expiry")
+        expires = when(doc.get("apply_expiry"), "apply_expiry")
         adjustment = Adjustment(adjustment_id, cart.id, kind, value, expires, dict(doc))
         if kind == "discount":
             others = [a for a in cart.adjustments if exclude is None or a.id != exclude.id]
@@ -135,7 +135,7 @@ class Adjustments:
 
 def _amount(value: Any, where: str) -> Decimal:
     """``value`` in money; a null one is refused (the request schemas require a number; this does not rely on it)."""
-    number = _decimal(value, where)
+    number = decimal(value, where)
     if number is None:
         raise InvalidValue(f"{where} must be a number, not None", field=where, value=value)
     return money(number)

@@ -258,12 +258,12 @@ class Checkout:
         articles = [a for a in self.catalog.articles_for(product.uid, item["size"])
                     if (ordering_store is None or a.store_uid == ordering_store)
                     and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
-        fitting = [a for a in articles if ctx.stock(a) - taken.get(a.article_id, 0) >= quantity]
-        if not fitting:
+        article = ctx.cheapest(articles, quantity, taken)
+        if article is None:
             raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
                              f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
                              field=f"{where}.quantity", value=quantity)
-        return min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity
+        return article, quantity
 
     @staticmethod
     def _override_value(cart: Cart) -> Decimal:

@@ -17,11 +17,12 @@ Lifecycle (see spec/sandbox-behaviour.md, "Coupons and promotions: lifecycle"):
 - An offer is *live* when it is ``approved``, not archived (coupons:
   ``state.is_archived``) nor unpublished (promotions: ``_schedule.published``
   false), and the clock is inside its ``_schedule`` ``start``..``end`` (either
-  may be open). ``getPromotions``' ``is_active`` filters on this.
+  may be open): ``offers.Offer.live_at``, the one rule, which ``getPromotions``'
+  ``is_active`` filters on too.
 - Lists are newest first: by ``date_meta.created_on``, then by arrival.
 
-What each offer *does* is checked by ``sandbox.domain.offers.validate_coupon`` /
-``validate_promotion`` before anything is stored.
+What each offer *does* is checked by ``sandbox.domain.offers.coupon_from_doc`` /
+``promotion_from_doc`` before anything is stored.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .errors import InvalidValue, LimitReached, NotFound, Refused
+from .moments import instant as when, iso
 
 if TYPE_CHECKING:
     from .cart import Scope
+    from .offers import Offer
     from .runtime import Clock, Ids
     from .state import Changes, SandboxState
 
@@ -45,32 +48,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STAMPED = {APPROVED: "approved_on", REJECTED: "rejected_on"}  # entering these statuses sets that date
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def when(value: object) -> datetime | None:
-    """An ISO 8601 date-time string as an aware datetime (UTC when it names no zone); None if it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def status_of(doc: dict) -> str:
     return (doc.get("_schedule") or {}).get("status") or DRAFT
-
-
-def is_live(doc: dict, now: datetime) -> bool:
-    """Approved, not archived or unpublished, and ``now`` inside its schedule's start..end (a missing bound is open)."""
-    schedule = doc.get("_schedule") or {}
-    start, end = when(schedule.get("start")), when(schedule.get("end"))
-    withdrawn = bool((doc.get("state") or {}).get("is_archived")) or schedule.get("published") is False
-    return (status_of(doc) == APPROVED and not withdrawn
-            and (start is None or start <= now) and (end is None or now <= end))
 
 
 def _nested(doc: dict, path: str) -> object:
@@ -86,7 +65,7 @@ def _same_code(a: object, b: object) -> bool:
     return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
 
 
-def _validator(name: str) -> Callable[[dict], None]:
+def _parser(name: str) -> Callable[[dict], Offer]:
     from . import offers  # lazy: the offer rules live there and need nothing from here
 
     return getattr(offers, name)
@@ -95,15 +74,15 @@ def _validator(name: str) -> Callable[[dict], None]:
 class _Kind:
     """What differs between coupons and promotions: names, defaults, which ones block a code."""
 
-    def __init__(self, noun: str, validator: str, code_required: bool, holds_code: Callable[[dict], bool]) -> None:
+    def __init__(self, noun: str, parser: str, code_required: bool, holds_code: Callable[[dict], bool]) -> None:
         self.noun = noun
-        self.validator = validator
+        self.parser = parser
         self.code_required = code_required
         self.holds_code = holds_code
 
 
-COUPON = _Kind("coupon", "validate_coupon", True, lambda d: not (d.get("state") or {}).get("is_archived", False))
-PROMOTION = _Kind("promotion", "validate_promotion", False, lambda d: True)
+COUPON = _Kind("coupon", "coupon_from_doc", True, lambda d: not (d.get("state") or {}).get("is_archived", False))
+PROMOTION = _Kind("promotion", "promotion_from_doc", False, lambda d: True)
 
 
 class OfferBook:
@@ -176,7 +155,7 @@ class OfferBook:
         code = doc.get("code")
         if kind.code_required and (not isinstance(code, str) or not code.strip()):
             raise InvalidValue(f"code: a {kind.noun} needs a code", field="code", value=code)
-        _validator(kind.validator)(doc)
+        _parser(kind.parser)(doc)
         if code and kind.holds_code(doc):
             for other_id, other in docs.items():
                 if other_id != own_id and kind.holds_code(other) and _same_code(other.get("code"), code):
@@ -361,7 +340,8 @@ class OfferBook:
                                         (review_start_time, review_end_time))
         now = self.clock.now()
         if is_active is not None:
-            tests.append(lambda d: is_live(d, now) == is_active)
+            live = _parser(PROMOTION.parser)
+            tests.append(lambda d: live(d).live_at(now) == is_active)
         if q is not None:
             needle = q.casefold()
             tests.append(lambda d: any(needle in str(v or "").casefold() for v in (

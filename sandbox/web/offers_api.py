@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _sandbox
 from ..domain.errors import InvalidValue
 from ..domain.offer_book import page_bounds
-from .cart_api import parse_date
+from .inputs import moment
 
 # Titles, subtitles and examples of the offer types the sandbox may support; others get a title from their name.
 TYPE_TEXT = {
@@ -48,7 +48,7 @@ def review_windows(approved_start_time, approved_end_time, review_start_time, re
     """The list filters' approval and review date bounds, parsed (each named in its error)."""
     given = {"approved_start_time": approved_start_time, "approved_end_time": approved_end_time,
              "review_start_time": review_start_time, "review_end_time": review_end_time}
-    return {name: parse_date(name, value) for name, value in given.items()}
+    return {name: moment(name, value) for name, value in given.items()}
 
 
 def required_code(code: str | None) -> str:
