@@ -20,6 +20,7 @@ from . import faults
 from .cart_config import delivery_rules_of, limit_refusal
 from .catalog import Article, Catalog, PinCode, Product, Store
 from .errors import InvalidValue, LimitReached, NotFound, OutOfStock, Refused
+from .inputs import CartMetaInput
 from .money import ZERO, money
 from .offers import Offer, OfferOutcome, Unit, apply_offers
 from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
@@ -38,9 +39,6 @@ OPERATIONS = (UPDATE_ITEM, REMOVE_ITEM)
 SORTABLE = ("created_on", "last_modified")
 GSTIN = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
 PAN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
-META_FIELDS = ("gstin", "pick_up_customer_details", "checkout_mode", "gift_details", "pan_no", "comment",
-               "staff_user_id")
-
 
 @dataclass
 class CartLine:
@@ -803,17 +801,16 @@ class CartService:
             return cart
         return await self.atomically(change)
 
-    async def update_meta(self, scope: Scope, cart_id: str | None, buy_now: bool, meta: dict[str, Any]) -> Cart:
+    async def update_meta(self, scope: Scope, cart_id: str | None, buy_now: bool, meta: CartMetaInput) -> Cart:
         """Store the cart's meta fields, checking the GSTIN and PAN formats first."""
-        for key, pattern in (("gstin", GSTIN), ("pan_no", PAN)):
-            value = meta.get(key)
-            if value not in (None, "") and not pattern.match(value):
+        for key, pattern, value in (("gstin", GSTIN, meta.gstin), ("pan_no", PAN, meta.pan_no)):
+            if value not in (None, "") and not (isinstance(value, str) and pattern.match(value)):
                 raise InvalidValue(f"{key}: {value!r} is not a valid {key.split('_')[0].upper()}",
                                    field=key, value=value)
 
         async def change(tx: Changes) -> Cart:
             cart = self.writable(await self.require(scope, cart_id, buy_now, view=tx))
-            cart.meta.update({k: v for k, v in meta.items() if k in META_FIELDS})
+            cart.meta.update(meta.fields)
             cart.last_modified = self.clock.now()
             await self.store(tx, cart)
             return cart

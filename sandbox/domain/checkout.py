@@ -22,6 +22,7 @@ from .cart import Cart, CartService, PricedCart, PricingContext, Scope
 from .cart_config import checkout_problems
 from .catalog import PinCode
 from .errors import InvalidValue, NotFound, OutOfStock, Refused, Unserviceable
+from .inputs import CheckoutItemsInput
 from .money import ZERO, money
 from .pricing import PICK_AT_STORE
 
@@ -270,35 +271,35 @@ class Checkout:
         return money(sum((Decimal(str(i["amount_paid"])) for i in cart.meta.get("override_items", [])), ZERO))
 
     # ------------------------------------------------------------------ open-API checkout (no cart)
-    async def checkout_items(self, scope: Scope, body: dict) -> Order:
-        """Order the items in the body at the shipping address: the prices must be today's, the value the total."""
-        digest = hashlib.sha256(json.dumps([scope, body], sort_keys=True, default=str).encode()).hexdigest()
+    async def checkout_items(self, scope: Scope, order: CheckoutItemsInput) -> Order:
+        """Order the items at the shipping address: the prices must be today's, the value the total."""
+        # The request, field for field, in its application (as JSON: [scope, body]) names a repeat.
+        digest = hashlib.sha256(f"[{json.dumps(list(scope))}, {order.fingerprint}]".encode()).hexdigest()
 
         async def change(tx: Changes) -> Order:
             earlier = await tx.orders.order_for(scope, digest)
             if earlier is not None:
-                return Order(earlier, None, None, Decimal(str(body["cart_value"])), True)
-            area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
-            triples = [(str(i["product_id"]), i["size"], i.get("quantity", 1)) for i in body["cart_items"]]
-            quote = await self.carts.quote(scope, triples, area, view=tx)
+                return Order(earlier, None, None, order.cart_value, True)
+            triples = [(item.product_id, item.size, item.quantity) for item in order.items]
+            quote = await self.carts.quote(scope, triples, order.area_code, view=tx)
             if not quote.is_valid:
                 raise Refused(quote.message, field="cart_items")
-            for i, (item, line) in enumerate(zip(body["cart_items"], quote.lines)):
-                if money(Decimal(str(item["price_effective"]))) != line.price.effective_unit:
-                    raise InvalidValue(f"cart_items[{i}].price_effective: {item['price_effective']} is not today's "
+            for i, (item, line) in enumerate(zip(order.items, quote.lines)):
+                if money(item.price_effective) != line.price.effective_unit:
+                    raise InvalidValue(f"cart_items[{i}].price_effective: {item.price_effective} is not today's "
                                        f"price {line.price.effective_unit}", field=f"cart_items[{i}].price_effective",
-                                       value=item["price_effective"])
-            value = money(Decimal(str(body["cart_value"])))
+                                       value=str(item.price_effective))
+            value = money(order.cart_value)
             if value != quote.breakup.total:
                 raise InvalidValue(f"cart_value: {value} is not the items' total {quote.breakup.total}",
                                    field="cart_value", value=str(value))
-            paid = money(sum((Decimal(str(m["amount"])) for m in body["payment_methods"]), ZERO))
+            paid = money(sum((m.amount for m in order.payment_methods), ZERO))
             if paid != value:
                 raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not cart_value {value}",
                                    field="payment_methods", value=str(paid))
-            for m in body["payment_methods"]:
-                self._mode(m["mode"], "payment_methods.mode")
-            _pay(body["payment_methods"][0]["mode"].upper() if body["payment_methods"] else "", value)
+            for m in order.payment_methods:
+                self._mode(m.mode, "payment_methods.mode")
+            _pay(order.payment_methods[0].mode.upper() if order.payment_methods else "", value)
             order_id = self._order_id()
             await tx.stock.take(scope[0], _units(quote.lines))
             tx.orders.record(scope, digest, order_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _sandbox
 from ..domain.cart import ItemRequest, LineUpdate
 from . import serialise as out
-from .inputs import moment
+from .inputs import cart_meta, moment
 
 ADD_EXTRAS = {"meta": "meta", "extra_meta": "extra_meta", "_custom_json": "custom_json",
               "parent_item_identifiers": "parent_item_identifiers", "product_group_tags": "product_group_tags",
@@ -83,7 +83,7 @@ class CartApi:
         return {**body, "user": {"_id": cart.user_id, "uid": cart.user_id}}, 200
 
     async def updateCartMeta(self, company_id, application_id, body, id_=None, buy_now=False):
-        await self.sandbox.carts.update_meta((company_id, application_id), id_, buy_now, body)
+        await self.sandbox.carts.update_meta((company_id, application_id), id_, buy_now, cart_meta(body))
         return {"is_valid": True, "message": "cart meta updated"}, 200
 
     async def fetchAndValidateCartItems(self, company_id, application_id, body):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import _sandbox
 from ..domain.checkout import Order
-from . import serialise as out
+from . import inputs, serialise as out
 
 PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
 
@@ -53,7 +53,7 @@ class CheckoutApi:
             "callback_url": body.get("callback_url", ""), "payment_confirm_url": "", "app_intercept_url": ""}, 200
 
     async def checkoutCart(self, company_id, application_id, body):
-        order = await self.sandbox.checkout.checkout_items((company_id, application_id), body)
+        order = await self.sandbox.checkout.checkout_items((company_id, application_id), inputs.checkout_items(body))
         return {"success": True, "message": "order placed", "order_id": order.order_id,
                 "order_ref_id": order.order_id}, 200
 

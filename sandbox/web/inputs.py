@@ -6,9 +6,25 @@ validation) and names the field that cannot be used in an ``InvalidValue``.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from decimal import Decimal
 
 from ..domain.errors import InvalidValue
+from ..domain.fields import decimal, when
+from ..domain.inputs import (
+    AddressChoice,
+    AddressInput,
+    AdjustedArticle,
+    AdjustmentInput,
+    CartConfigInput,
+    CartMetaInput,
+    CheckoutItemsInput,
+    DeliveryCharge,
+    DeliveryCharges,
+    OrderItem,
+    PaymentInput,
+)
 from ..domain.moments import instant
 
 
@@ -20,3 +36,87 @@ def moment(name: str, value: str | None) -> datetime | None:
     if parsed is None:
         raise InvalidValue(f"{name}: {value!r} is not an ISO 8601 date-time", field=name, value=value)
     return parsed
+
+
+# ---------------------------------------------------------------------- addresses
+ADDRESS_FIELDS = ("phone", "area_code_slug", "country_code", "geo_location", "country", "state", "is_default_address",
+                  "tags", "created_by_user_id", "landmark", "email", "area_code", "checkout_mode", "meta", "is_active",
+                  "name", "google_map_point", "cart_id", "city", "sector", "state_code", "area", "user_id",
+                  "address_type", "address", "country_phone_code", "country_iso_code", "_custom_json")
+
+
+def address(body: dict) -> AddressInput:
+    """``PlatformAddress`` (addAddress, updateAddress): its documented fields are the document kept."""
+    doc = {k: v for k, v in body.items() if k in ADDRESS_FIELDS}
+    return AddressInput(doc, user_id=doc.get("user_id"), area_code=doc.get("area_code"),
+                        area_code_slug=doc.get("area_code_slug", "pincode"), phone=doc.get("phone"),
+                        email=doc.get("email"), checkout_mode=doc.get("checkout_mode", "self"),
+                        is_default_address=doc.get("is_default_address"))
+
+
+def address_choice(body: dict) -> AddressChoice:
+    """``PlatformSelectCartAddress`` (selectAddress)."""
+    return AddressChoice(body.get("id"), body.get("cart_id"), body.get("user_id"), body.get("billing_address_id"),
+                         body.get("checkout_mode"))
+
+
+# ---------------------------------------------------------------------- price adjustments
+def adjustment(body: dict) -> AdjustmentInput:
+    """``PriceAdjustmentAdd`` / ``PriceAdjustmentUpdate``: the request is the document answered."""
+    value = _required_amount(body.get("value"), "value")
+    parts = body.get("article_ids") or []
+    distributed = bool(body.get("article_level_distribution"))
+    # Shares are read only when the value is spread over the articles (and every one gives its share).
+    spread = distributed and bool(parts) and all("value" in p for p in parts)
+    articles = tuple(AdjustedArticle(p.get("article_id"),
+                                     _required_amount(p["value"], f"article_ids[{i}].value") if spread else None)
+                     for i, p in enumerate(parts))
+    return AdjustmentInput(dict(body), body.get("cart_id"), body.get("type"), value, articles, distributed,
+                           when(body.get("apply_expiry"), "apply_expiry"))
+
+
+def _required_amount(value: object, where: str) -> Decimal:
+    """A number (the request schemas require one; this does not rely on it)."""
+    number = decimal(value, where)
+    if number is None:
+        raise InvalidValue(f"{where} must be a number, not None", field=where, value=value)
+    return number
+
+
+# ---------------------------------------------------------------------- cart configuration
+CONFIG_FIELDS = ("min_cart_value", "max_cart_value", "bulk_coupons", "max_cart_items", "gift_display_text",
+                 "delivery_charges", "revenue_engine_coupon", "gift_pricing", "enabled")
+CONFIG_LIMITS = ("min_cart_value", "max_cart_value", "max_cart_items", "gift_pricing")
+
+
+def cart_config(body: dict) -> CartConfigInput:
+    """``CartMetaConfigAdd`` / ``CartMetaConfigUpdate``: the documented fields given (null ones are left out)."""
+    given = {k: body[k] for k in CONFIG_FIELDS if body.get(k) is not None}
+    delivery = given.pop("delivery_charges", None)
+    charges = None
+    if delivery is not None:
+        charges = DeliveryCharges(tuple(DeliveryCharge(rule.get("threshold"), rule.get("charges"))
+                                        for rule in delivery.get("charges") or []), delivery.get("enabled"))
+    limits = {k: given.pop(k, None) for k in CONFIG_LIMITS}
+    return CartConfigInput(given, delivery_charges=charges, **limits)
+
+
+# ---------------------------------------------------------------------- cart meta
+META_FIELDS = ("gstin", "pick_up_customer_details", "checkout_mode", "gift_details", "pan_no", "comment",
+               "staff_user_id")
+
+
+def cart_meta(body: dict) -> CartMetaInput:
+    """``PlatformCartMetaRequest`` (updateCartMeta): the documented fields given are stored as sent."""
+    return CartMetaInput({k: v for k, v in body.items() if k in META_FIELDS}, body.get("gstin"), body.get("pan_no"))
+
+
+# ---------------------------------------------------------------------- open-API checkout
+def checkout_items(body: dict) -> CheckoutItemsInput:
+    """``OpenApiPlatformCheckoutReq`` (checkoutCart)."""
+    items = tuple(OrderItem(str(i["product_id"]), i["size"], i.get("quantity", 1), Decimal(str(i["price_effective"])))
+                  for i in body["cart_items"])
+    methods = tuple(PaymentInput(m["mode"], Decimal(str(m["amount"]))) for m in body["payment_methods"])
+    area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
+    return CheckoutItemsInput(items, Decimal(str(body["cart_value"])), methods, area,
+                              json.dumps(body, sort_keys=True, default=str))

@@ -6,7 +6,7 @@ from .. import _sandbox
 from ..domain.errors import InvalidValue
 from . import journey_serialise as jout, serialise as out
 from .cart_api import item_request, line_update
-from .inputs import moment
+from .inputs import cart_config, moment
 
 API_BASE = "/service/platform/cart/v1.0/company/{}/application/{}"
 
@@ -79,8 +79,8 @@ class JourneyApi:
         return jout.cart_config(await self.sandbox.cart_config.get((company_id, application_id))), 200
 
     async def createCartMetaConfig(self, company_id, application_id, body):
-        return jout.cart_config(await self.sandbox.cart_config.create((company_id, application_id), body)), 201
+        return jout.cart_config(await self.sandbox.cart_config.create((company_id, application_id), cart_config(body))), 201
 
     async def updateCartMetaConfig(self, company_id, application_id, cart_meta_id, body):
-        config = await self.sandbox.cart_config.update((company_id, application_id), cart_meta_id, body)
+        config = await self.sandbox.cart_config.update((company_id, application_id), cart_meta_id, cart_config(body))
         return jout.cart_config(config), 200

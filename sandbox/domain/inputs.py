@@ -1,0 +1,128 @@
+"""What the domain's services take: typed inputs, made from the API's request bodies by ``web/inputs.py``.
+
+A field typed ``object`` is passed on as the request gave it for the service to check (and name in its
+refusal): the schemas type most fields, but the domain does not rely on request validation. ``doc`` fields
+are the documents the API answers with as they were sent (echoed back, stored): the services keep them
+without reading into them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+# ---------------------------------------------------------------------- addresses
+@dataclass(frozen=True)
+class AddressInput:
+    """An address to add, or to replace one with. ``doc``: its documented fields as sent."""
+
+    doc: Mapping[str, Any]
+    user_id: object = None                # None: not given (an update keeps the address's user)
+    area_code: object = None
+    area_code_slug: object = "pincode"
+    phone: object = None
+    email: object = None
+    checkout_mode: object = "self"
+    is_default_address: bool | None = None   # None: not given
+
+
+@dataclass(frozen=True)
+class AddressChoice:
+    """A select-address request: the address (and billing address) a cart ships to."""
+
+    address_id: str | None
+    cart_id: str | None = None
+    user_id: str | None = None
+    billing_address_id: str | None = None
+    checkout_mode: object = None
+
+
+# ---------------------------------------------------------------------- price adjustments
+@dataclass(frozen=True)
+class AdjustedArticle:
+    """One of an adjustment's ``article_ids``: the article, and its share of the value when given."""
+
+    article_id: object
+    value: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class AdjustmentInput:
+    """A price adjustment to add, or to replace one with. ``doc``: the request as sent (echoed back)."""
+
+    doc: Mapping[str, Any]
+    cart_id: str | None
+    type: str | None
+    value: Decimal
+    articles: tuple[AdjustedArticle, ...] = ()
+    article_level_distribution: bool = False
+    expires: datetime | None = None
+
+
+# ---------------------------------------------------------------------- cart configuration
+@dataclass(frozen=True)
+class DeliveryCharge:
+    threshold: float | None
+    charges: float | None
+
+
+@dataclass(frozen=True)
+class DeliveryCharges:
+    """A configuration's ``delivery_charges``; ``enabled`` None: not given."""
+
+    charges: tuple[DeliveryCharge, ...] = ()
+    enabled: bool | None = None
+
+
+@dataclass(frozen=True)
+class CartConfigInput:
+    """A cart configuration to create, or to replace one with. ``doc``: its other documented fields as sent
+    (stored and answered; ``enabled`` among them)."""
+
+    doc: Mapping[str, Any]
+    min_cart_value: float | None = None     # numbers (int32, float for gift_pricing): the schema says so
+    max_cart_value: float | None = None
+    max_cart_items: float | None = None
+    gift_pricing: float | None = None
+    delivery_charges: DeliveryCharges | None = None
+
+
+# ---------------------------------------------------------------------- cart meta
+@dataclass(frozen=True)
+class CartMetaInput:
+    """The cart's meta fields to store (``fields``: the documented ones given, as sent); GSTIN and PAN checked."""
+
+    fields: Mapping[str, Any]
+    gstin: object = None
+    pan_no: object = None
+
+
+# ---------------------------------------------------------------------- open-API checkout
+@dataclass(frozen=True)
+class OrderItem:
+    product_id: str
+    size: str
+    quantity: int
+    price_effective: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentInput:
+    mode: str
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class CheckoutItemsInput:
+    """An order of items without a cart. ``fingerprint``: the request as canonical JSON (a repeat is the same
+    request, field for field, and is answered with the first order)."""
+
+    items: tuple[OrderItem, ...]
+    cart_value: Decimal
+    payment_methods: tuple[PaymentInput, ...]
+    area_code: str | None
+    fingerprint: str
