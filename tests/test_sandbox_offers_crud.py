@@ -19,6 +19,7 @@ from cartwright.sandbox.domain.offer_book import OfferBook
 from cartwright.sandbox.domain.runtime import Ids
 from cartwright.sandbox.fixturegen import DEFAULT_SEED, DEFAULT_SIZE, generate_catalog
 from cartwright.sandbox.fixturegen.offers import SCHEDULE_END, SCHEDULE_START, dump_offers, generate_offers
+from cartwright.sandbox.web import inputs
 
 OFFERS_FILE = ROOT / "fixtures" / "offers.json"
 CATALOG_FILE = ROOT / "fixtures" / "catalog.json"
@@ -322,6 +323,9 @@ class Book:
 
     def __getattr__(self, name):
         method = getattr(self.book, name)
+        if name.startswith(("create_", "update_")):   # a document, as a request body would give it
+            read = inputs.coupon if name.endswith("coupon") else inputs.promotion
+            return lambda *args: asyncio.run(method(*args[:-1], read(args[-1])))
         return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
 
     def coupon_by_code(self, scope, code):

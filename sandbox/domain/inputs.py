@@ -12,7 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .offers import Offer
 
 
 # ---------------------------------------------------------------------- addresses
@@ -126,3 +129,16 @@ class CheckoutItemsInput:
     payment_methods: tuple[PaymentInput, ...]
     area_code: str | None
     fingerprint: str
+
+
+# ---------------------------------------------------------------------- coupons and promotions
+@dataclass(frozen=True)
+class OfferInput:
+    """A coupon or promotion to create, or to replace one with: its lifecycle fields, typed, for the book to
+    check; ``offer``, what it computes (``offers.coupon_from_doc`` / ``promotion_from_doc`` read it); ``doc``,
+    the document as sent (without ``_id``), which the book stores with its stamps and answers."""
+
+    doc: Mapping[str, Any]
+    offer: Offer
+    code: object = None
+    status: object = None                 # ``_schedule.status`` as sent; None: not given (a draft)

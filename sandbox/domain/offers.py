@@ -500,7 +500,8 @@ def _schedule_window(doc: dict, where: str) -> tuple[datetime | None, datetime |
     schedule = doc.get("_schedule") or {}
     start, end = when(schedule.get("start"), f"{where}.start"), when(schedule.get("end"), f"{where}.end")
     if start and end and end < start:
-        raise InvalidValue(f"{where}.end is before {where}.start", field=f"{where}.end", value=schedule.get("end"))
+        raise InvalidValue(f"{where}.end ({schedule.get('end')}) is before {where}.start ({schedule.get('start')})",
+                           field=f"{where}.end", value=schedule.get("end"))
     return start, end
 
 
@@ -539,9 +540,7 @@ def coupon_from_doc(doc: dict) -> Offer:
     state = doc.get("state") or {}
     start, end = _schedule_window(doc, "_schedule")
     payments = restrictions.get("payments") or {}
-    code = doc.get("code") or ""
-    if not code:
-        raise InvalidValue("code is required", field="code")
+    code = doc.get("code") or ""   # the book refuses a coupon without one
     return Offer(
         id=doc.get("_id", ""), source="coupon", kind=COUPON_KIND[coupon_type], code=code,
         title=display.get("title") or code, description=display.get("description") or "",

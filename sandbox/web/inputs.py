@@ -7,6 +7,7 @@ validation) and names the field that cannot be used in an ``InvalidValue``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
@@ -22,10 +23,13 @@ from ..domain.inputs import (
     CheckoutItemsInput,
     DeliveryCharge,
     DeliveryCharges,
+    OfferInput,
     OrderItem,
     PaymentInput,
 )
 from ..domain.moments import instant
+from ..domain.offer_book import DRAFT
+from ..domain.offers import Offer, coupon_from_doc, promotion_from_doc
 
 
 def moment(name: str, value: str | None) -> datetime | None:
@@ -120,3 +124,28 @@ def checkout_items(body: dict) -> CheckoutItemsInput:
     area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
     return CheckoutItemsInput(items, Decimal(str(body["cart_value"])), methods, area,
                               json.dumps(body, sort_keys=True, default=str))
+
+
+# ---------------------------------------------------------------------- coupons and promotions
+def coupon(body: dict) -> OfferInput:
+    """``CouponAdd`` / ``CouponUpdate``: the document kept and answered, and what it computes."""
+    return _offer(body, coupon_from_doc)
+
+
+def promotion(body: dict) -> OfferInput:
+    """``PromotionAdd`` / ``PromotionUpdate``: the document kept and answered, and what it computes."""
+    return _offer(body, promotion_from_doc)
+
+
+def _offer(body: dict, read: Callable[[dict], Offer]) -> OfferInput:
+    doc = {k: v for k, v in body.items() if k != "_id"}  # the book names its offers (and copies what it keeps)
+    schedule = doc.get("_schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise InvalidValue("_schedule must be an object", field="_schedule", value=schedule)
+    schedule = schedule or {}
+    for bound in ("start", "end"):
+        value = schedule.get(bound)
+        if value is not None and instant(value) is None:
+            raise InvalidValue(f"_schedule.{bound}: {value!r} is not an ISO 8601 date-time",
+                               field=f"_schedule.{bound}", value=value)
+    return OfferInput(doc, read(doc), doc.get("code"), schedule.get("status", DRAFT))
