@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from .cart import Cart, CartService, Scope
 from .errors import InvalidValue, NotFound
+from .fields import decimal, when
 from .inputs import AdjustmentInput
 from .money import ZERO, money
 
@@ -102,21 +103,22 @@ class Adjustments:
         if kind not in ADJUSTMENT_TYPES:
             raise InvalidValue(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}, not {kind!r}", field="type",
                                value=kind)
-        value = money(given.value)
+        value = _amount(given.value, "value")
         if value <= 0:
-            raise InvalidValue(f"value must be above 0, not {given.value}", field="value", value=str(given.value))
+            raise InvalidValue(f"value must be above 0, not {given.value}", field="value", value=given.value)
         in_cart = {line.article_id for line in cart.lines}
         for i, part in enumerate(given.articles):
             if part.article_id not in in_cart:
                 raise NotFound(f"article_ids[{i}].article_id: article {part.article_id!r} is not in cart "
                                f"{cart.id}", field=f"article_ids[{i}].article_id", value=part.article_id)
-        shares = [part.value for part in given.articles]
-        if given.article_level_distribution and shares and all(share is not None for share in shares):
-            spread = sum((money(share) for share in shares if share is not None), ZERO)
+        parts = given.articles
+        if given.article_level_distribution and parts and all(part.shared for part in parts):
+            spread = sum((_amount(p.value, f"article_ids[{i}].value") for i, p in enumerate(parts)), ZERO)
             if spread != value:
                 raise InvalidValue(f"article_ids: the article values add up to {spread}, not the value {value}",
                                    field="article_ids", value=str(spread))
-        adjustment = Adjustment(adjustment_id, cart.id, kind, value, given.expires, dict(given.doc))
+        expires = when(given.apply_expiry, "apply_expiry")
+        adjustment = Adjustment(adjustment_id, cart.id, kind, value, expires, dict(given.doc))
         if kind == "discount":
             others = [a for a in cart.adjustments if exclude is None or a.id != exclude.id]
             priced = self.carts.price(cart, await self.carts.context(cart.scope, view), adjustments=others)
@@ -131,3 +133,10 @@ class Adjustments:
         cart.last_modified = self.clock.now()
         await self.carts.store(tx, cart, previous)
 
+
+def _amount(value: object, where: str) -> Decimal:
+    """``value`` in money; a null one is refused (the request schemas require a number; this does not rely on it)."""
+    number = decimal(value, where)
+    if number is None:
+        raise InvalidValue(f"{where} must be a number, not None", field=where, value=value)
+    return money(number)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -47,10 +46,11 @@ class AddressChoice:
 # ---------------------------------------------------------------------- price adjustments
 @dataclass(frozen=True)
 class AdjustedArticle:
-    """One of an adjustment's ``article_ids``: the article, and its share of the value when given."""
+    """One of an adjustment's ``article_ids``: the article, and its share of the value (``shared``: given)."""
 
     article_id: object
-    value: Decimal | None = None
+    value: object = None
+    shared: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,10 +60,10 @@ class AdjustmentInput:
     doc: Mapping[str, Any]
     cart_id: str | None
     type: str | None
-    value: Decimal
+    value: object
     articles: tuple[AdjustedArticle, ...] = ()
     article_level_distribution: bool = False
-    expires: datetime | None = None
+    apply_expiry: object = None
 
 
 # ---------------------------------------------------------------------- cart configuration

@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 
 from ..domain.errors import InvalidValue
-from ..domain.fields import decimal, when
 from ..domain.inputs import (
     AddressChoice,
     AddressInput,
@@ -67,24 +66,10 @@ def address_choice(body: dict) -> AddressChoice:
 # ---------------------------------------------------------------------- price adjustments
 def adjustment(body: dict) -> AdjustmentInput:
     """``PriceAdjustmentAdd`` / ``PriceAdjustmentUpdate``: the request is the document answered."""
-    value = _required_amount(body.get("value"), "value")
-    parts = body.get("article_ids") or []
-    distributed = bool(body.get("article_level_distribution"))
-    # Shares are read only when the value is spread over the articles (and every one gives its share).
-    spread = distributed and bool(parts) and all("value" in p for p in parts)
-    articles = tuple(AdjustedArticle(p.get("article_id"),
-                                     _required_amount(p["value"], f"article_ids[{i}].value") if spread else None)
-                     for i, p in enumerate(parts))
-    return AdjustmentInput(dict(body), body.get("cart_id"), body.get("type"), value, articles, distributed,
-                           when(body.get("apply_expiry"), "apply_expiry"))
-
-
-def _required_amount(value: object, where: str) -> Decimal:
-    """A number (the request schemas require one; this does not rely on it)."""
-    number = decimal(value, where)
-    if number is None:
-        raise InvalidValue(f"{where} must be a number, not None", field=where, value=value)
-    return number
+    articles = tuple(AdjustedArticle(p.get("article_id"), p.get("value"), "value" in p)
+                     for p in body.get("article_ids") or [])
+    return AdjustmentInput(dict(body), body.get("cart_id"), body.get("type"), body.get("value"), articles,
+                           bool(body.get("article_level_distribution")), body.get("apply_expiry"))
 
 
 # ---------------------------------------------------------------------- cart configuration

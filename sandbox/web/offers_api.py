@@ -84,7 +84,9 @@ class OffersApi:
         return await self.sandbox.offers.coupon((company_id, application_id), id_), 200
 
     async def updateCoupon(self, company_id, application_id, id_, body):
-        await self.sandbox.offers.update_coupon((company_id, application_id), id_, inputs.coupon(body))
+        scope = (company_id, application_id)
+        await self.sandbox.offers.coupon(scope, id_)   # an unknown id is a 404 before the body is read
+        await self.sandbox.offers.update_coupon(scope, id_, inputs.coupon(body))
         return {"success": True, "message": f"coupon {body['code']} updated", "_id": id_}, 200
 
     async def deleteCoupon(self, company_id, application_id, id_):
@@ -116,7 +118,9 @@ class OffersApi:
         return await self.sandbox.offers.promotion((company_id, application_id), id_), 200
 
     async def updatePromotion(self, company_id, application_id, id_, body):
-        return await self.sandbox.offers.update_promotion((company_id, application_id), id_, inputs.promotion(body)), 200
+        scope = (company_id, application_id)
+        await self.sandbox.offers.promotion(scope, id_)   # an unknown id is a 404 before the body is read
+        return await self.sandbox.offers.update_promotion(scope, id_, inputs.promotion(body)), 200
 
     async def deletePromotion(self, company_id, application_id, id_):
         await self.sandbox.offers.delete_promotion((company_id, application_id), id_)
