@@ -11,9 +11,6 @@ SERVICES = (addresses.AddressBook, addresses.CartAddresses, adjustments.Adjustme
             cart_config.CartConfigs, checkout.Checkout, offer_book.OfferBook, sharing.Sharing)
 # Free-form fields the API echoes back untouched (the domain never reads into them): a share's meta.
 OPAQUE = {("Sharing", "share", "meta")}
-# Not typed yet (issue 21 goes on): the payment methods and override items of the cart checkouts.
-PENDING = {("Checkout", "checkout", "methods"), ("Checkout", "override", "items"),
-           ("Checkout", "select_payment", "identifiers"), ("Checkout", "select_payment", "methods")}
 
 
 def _takes_json(annotation) -> bool:
@@ -37,5 +34,5 @@ def test_public_service_methods_take_no_dicts():
             hints = typing.get_type_hints(method, names)
             hints.pop("return", None)
             found += [f"{service.__name__}.{name}({param})" for param, hint in hints.items()
-                      if _takes_json(hint) and (service.__name__, name, param) not in OPAQUE | PENDING]
+                      if _takes_json(hint) and (service.__name__, name, param) not in OPAQUE]
     assert found == [], f"domain methods taking API JSON: {found}"

@@ -15,14 +15,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import faults
 from .cart import Cart, CartService, PricedCart, PricingContext, Scope
 from .cart_config import checkout_problems
 from .catalog import PinCode
 from .errors import InvalidValue, NotFound, OutOfStock, Refused, Unserviceable
-from .inputs import CheckoutItemsInput
+from .inputs import CheckoutItemsInput, OverrideItem, PaymentMethod
 from .money import ZERO, money
 from .pricing import PICK_AT_STORE
 
@@ -61,14 +61,12 @@ class Checkout:
 
     # ------------------------------------------------------------------ payment
     async def select_payment(self, scope: Scope, cart_id: str | None, buy_now: bool, mode: str | None,
-                             identifiers: dict[str, Any], methods: list[dict] | None = None,
+                             identifiers: Sequence[tuple[str, str | None]], methods: Sequence[PaymentMethod] = (),
                              address_id: str | None = None, order_type: str | None = None) -> PricedCart:
         """Set the cart's payment mode (v1), or several modes with amounts (v2, ``methods``)."""
-        methods = methods or []
-
         async def change(tx: Changes) -> PricedCart:
             cart = self.carts.writable(await self.carts.require(scope, cart_id, buy_now, view=tx))
-            modes = [self._mode(m.get("mode"), f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
+            modes = [self._mode(m.mode, f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
             if mode is not None or not modes:
                 modes.insert(0, self._mode(mode, "payment_mode"))
             if address_id:
@@ -78,8 +76,8 @@ class Checkout:
                 raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                               field="payment_mode", value="COD")
             ctx = await self.carts.context(scope, tx)
-            payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
-                       "methods": methods}
+            payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers if v},
+                       "methods": [dict(m.doc) for m in methods]}
             self._check_amounts(methods, replace(cart, payment=payment), ctx)
             cart.payment = payment
             if address_id:
@@ -89,13 +87,13 @@ class Checkout:
             return self.carts.price(cart, ctx, order_type)
         return await self.state.atomically(change)
 
-    def _check_amounts(self, methods: list[dict] | None, cart: Cart, ctx: PricingContext) -> None:
+    def _check_amounts(self, methods: Sequence[PaymentMethod], cart: Cart, ctx: PricingContext) -> None:
         """Where the payment methods give amounts, they must add up to ``cart``'s total (priced with its
         payment mode, so a COD charge counts)."""
-        amounts = [m.get("amount") for m in methods or [] if m.get("amount") is not None]
+        amounts = [m.amount for m in methods if m.amount is not None]
         if not amounts:
             return
-        paid = money(sum((Decimal(str(a)) for a in amounts), ZERO))
+        paid = money(sum(amounts, ZERO))
         total = self.carts.price(cart, ctx).breakup.total
         if paid != total:
             raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not the cart's total {total}",
@@ -130,7 +128,7 @@ class Checkout:
 
     # ------------------------------------------------------------------ checkout of a cart
     async def checkout(self, scope: Scope, cart_id: str | None, user_id: str | None, order_type: str | None,
-                       address_id: str | None, payment_mode: str | None, methods: list[dict] | None = None,
+                       address_id: str | None, payment_mode: str | None, methods: Sequence[PaymentMethod] = (),
                        billing_address_id: str | None = None, pick_at_store: int | None = None) -> Order:
         """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order.
 
@@ -158,7 +156,7 @@ class Checkout:
             if not chosen_address and not pick_up:
                 raise Refused("address_id: select a delivery address before checkout", field="address_id")
             pin = await self._pin(scope, chosen_address, "address_id", tx) if chosen_address else None
-            mode = payment_mode or (methods[0].get("mode") if methods else None) or (cart.payment or {}).get("mode")
+            mode = payment_mode or (methods[0].mode if methods else None) or (cart.payment or {}).get("mode")
             mode = self._mode(mode, "payment_mode")
             if mode == "COD" and pin is not None and not pin.cod:
                 raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
@@ -212,7 +210,8 @@ class Checkout:
         return "FY" + self.ids.object_id()[:16].upper()
 
     # ------------------------------------------------------------------ override checkout
-    async def override(self, scope: Scope, cart_id: str, items: list[dict], order_type: str, payment_mode: str,
+    async def override(self, scope: Scope, cart_id: str, items: Sequence[OverrideItem], order_type: str,
+                       payment_mode: str,
                        ordering_store: int | None = None) -> Order:
         """Check the cart out with the given items and prices instead of its own (as documented)."""
         async def change(tx: Changes) -> Order:
@@ -227,11 +226,11 @@ class Checkout:
             for i, item in enumerate(items):
                 article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
                 takes[article.article_id] = takes.get(article.article_id, 0) + quantity
-            _pay(mode, money(sum((Decimal(str(i["amount_paid"])) for i in items), ZERO)))
+            _pay(mode, money(sum((Decimal(str(i.amount_paid)) for i in items), ZERO)))
             now = self.clock.now()
             cart.payment = {**(cart.payment or {}), "mode": mode}
             cart.order_type = order_type
-            cart.meta = {**cart.meta, "override_items": items}
+            cart.meta = {**cart.meta, "override_items": [dict(i.doc) for i in items]}
             cart.order_id = self._order_id()
             cart.checked_out_on = cart.last_modified = now
             await tx.stock.take(scope[0], takes)
@@ -240,28 +239,28 @@ class Checkout:
             return Order(cart.order_id, cart, None, self._override_value(cart), False)
         return await self.state.atomically(change)
 
-    def _override_article(self, where: str, item: dict, ordering_store: int | None, ctx: PricingContext,
+    def _override_article(self, where: str, item: OverrideItem, ordering_store: int | None, ctx: PricingContext,
                           taken: dict[str, int]):
         """The article an override item is taken from (the cheapest with the stock left), and its quantity."""
-        product = self.catalog.product(item["item_id"])
+        product = self.catalog.product(item.item_id)
         if product is None:
-            raise NotFound(f"{where}.item_id: no item {item['item_id']}", field=f"{where}.item_id",
-                           value=item["item_id"])
-        if item["size"] not in product.sizes:
-            raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item['size']!r}",
-                               field=f"{where}.size", value=item["size"])
-        quantity = item.get("quantity", 1)
+            raise NotFound(f"{where}.item_id: no item {item.item_id}", field=f"{where}.item_id", value=item.item_id)
+        if item.size not in product.sizes:
+            raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item.size!r}",
+                               field=f"{where}.size", value=item.size)
+        quantity = item.quantity
         if quantity < 1:
             raise InvalidValue(f"{where}.quantity must be at least 1", field=f"{where}.quantity", value=quantity)
-        for key in ("price_marked", "price_effective", "amount_paid", "discount"):
-            if item[key] < 0:
-                raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}", value=item[key])
-        articles = [a for a in self.catalog.articles_for(product.uid, item["size"])
+        for key, amount in (("price_marked", item.price_marked), ("price_effective", item.price_effective),
+                            ("amount_paid", item.amount_paid), ("discount", item.discount)):
+            if amount < 0:
+                raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}", value=amount)
+        articles = [a for a in self.catalog.articles_for(product.uid, item.size)
                     if (ordering_store is None or a.store_uid == ordering_store)
-                    and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
+                    and (not item.seller_identifier or a.seller_identifier == item.seller_identifier)]
         article = ctx.cheapest(articles, quantity, taken)
         if article is None:
-            raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
+            raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item.size} are not "
                              f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
                              field=f"{where}.quantity", value=quantity)
         return article, quantity

@@ -120,6 +120,32 @@ class PaymentInput:
 
 
 @dataclass(frozen=True)
+class PaymentMethod:
+    """One of a cart checkout's ``payment_methods``: its mode and amount (None: not given); ``doc``, the entry
+    as sent (kept on the cart)."""
+
+    doc: Mapping[str, Any]
+    mode: str | None = None
+    amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class OverrideItem:
+    """One of an override checkout's ``cart_items``: the item, its size and quantity, and the prices the
+    caller sets; ``doc``, the entry as sent (kept on the order and answered)."""
+
+    doc: Mapping[str, Any]
+    item_id: int
+    size: str
+    quantity: int
+    price_marked: float
+    price_effective: float
+    amount_paid: float
+    discount: float
+    seller_identifier: str | None = None
+
+
+@dataclass(frozen=True)
 class CheckoutItemsInput:
     """An order of items without a cart. ``fingerprint``: the request as canonical JSON (a repeat is the same
     request, field for field, and is answered with the first order)."""

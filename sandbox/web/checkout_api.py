@@ -6,8 +6,6 @@ from .. import _sandbox
 from ..domain.checkout import Order
 from . import inputs, serialise as out
 
-PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
-
 
 def checked_cart(order: Order, sandbox, cod_available: bool) -> dict:
     """``CheckCart``: the closed cart as ``CartDetailResult`` shows it, with the order's fields."""
@@ -27,17 +25,15 @@ class CheckoutApi:
     async def selectPaymentMode(self, company_id, application_id, body, id_=None, buy_now=False, order_type=None):
         s = self.sandbox
         priced = await s.checkout.select_payment((company_id, application_id), id_ or body.get("id"), buy_now,
-                                                 body.get("payment_mode"),
-                                                 {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
+                                                 body.get("payment_mode"), inputs.payment_identifiers(body),
                                                  address_id=body.get("address_id"), order_type=order_type)
         return out.cart(priced, s.catalog, items=True, breakup=True), 200
 
     async def selectPaymentModeV2(self, company_id, application_id, body, id_=None, buy_now=False, order_type=None):
         s = self.sandbox
         priced = await s.checkout.select_payment((company_id, application_id), id_ or body.get("id"), buy_now,
-                                                 body.get("payment_mode"),
-                                                 {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
-                                                 methods=body.get("payment_methods"),
+                                                 body.get("payment_mode"), inputs.payment_identifiers(body),
+                                                 methods=inputs.payment_methods(body.get("payment_methods")),
                                                  address_id=body.get("address_id"), order_type=order_type)
         return out.cart(priced, s.catalog, items=True, breakup=True), 200
 
@@ -45,7 +41,8 @@ class CheckoutApi:
         s = self.sandbox
         order = await s.checkout.checkout((company_id, application_id), id_ or body["id"], body.get("user_id"),
                                           body.get("order_type"), body.get("address_id"), body.get("payment_mode"),
-                                          body.get("payment_methods"), body.get("billing_address_id"),
+                                          inputs.payment_methods(body.get("payment_methods")),
+                                          body.get("billing_address_id"),
                                           body.get("pick_at_store_uid"))
         cart = checked_cart(order, s, await s.checkout.cod_available(order.cart))
         return {"success": True, "order_id": order.order_id, "message": "order placed", "data": {
@@ -59,7 +56,8 @@ class CheckoutApi:
 
     async def overrideCart(self, company_id, application_id, body):
         s = self.sandbox
-        order = await s.checkout.override((company_id, application_id), body["cart_id"], body["cart_items"],
+        order = await s.checkout.override((company_id, application_id), body["cart_id"],
+                                          inputs.override_items(body["cart_items"]),
                                           body["order_type"], body["payment_mode"], body.get("ordering_store"))
         cart = order.cart
         return {"success": "true", "order_id": order.order_id, "message": "order placed",

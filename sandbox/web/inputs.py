@@ -24,7 +24,9 @@ from ..domain.inputs import (
     DeliveryCharges,
     OfferInput,
     OrderItem,
+    OverrideItem,
     PaymentInput,
+    PaymentMethod,
 )
 from ..domain.moments import instant
 from ..domain.offer_book import DRAFT
@@ -109,6 +111,28 @@ def checkout_items(body: dict) -> CheckoutItemsInput:
     area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
     return CheckoutItemsInput(items, Decimal(str(body["cart_value"])), methods, area,
                               json.dumps(body, sort_keys=True, default=str))
+
+
+# ---------------------------------------------------------------------- cart checkouts
+PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
+
+
+def payment_identifiers(body: dict) -> tuple[tuple[str, str | None], ...]:
+    """The payment's identifiers a select-payment-mode body gives (kept on the cart)."""
+    return tuple((k, body.get(k)) for k in PAYMENT_IDENTIFIERS)
+
+
+def payment_methods(given: list | None) -> tuple[PaymentMethod, ...]:
+    """``payment_methods`` (``PaymentMethod``s): mode and amount of each."""
+    return tuple(PaymentMethod(m, m.get("mode"), None if m.get("amount") is None else Decimal(str(m["amount"])))
+                 for m in given or ())
+
+
+def override_items(given: list) -> tuple[OverrideItem, ...]:
+    """An override checkout's ``cart_items`` (``OverrideCartItem``s)."""
+    return tuple(OverrideItem(i, i["item_id"], i["size"], i.get("quantity", 1), i["price_marked"],
+                              i["price_effective"], i["amount_paid"], i["discount"], i.get("seller_identifier"))
+                 for i in given)
 
 
 # ---------------------------------------------------------------------- coupons and promotions
