@@ -46,6 +46,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from .domain.errors import InvalidValue
+from .domain.moments import instant
 from .domain.pricing import DeliveryRule
 
 ENV_PREFIX = "CARTWRIGHT_"
@@ -85,7 +86,8 @@ def _instant_text(value: Any) -> Any:
 def _iso_instant(value: str | None) -> str | None:
     if value is not None:
         try:
-            datetime.fromisoformat(value)
+            if instant(value) is None:
+                raise ValueError(value)
         except ValueError:
             raise ValueError("not an ISO 8601 instant (e.g. 2026-11-22T10:00:00Z)") from None
     return value

@@ -15,10 +15,11 @@ from conftest import FROZEN_NOW, ROOT
 
 from cartwright.sandbox.domain import offers as offer_rules
 from cartwright.sandbox.domain.errors import InvalidValue, NotFound, Refused
-from cartwright.sandbox.domain.offer_book import OfferBook, is_live
+from cartwright.sandbox.domain.offer_book import OfferBook
 from cartwright.sandbox.domain.runtime import Ids
 from cartwright.sandbox.fixturegen import DEFAULT_SEED, DEFAULT_SIZE, generate_catalog
 from cartwright.sandbox.fixturegen.offers import SCHEDULE_END, SCHEDULE_START, dump_offers, generate_offers
+from cartwright.sandbox.web import inputs
 
 OFFERS_FILE = ROOT / "fixtures" / "offers.json"
 CATALOG_FILE = ROOT / "fixtures" / "catalog.json"
@@ -322,6 +323,9 @@ class Book:
 
     def __getattr__(self, name):
         method = getattr(self.book, name)
+        if name.startswith(("create_", "update_")):   # a document, as a request body would give it
+            read = inputs.coupon if name.endswith("coupon") else inputs.promotion
+            return lambda *args: asyncio.run(method(*args[:-1], read(args[-1])))
         return lambda *args, **kwargs: asyncio.run(method(*args, **kwargs))
 
     def coupon_by_code(self, scope, code):
@@ -410,14 +414,20 @@ def test_book_schedule_range_filters(book):
 
 
 def test_is_live_follows_status_and_window():
-    """An offer is live only when approved and the moment is inside its start..end."""
-    doc = {"_schedule": {"status": "approved", "start": "2026-01-01T00:00:00Z", "end": "2026-12-31T00:00:00Z"}}
+    """An offer is live only when approved, not unpublished, and the moment is inside its start..end."""
+    def live(schedule: dict, now: datetime) -> bool:
+        doc = {"promotion_type": "percentage", "discount_rules": [{"offer": {"discount_percentage": 10}}],
+               "_schedule": schedule}
+        return offer_rules.promotion_from_doc(doc).live_at(now)
+
+    window = {"status": "approved", "start": "2026-01-01T00:00:00Z", "end": "2026-12-31T00:00:00Z"}
     inside = datetime(2026, 6, 1, tzinfo=timezone.utc)
-    assert is_live(doc, inside)
-    assert not is_live(doc, datetime(2027, 1, 1, tzinfo=timezone.utc))
-    assert not is_live({"_schedule": {**doc["_schedule"], "status": "paused"}}, inside)
-    assert is_live({"_schedule": {"status": "approved"}}, inside)
-    assert not is_live({}, inside)
+    assert live(window, inside)
+    assert not live(window, datetime(2027, 1, 1, tzinfo=timezone.utc))
+    assert not live({**window, "status": "paused"}, inside)
+    assert not live({**window, "published": False}, inside)
+    assert live({"status": "approved"}, inside)
+    assert not live({}, inside)
 
 
 # --------------------------------------------------------------------------- the seeded offers
@@ -502,6 +512,13 @@ def test_withdrawn_offers_are_not_live():
     """An archived coupon or an unpublished promotion is not live even when approved and in its window."""
     inside = datetime(2026, 6, 1, tzinfo=timezone.utc)
     approved = {"status": "approved", "start": "2026-01-01T00:00:00Z"}
-    assert not is_live({"_schedule": approved, "state": {"is_archived": True}}, inside)
-    assert not is_live({"_schedule": {**approved, "published": False}}, inside)
-    assert is_live({"_schedule": {**approved, "published": True}, "state": {"is_archived": False}}, inside)
+    coupon = {"code": "C", "rule_definition": {"type": "percentage"}, "rule": [{"key": 1, "value": 10}]}
+    promotion = {"promotion_type": "percentage", "discount_rules": [{"offer": {"discount_percentage": 10}}]}
+    assert not offer_rules.coupon_from_doc({**coupon, "_schedule": approved, "state": {"is_archived": True}}
+                                           ).live_at(inside)
+    assert offer_rules.coupon_from_doc({**coupon, "_schedule": approved, "state": {"is_archived": False}}
+                                       ).live_at(inside)
+    assert not offer_rules.promotion_from_doc({**promotion, "_schedule": {**approved, "published": False}}
+                                              ).live_at(inside)
+    assert offer_rules.promotion_from_doc({**promotion, "_schedule": {**approved, "published": True}}
+                                          ).live_at(inside)

@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Promise, Scope
 from .catalog import Article, PinCode
 from .errors import InvalidValue, LimitReached, NotFound
+from .inputs import AddressChoice, AddressInput
 from .pricing import HOME_DELIVERY, PICK_AT_STORE
 
 if TYPE_CHECKING:
@@ -31,11 +32,6 @@ SHIPMENT_TYPES = ("single_shipment", "multiple_shipment")
 PIN = re.compile(r"^[1-9][0-9]{5}$")
 PHONE = re.compile(r"^[0-9]{10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-FIELDS = ("phone", "area_code_slug", "country_code", "geo_location", "country", "state", "is_default_address",
-          "tags", "created_by_user_id", "landmark", "email", "area_code", "checkout_mode", "meta", "is_active",
-          "name", "google_map_point", "cart_id", "city", "sector", "state_code", "area", "user_id",
-          "address_type", "address", "country_phone_code", "country_iso_code", "_custom_json")
-
 
 @dataclass(frozen=True)
 class AddressFilter:
@@ -95,9 +91,9 @@ class AddressBook:
                 and (not f.is_default or a.get("is_default_address"))]
 
     # ------------------------------------------------------------------ changing
-    async def add(self, scope: Scope, body: dict[str, Any]) -> dict:
-        """Store a new address for ``body['user_id']``; the user's first address becomes the default."""
-        doc = self._checked(body)
+    async def add(self, scope: Scope, address: AddressInput) -> dict:
+        """Store a new address for ``address.user_id``; the user's first address becomes the default."""
+        doc = self._checked(address, address.user_id)
 
         async def change(tx: Changes) -> dict:
             mine = await self.of_user(scope, doc["user_id"], tx)
@@ -109,23 +105,24 @@ class AddressBook:
                 raise LimitReached(f"records_per_application: application {scope[1]} holds {cap} addresses, the"
                                    f" most it may", field="records_per_application", value=cap)
             new = {**doc, "id": self.ids.object_id(),
-                   "is_default_address": bool(body.get("is_default_address")) or not mine}
+                   "is_default_address": bool(address.is_default_address) or not mine}
             await self._store(tx, scope, new, await self.state.next_number("address"))
             return new
         return await self.state.atomically(change)
 
-    async def update(self, scope: Scope, address_id: str, body: dict[str, Any]) -> dict:
+    async def update(self, scope: Scope, address_id: str, address: AddressInput) -> dict:
         """Replace the address's document (keeping its id and user); ``is_default_address`` kept when absent."""
         async def change(tx: Changes) -> dict:
             old = await self.get(scope, address_id, view=tx)
-            user_id = body.get("user_id", old["user_id"])
+            user_id = old["user_id"] if address.user_id is None else address.user_id
             if user_id != old["user_id"]:
                 raise InvalidValue(f"user_id: address {address_id} belongs to user {old['user_id']}, not {user_id}",
                                    field="user_id", value=user_id)
-            doc = self._checked({**body, "user_id": user_id})
+            doc = self._checked(address, user_id)
             doc["id"] = address_id
-            doc["is_default_address"] = bool(body.get("is_default_address", old.get("is_default_address")))
-            await self._store(tx, scope, doc, await self._seq(tx, scope, user_id, address_id))
+            given = address.is_default_address
+            doc["is_default_address"] = bool(old.get("is_default_address") if given is None else given)
+            await self._store(tx, scope, doc, await self._seq(tx, scope, old["user_id"], address_id))
             return doc
         return await self.state.atomically(change)
 
@@ -152,32 +149,30 @@ class AddressBook:
         return seq
 
     @staticmethod
-    def _checked(body: dict[str, Any]) -> dict:
-        """The documented fields of ``body``, checked; defaults filled in."""
-        doc = {k: v for k, v in body.items() if k in FIELDS}
-        user_id = doc.get("user_id")
+    def _checked(address: AddressInput, user_id: object) -> dict:
+        """The document to store for ``address`` (of ``user_id``), after checking it; defaults filled in."""
         if not isinstance(user_id, str) or not user_id.strip():
             raise InvalidValue("user_id: an address belongs to a user; user_id is required", field="user_id",
                                value=user_id)
-        doc.setdefault("area_code_slug", "pincode")
-        area_code = doc.get("area_code")
+        area_code = address.area_code
         if not isinstance(area_code, str) or not area_code.strip():
             raise InvalidValue("area_code (the PIN code) is required", field="area_code", value=area_code)
-        if doc["area_code_slug"] == "pincode" and not PIN.match(area_code):
+        if address.area_code_slug == "pincode" and not PIN.match(area_code):
             raise InvalidValue(f"area_code: {area_code!r} is not a 6-digit PIN code", field="area_code",
                                value=area_code)
-        if doc.get("phone") not in (None, "") and not PHONE.match(doc["phone"]):
-            raise InvalidValue(f"phone: {doc['phone']!r} is not a 10-digit mobile number", field="phone",
-                               value=doc["phone"])
-        if doc.get("email") not in (None, "") and not EMAIL.match(doc["email"]):
-            raise InvalidValue(f"email: {doc['email']!r} is not an email address", field="email", value=doc["email"])
-        mode = doc.setdefault("checkout_mode", "self")
+        phone, email, mode = address.phone, address.email, address.checkout_mode
+        if phone not in (None, "") and not (isinstance(phone, str) and PHONE.match(phone)):
+            raise InvalidValue(f"phone: {phone!r} is not a 10-digit mobile number", field="phone", value=phone)
+        if email not in (None, "") and not (isinstance(email, str) and EMAIL.match(email)):
+            raise InvalidValue(f"email: {email!r} is not an email address", field="email", value=email)
         if mode not in CHECKOUT_MODES:
             raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
                                field="checkout_mode", value=mode)
-        doc.setdefault("is_active", True)
-        doc.setdefault("created_by_user_id", user_id)
-        doc.setdefault("tags", [])
+        # The document as sent, with the book's defaults where it leaves a field out.
+        doc = {**address.doc, "user_id": user_id}
+        for key, default in (("area_code_slug", address.area_code_slug), ("checkout_mode", mode), ("is_active", True),
+                             ("created_by_user_id", user_id), ("tags", [])):
+            doc.setdefault(key, default)
         return doc
 
 
@@ -268,25 +263,25 @@ class CartAddresses:
         return self.delivery_to(address["area_code"] if address else None)
 
     # ------------------------------------------------------------------ select-address
-    async def select(self, scope: Scope, body: dict[str, Any], cart_id: str | None, buy_now: bool) -> Selection:
+    async def select(self, scope: Scope, choice: AddressChoice, cart_id: str | None, buy_now: bool) -> Selection:
         """Select the shipping (and billing) address of a cart when every line can be delivered there."""
-        address_id = body.get("id")
+        address_id = choice.address_id
         if not address_id:
             raise InvalidValue("id (the address to deliver to) is required", field="id")
-        mode = body.get("checkout_mode")
+        mode = choice.checkout_mode
         if mode is not None and mode not in CHECKOUT_MODES:
             raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
                                field="checkout_mode", value=mode)
-        query_id, body_id = cart_id or None, body.get("cart_id") or None
+        query_id, body_id = cart_id or None, choice.cart_id or None
         if query_id and body_id and query_id != body_id:
             raise InvalidValue(f"cart_id: the query names cart {query_id}, the body cart {body_id}",
                                field="cart_id", value=body_id)
         named = query_id or body_id
 
         async def change(tx: Changes) -> Selection:
-            user_id = body.get("user_id") or None
+            user_id = choice.user_id or None
             address = await self.book.get(scope, address_id, user_id, view=tx)
-            billing_id = body.get("billing_address_id") or address_id
+            billing_id = choice.billing_address_id or address_id
             await self.book.get(scope, billing_id, address["user_id"], field="billing_address_id", view=tx)
             cart: Cart | None
             if named:

@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .cart import Cart, CartService, Scope
 from .errors import InvalidValue, NotFound
+from .fields import decimal, when
+from .inputs import AdjustmentInput
 from .money import ZERO, money
-from .offers import _decimal, _when
 
 if TYPE_CHECKING:
     from .runtime import Clock, Ids
@@ -45,27 +46,27 @@ class Adjustments:
         self.ids = ids
         self.clock = clock
 
-    async def add(self, scope: Scope, doc: dict[str, Any]) -> Cart:
+    async def add(self, scope: Scope, given: AdjustmentInput) -> Cart:
         async def change(tx: Changes) -> Cart:
-            cart = await self._cart(scope, doc, tx)
+            cart = await self._cart(scope, given.cart_id, tx)
             if len(cart.adjustments) >= MAX_PER_CART:
                 raise InvalidValue(f"cart_id: cart {cart.id} carries {MAX_PER_CART} price adjustments, the most one"
                                    f" cart may", field="cart_id", value=cart.id)
             previous = replace(cart, adjustments=list(cart.adjustments))
-            adjustment = await self._checked(cart, doc, self.ids.object_id(), exclude=None, view=tx)
+            adjustment = await self._checked(cart, given, self.ids.object_id(), exclude=None, view=tx)
             cart.adjustments.append(adjustment)
             await self._save(tx, cart, previous)
             return cart
         return await self.state.atomically(change)
 
-    async def update(self, scope: Scope, adjustment_id: str, doc: dict[str, Any]) -> Cart:
+    async def update(self, scope: Scope, adjustment_id: str, given: AdjustmentInput) -> Cart:
         async def change(tx: Changes) -> Cart:
             cart, old = await self._find(scope, adjustment_id, tx)
-            if doc.get("cart_id") != cart.id:
+            if given.cart_id != cart.id:
                 raise InvalidValue(f"cart_id: adjustment {adjustment_id} belongs to cart {cart.id}, not "
-                                   f"{doc.get('cart_id')!r}", field="cart_id", value=doc.get("cart_id"))
+                                   f"{given.cart_id!r}", field="cart_id", value=given.cart_id)
             previous = replace(cart, adjustments=list(cart.adjustments))
-            new = await self._checked(cart, doc, adjustment_id, exclude=old, view=tx)
+            new = await self._checked(cart, given, adjustment_id, exclude=old, view=tx)
             cart.adjustments = [new if a.id == adjustment_id else a for a in cart.adjustments]
             await self._save(tx, cart, previous)
             return cart
@@ -82,11 +83,11 @@ class Adjustments:
     async def of_cart(self, scope: Scope, cart_id: str) -> Cart:
         return await self.carts.find(scope, cart_id)
 
-    async def _cart(self, scope: Scope, doc: dict, view) -> Cart:
+    async def _cart(self, scope: Scope, cart_id: str | None, view) -> Cart:
         try:
-            return await self.carts.find(scope, doc.get("cart_id"), view=view)
+            return await self.carts.find(scope, cart_id, view=view)
         except NotFound as exc:
-            raise NotFound(f"cart_id: {exc.message}", field="cart_id", value=doc.get("cart_id")) from None
+            raise NotFound(f"cart_id: {exc.message}", field="cart_id", value=cart_id) from None
 
     async def _find(self, scope: Scope, adjustment_id: str, view) -> tuple[Cart, Adjustment]:
         cart_id = await view.carts.of_adjustment(scope, adjustment_id)
@@ -96,28 +97,28 @@ class Adjustments:
             raise NotFound(f"id: no price adjustment {adjustment_id}", field="id", value=adjustment_id)
         return cart, found
 
-    async def _checked(self, cart: Cart, doc: dict, adjustment_id: str, exclude: Adjustment | None,
+    async def _checked(self, cart: Cart, given: AdjustmentInput, adjustment_id: str, exclude: Adjustment | None,
                        view) -> Adjustment:
-        kind = doc.get("type")
+        kind = given.type
         if kind not in ADJUSTMENT_TYPES:
             raise InvalidValue(f"type must be one of {', '.join(ADJUSTMENT_TYPES)}, not {kind!r}", field="type",
                                value=kind)
-        value = _amount(doc.get("value"), "value")
+        value = _amount(given.value, "value")
         if value <= 0:
-            raise InvalidValue(f"value must be above 0, not {doc.get('value')}", field="value", value=doc.get("value"))
+            raise InvalidValue(f"value must be above 0, not {given.value}", field="value", value=given.value)
         in_cart = {line.article_id for line in cart.lines}
-        parts = doc.get("article_ids") or []
-        for i, part in enumerate(parts):
-            if part.get("article_id") not in in_cart:
-                raise NotFound(f"article_ids[{i}].article_id: article {part.get('article_id')!r} is not in cart "
-                               f"{cart.id}", field=f"article_ids[{i}].article_id", value=part.get("article_id"))
-        if doc.get("article_level_distribution") and parts and all("value" in p for p in parts):
-            spread = sum((_amount(p["value"], f"article_ids[{i}].value") for i, p in enumerate(parts)), ZERO)
+        for i, part in enumerate(given.articles):
+            if part.article_id not in in_cart:
+                raise NotFound(f"article_ids[{i}].article_id: article {part.article_id!r} is not in cart "
+                               f"{cart.id}", field=f"article_ids[{i}].article_id", value=part.article_id)
+        parts = given.articles
+        if given.article_level_distribution and parts and all(part.shared for part in parts):
+            spread = sum((_amount(p.value, f"article_ids[{i}].value") for i, p in enumerate(parts)), ZERO)
             if spread != value:
                 raise InvalidValue(f"article_ids: the article values add up to {spread}, not the value {value}",
                                    field="article_ids", value=str(spread))
-        expires = _when(doc.get("apply_expiry"), "apply_expiry")
-        adjustment = Adjustment(adjustment_id, cart.id, kind, value, expires, dict(doc))
+        expires = when(given.apply_expiry, "apply_expiry")
+        adjustment = Adjustment(adjustment_id, cart.id, kind, value, expires, dict(given.doc))
         if kind == "discount":
             others = [a for a in cart.adjustments if exclude is None or a.id != exclude.id]
             priced = self.carts.price(cart, await self.carts.context(cart.scope, view), adjustments=others)
@@ -133,9 +134,9 @@ class Adjustments:
         await self.carts.store(tx, cart, previous)
 
 
-def _amount(value: Any, where: str) -> Decimal:
+def _amount(value: object, where: str) -> Decimal:
     """``value`` in money; a null one is refused (the request schemas require a number; this does not rely on it)."""
-    number = _decimal(value, where)
+    number = decimal(value, where)
     if number is None:
         raise InvalidValue(f"{where} must be a number, not None", field=where, value=value)
     return money(number)

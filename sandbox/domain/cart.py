@@ -20,6 +20,7 @@ from . import faults
 from .cart_config import delivery_rules_of, limit_refusal
 from .catalog import Article, Catalog, PinCode, Product, Store
 from .errors import InvalidValue, LimitReached, NotFound, OutOfStock, Refused
+from .inputs import CartMetaInput
 from .money import ZERO, money
 from .offers import Offer, OfferOutcome, Unit, apply_offers
 from .pricing import HOME_DELIVERY, PICK_AT_STORE, Breakup, DeliveryRule, LinePrice, breakup, price_line
@@ -38,9 +39,6 @@ OPERATIONS = (UPDATE_ITEM, REMOVE_ITEM)
 SORTABLE = ("created_on", "last_modified")
 GSTIN = re.compile(r"^[0-9]{2}[A-Z]{5}[0-9]{4}[A-Z][1-9A-Z]Z[0-9A-Z]$")
 PAN = re.compile(r"^[A-Z]{5}[0-9]{4}[A-Z]$")
-META_FIELDS = ("gstin", "pick_up_customer_details", "checkout_mode", "gift_details", "pan_no", "comment",
-               "staff_user_id")
-
 
 @dataclass
 class CartLine:
@@ -232,6 +230,25 @@ class PricingContext(NamedTuple):
     def stock(self, article: Article) -> int:
         """Units of ``article`` the company can still sell."""
         return article.stock - self.taken.get(article.article_id, 0)
+
+    def cheapest(self, articles: Iterable[Article], quantity: int = 1, held: Mapping[str, int] | None = None,
+                 store: int | None = None) -> Article | None:
+        """The one rule for choosing where units come from: of ``articles`` that can still sell ``quantity`` more
+        units (beyond ``held``, article id → units already held), the one in ``store`` if there is one, else the
+        cheapest (by selling price, then store uid); None when none can."""
+        held = held or {}
+        fitting = [a for a in articles if held.get(a.article_id, 0) + quantity <= self.stock(a)]
+        return min(fitting, key=lambda a: (a.store_uid != store, cheapness(a)), default=None)
+
+    def cheapest_or_any(self, articles: Sequence[Article], quantity: int = 1) -> Article:
+        """The cheapest of ``articles`` that has ``quantity`` units left, else the cheapest of them (a quote or
+        a preview that shows the shortage rather than refusing)."""
+        return self.cheapest(articles, quantity) or min(articles, key=cheapness)
+
+
+def cheapness(article: Article) -> tuple[Decimal, int]:
+    """The order articles are chosen in: selling price, then store uid."""
+    return article.effective, article.store_uid
 
 
 class _SoldOut(Mapping):
@@ -622,13 +639,12 @@ class CartService:
             raise OutOfStock(f"{item.where}.item_size: item {product.uid} size {size} is sold by no store",
                              field=f"{item.where}.item_size", value=size)
         held = {line.article_id: line.quantity for line in lines}
-        fitting = [a for a in candidates if held.get(a.article_id, 0) + item.quantity <= ctx.stock(a)]
-        if not fitting:
+        article = ctx.cheapest(candidates, item.quantity, held)
+        if article is None:
             most = max(ctx.stock(a) - held.get(a.article_id, 0) for a in candidates)
             raise OutOfStock(
                 f"{item.where}.quantity: only {max(most, 0)} more of item {product.uid} size {size} can be added"
                 f" ({item.quantity} asked for)", field=f"{item.where}.quantity", value=item.quantity)
-        article = min(fitting, key=lambda a: (a.effective, a.store_uid))
         for line in lines:
             if line.article_id == article.article_id and line.parent_item_identifiers == item.extras.get(
                     "parent_item_identifiers", {}):
@@ -717,12 +733,12 @@ class CartService:
             product, size = self._product_size(update.where, line.item_id, update.size, "item_size")
             options = self.catalog.articles_for(product.uid, size)
             # Same store when it can serve the quantity, else the cheapest store that can.
-            fitting = [a for a in options if ctx.stock(a) >= quantity]
-            if not fitting:
+            chosen = ctx.cheapest(options, quantity, store=line.store_uid)
+            if chosen is None:
                 raise OutOfStock(f"{update.where}.quantity: only {max((ctx.stock(a) for a in options), default=0)}"
                                  f" of item {product.uid} size {size} in stock ({quantity} asked for)",
                                  field=f"{update.where}.quantity", value=quantity)
-            article = min(fitting, key=lambda a: (a.store_uid != line.store_uid, a.effective, a.store_uid))
+            article = chosen
         elsewhere = sum(other.quantity for other in lines if other.article_id == article.article_id
                         and other.identifier != line.identifier)
         if quantity + elsewhere > ctx.stock(article):
@@ -785,17 +801,16 @@ class CartService:
             return cart
         return await self.atomically(change)
 
-    async def update_meta(self, scope: Scope, cart_id: str | None, buy_now: bool, meta: dict[str, Any]) -> Cart:
+    async def update_meta(self, scope: Scope, cart_id: str | None, buy_now: bool, meta: CartMetaInput) -> Cart:
         """Store the cart's meta fields, checking the GSTIN and PAN formats first."""
-        for key, pattern in (("gstin", GSTIN), ("pan_no", PAN)):
-            value = meta.get(key)
-            if value not in (None, "") and not pattern.match(value):
+        for key, pattern, value in (("gstin", GSTIN, meta.gstin), ("pan_no", PAN, meta.pan_no)):
+            if value not in (None, "") and not (isinstance(value, str) and pattern.match(value)):
                 raise InvalidValue(f"{key}: {value!r} is not a valid {key.split('_')[0].upper()}",
                                    field=key, value=value)
 
         async def change(tx: Changes) -> Cart:
             cart = self.writable(await self.require(scope, cart_id, buy_now, view=tx))
-            cart.meta.update({k: v for k, v in meta.items() if k in META_FIELDS})
+            cart.meta.update(meta.fields)
             cart.last_modified = self.clock.now()
             await self.store(tx, cart)
             return cart
@@ -825,7 +840,7 @@ class CartService:
             if not articles:
                 problems.append(f"{where}.size: item {product.uid} size {size} is sold by no store")
                 continue
-            article = min(articles, key=lambda a: (ctx.stock(a) < quantity, a.effective, a.store_uid))
+            article = ctx.cheapest_or_any(articles, quantity)
             line = CartLine(identifier=where, article_id=article.article_id, item_id=product.uid, size=size,
                             store_uid=article.store_uid, seller_uid=article.seller_uid, quantity=quantity)
             lines.append(self.priced_line(line, ctx))

@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidValue, NotFound, Refused
+from .inputs import CartConfigInput
 from .pricing import DeliveryRule
 
 if TYPE_CHECKING:
@@ -57,28 +58,31 @@ def _in_range(name: str, value: Any, integer: bool = True) -> None:
         raise InvalidValue(f"{name} must be from 0 to {top}, not {value}", field=name, value=value)
 
 
-def _checked(body: dict[str, Any]) -> dict:
-    """The documented fields of ``body``, after checking them (nothing is stored when one is wrong)."""
-    doc = {k: body[k] for k in FIELDS if k in body and body[k] is not None}
+def _checked(config: CartConfigInput) -> dict:
+    """The document to store for ``config``, after checking it (nothing is stored when a field is wrong)."""
+    limits: dict[str, float | None] = {
+        "min_cart_value": config.min_cart_value, "max_cart_value": config.max_cart_value,
+        "max_cart_items": config.max_cart_items, "gift_pricing": config.gift_pricing}
     for name in NON_NEGATIVE:
-        _in_range(name, doc.get(name), integer=name != "gift_pricing")
-    low, high = doc.get("min_cart_value") or 0, doc.get("max_cart_value") or 0
+        _in_range(name, limits[name], integer=name != "gift_pricing")
+    low, high = limits["min_cart_value"] or 0, limits["max_cart_value"] or 0
     if high and low > high:
         raise InvalidValue(f"max_cart_value ({high}) must not be below min_cart_value ({low})",
                            field="max_cart_value", value=high)
-    delivery = doc.get("delivery_charges")
+    doc = {**config.doc, **{k: v for k, v in limits.items() if v is not None}}
+    delivery = config.delivery_charges
     if delivery is not None:
         charges = []
-        for i, rule in enumerate(delivery.get("charges") or []):
-            for key in ("threshold", "charges"):
-                if rule.get(key) is None:
+        for i, rule in enumerate(delivery.charges):
+            for key, value in (("threshold", rule.threshold), ("charges", rule.charges)):
+                if value is None:
                     raise InvalidValue(f"delivery_charges.charges[{i}].{key} is required",
                                        field=f"delivery_charges.charges[{i}].{key}")
-                _in_range(f"delivery_charges.charges[{i}].{key}", rule[key])
-            charges.append({"threshold": rule["threshold"], "charges": rule["charges"]})
-        doc["delivery_charges"] = {**({"enabled": delivery["enabled"]} if "enabled" in delivery else {}),
+                _in_range(f"delivery_charges.charges[{i}].{key}", value)
+            charges.append({"threshold": rule.threshold, "charges": rule.charges})
+        doc["delivery_charges"] = {**({"enabled": delivery.enabled} if delivery.enabled is not None else {}),
                                    "charges": charges}
-    return doc
+    return {k: doc[k] for k in FIELDS if k in doc}   # in the documented order, as before
 
 
 def _plain(amount: Decimal) -> int | float:
@@ -165,10 +169,10 @@ class CartConfigs:
         now = self.clock.now()
         return CartConfig(self.ids.derived_id("cart-config", *scope), scope, default_doc(self.delivery_rules), now, now)
 
-    async def create(self, scope: Scope, body: dict[str, Any]) -> CartConfig:
+    async def create(self, scope: Scope, config_input: CartConfigInput) -> CartConfig:
         """The application's configuration, replacing its default (keeping the default's id); once one is
         written, a second create is refused (update it)."""
-        doc = _checked(body)
+        doc = _checked(config_input)
 
         async def change(tx: Changes) -> CartConfig:
             existing = await tx.cart_configs.get(scope)
@@ -181,10 +185,10 @@ class CartConfigs:
             return config
         return await self.state.atomically(change)
 
-    async def update(self, scope: Scope, config_id: str, body: dict[str, Any]) -> CartConfig:
+    async def update(self, scope: Scope, config_id: str, config_input: CartConfigInput) -> CartConfig:
         """Replace the configuration's document (fields left out are gone); the default is updated like a
         written one (it is then written)."""
-        doc = _checked(body)
+        doc = _checked(config_input)
 
         async def change(tx: Changes) -> CartConfig:
             config = await tx.cart_configs.get(scope)

@@ -183,7 +183,7 @@ class CartOffers:
                     if store_id is None or a.store_uid == store_id]
         if not articles:
             raise NotFound(f"store_id: store {store_id} does not sell {slug!r}", field="store_id", value=store_id)
-        article = min(articles, key=lambda a: (ctx.stock(a) == 0, a.effective, a.store_uid))
+        article = ctx.cheapest_or_any(articles)
         # No more units than the catalog has of the article (at least one): a bigger set could never be in
         # a cart, and offers look at every unit (a promotion's set may be any int32).
         quantity = min(quantity, max(article.stock, 1))

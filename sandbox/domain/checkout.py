@@ -15,13 +15,14 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from . import faults
 from .cart import Cart, CartService, PricedCart, PricingContext, Scope
 from .cart_config import checkout_problems
 from .catalog import PinCode
 from .errors import InvalidValue, NotFound, OutOfStock, Refused, Unserviceable
+from .inputs import CheckoutItemsInput, OverrideItem, PaymentMethod
 from .money import ZERO, money
 from .pricing import PICK_AT_STORE
 
@@ -60,14 +61,12 @@ class Checkout:
 
     # ------------------------------------------------------------------ payment
     async def select_payment(self, scope: Scope, cart_id: str | None, buy_now: bool, mode: str | None,
-                             identifiers: dict[str, Any], methods: list[dict] | None = None,
+                             identifiers: Sequence[tuple[str, str | None]], methods: Sequence[PaymentMethod] = (),
                              address_id: str | None = None, order_type: str | None = None) -> PricedCart:
         """Set the cart's payment mode (v1), or several modes with amounts (v2, ``methods``)."""
-        methods = methods or []
-
         async def change(tx: Changes) -> PricedCart:
             cart = self.carts.writable(await self.carts.require(scope, cart_id, buy_now, view=tx))
-            modes = [self._mode(m.get("mode"), f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
+            modes = [self._mode(m.mode, f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
             if mode is not None or not modes:
                 modes.insert(0, self._mode(mode, "payment_mode"))
             if address_id:
@@ -77,8 +76,8 @@ class Checkout:
                 raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                               field="payment_mode", value="COD")
             ctx = await self.carts.context(scope, tx)
-            payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers.items() if v},
-                       "methods": methods}
+            payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers if v},
+                       "methods": [dict(m.doc) for m in methods]}
             self._check_amounts(methods, replace(cart, payment=payment), ctx)
             cart.payment = payment
             if address_id:
@@ -88,13 +87,13 @@ class Checkout:
             return self.carts.price(cart, ctx, order_type)
         return await self.state.atomically(change)
 
-    def _check_amounts(self, methods: list[dict] | None, cart: Cart, ctx: PricingContext) -> None:
+    def _check_amounts(self, methods: Sequence[PaymentMethod], cart: Cart, ctx: PricingContext) -> None:
         """Where the payment methods give amounts, they must add up to ``cart``'s total (priced with its
         payment mode, so a COD charge counts)."""
-        amounts = [m.get("amount") for m in methods or [] if m.get("amount") is not None]
+        amounts = [m.amount for m in methods if m.amount is not None]
         if not amounts:
             return
-        paid = money(sum((Decimal(str(a)) for a in amounts), ZERO))
+        paid = money(sum(amounts, ZERO))
         total = self.carts.price(cart, ctx).breakup.total
         if paid != total:
             raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not the cart's total {total}",
@@ -129,7 +128,7 @@ class Checkout:
 
     # ------------------------------------------------------------------ checkout of a cart
     async def checkout(self, scope: Scope, cart_id: str | None, user_id: str | None, order_type: str | None,
-                       address_id: str | None, payment_mode: str | None, methods: list[dict] | None = None,
+                       address_id: str | None, payment_mode: str | None, methods: Sequence[PaymentMethod] = (),
                        billing_address_id: str | None = None, pick_at_store: int | None = None) -> Order:
         """Turn the cart into an order, or refuse with the first problem; a repeat answers the same order.
 
@@ -157,7 +156,7 @@ class Checkout:
             if not chosen_address and not pick_up:
                 raise Refused("address_id: select a delivery address before checkout", field="address_id")
             pin = await self._pin(scope, chosen_address, "address_id", tx) if chosen_address else None
-            mode = payment_mode or (methods[0].get("mode") if methods else None) or (cart.payment or {}).get("mode")
+            mode = payment_mode or (methods[0].mode if methods else None) or (cart.payment or {}).get("mode")
             mode = self._mode(mode, "payment_mode")
             if mode == "COD" and pin is not None and not pin.cod:
                 raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
@@ -211,7 +210,8 @@ class Checkout:
         return "FY" + self.ids.object_id()[:16].upper()
 
     # ------------------------------------------------------------------ override checkout
-    async def override(self, scope: Scope, cart_id: str, items: list[dict], order_type: str, payment_mode: str,
+    async def override(self, scope: Scope, cart_id: str, items: Sequence[OverrideItem], order_type: str,
+                       payment_mode: str,
                        ordering_store: int | None = None) -> Order:
         """Check the cart out with the given items and prices instead of its own (as documented)."""
         async def change(tx: Changes) -> Order:
@@ -226,11 +226,11 @@ class Checkout:
             for i, item in enumerate(items):
                 article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
                 takes[article.article_id] = takes.get(article.article_id, 0) + quantity
-            _pay(mode, money(sum((Decimal(str(i["amount_paid"])) for i in items), ZERO)))
+            _pay(mode, money(sum((Decimal(str(i.amount_paid)) for i in items), ZERO)))
             now = self.clock.now()
             cart.payment = {**(cart.payment or {}), "mode": mode}
             cart.order_type = order_type
-            cart.meta = {**cart.meta, "override_items": items}
+            cart.meta = {**cart.meta, "override_items": [dict(i.doc) for i in items]}
             cart.order_id = self._order_id()
             cart.checked_out_on = cart.last_modified = now
             await tx.stock.take(scope[0], takes)
@@ -239,66 +239,66 @@ class Checkout:
             return Order(cart.order_id, cart, None, self._override_value(cart), False)
         return await self.state.atomically(change)
 
-    def _override_article(self, where: str, item: dict, ordering_store: int | None, ctx: PricingContext,
+    def _override_article(self, where: str, item: OverrideItem, ordering_store: int | None, ctx: PricingContext,
                           taken: dict[str, int]):
         """The article an override item is taken from (the cheapest with the stock left), and its quantity."""
-        product = self.catalog.product(item["item_id"])
+        product = self.catalog.product(item.item_id)
         if product is None:
-            raise NotFound(f"{where}.item_id: no item {item['item_id']}", field=f"{where}.item_id",
-                           value=item["item_id"])
-        if item["size"] not in product.sizes:
-            raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item['size']!r}",
-                               field=f"{where}.size", value=item["size"])
-        quantity = item.get("quantity", 1)
+            raise NotFound(f"{where}.item_id: no item {item.item_id}", field=f"{where}.item_id", value=item.item_id)
+        if item.size not in product.sizes:
+            raise InvalidValue(f"{where}.size: item {product.uid} is not sold in size {item.size!r}",
+                               field=f"{where}.size", value=item.size)
+        quantity = item.quantity
         if quantity < 1:
             raise InvalidValue(f"{where}.quantity must be at least 1", field=f"{where}.quantity", value=quantity)
-        for key in ("price_marked", "price_effective", "amount_paid", "discount"):
-            if item[key] < 0:
-                raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}", value=item[key])
-        articles = [a for a in self.catalog.articles_for(product.uid, item["size"])
+        for key, amount in (("price_marked", item.price_marked), ("price_effective", item.price_effective),
+                            ("amount_paid", item.amount_paid), ("discount", item.discount)):
+            if amount < 0:
+                raise InvalidValue(f"{where}.{key} must not be negative", field=f"{where}.{key}", value=amount)
+        articles = [a for a in self.catalog.articles_for(product.uid, item.size)
                     if (ordering_store is None or a.store_uid == ordering_store)
-                    and (not item.get("seller_identifier") or a.seller_identifier == item["seller_identifier"])]
-        fitting = [a for a in articles if ctx.stock(a) - taken.get(a.article_id, 0) >= quantity]
-        if not fitting:
-            raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item['size']} are not "
+                    and (not item.seller_identifier or a.seller_identifier == item.seller_identifier)]
+        article = ctx.cheapest(articles, quantity, taken)
+        if article is None:
+            raise OutOfStock(f"{where}.quantity: {quantity} of item {product.uid} size {item.size} are not "
                              f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
                              field=f"{where}.quantity", value=quantity)
-        return min(fitting, key=lambda a: (a.effective, a.store_uid)), quantity
+        return article, quantity
 
     @staticmethod
     def _override_value(cart: Cart) -> Decimal:
         return money(sum((Decimal(str(i["amount_paid"])) for i in cart.meta.get("override_items", [])), ZERO))
 
     # ------------------------------------------------------------------ open-API checkout (no cart)
-    async def checkout_items(self, scope: Scope, body: dict) -> Order:
-        """Order the items in the body at the shipping address: the prices must be today's, the value the total."""
-        digest = hashlib.sha256(json.dumps([scope, body], sort_keys=True, default=str).encode()).hexdigest()
+    async def checkout_items(self, scope: Scope, order: CheckoutItemsInput) -> Order:
+        """Order the items at the shipping address: the prices must be today's, the value the total."""
+        # The request, field for field, in its application (as JSON: [scope, body]) names a repeat.
+        digest = hashlib.sha256(f"[{json.dumps(list(scope))}, {order.fingerprint}]".encode()).hexdigest()
 
         async def change(tx: Changes) -> Order:
             earlier = await tx.orders.order_for(scope, digest)
             if earlier is not None:
-                return Order(earlier, None, None, Decimal(str(body["cart_value"])), True)
-            area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
-            triples = [(str(i["product_id"]), i["size"], i.get("quantity", 1)) for i in body["cart_items"]]
-            quote = await self.carts.quote(scope, triples, area, view=tx)
+                return Order(earlier, None, None, order.cart_value, True)
+            triples = [(item.product_id, item.size, item.quantity) for item in order.items]
+            quote = await self.carts.quote(scope, triples, order.area_code, view=tx)
             if not quote.is_valid:
                 raise Refused(quote.message, field="cart_items")
-            for i, (item, line) in enumerate(zip(body["cart_items"], quote.lines)):
-                if money(Decimal(str(item["price_effective"]))) != line.price.effective_unit:
-                    raise InvalidValue(f"cart_items[{i}].price_effective: {item['price_effective']} is not today's "
+            for i, (item, line) in enumerate(zip(order.items, quote.lines)):
+                if money(item.price_effective) != line.price.effective_unit:
+                    raise InvalidValue(f"cart_items[{i}].price_effective: {item.price_effective} is not today's "
                                        f"price {line.price.effective_unit}", field=f"cart_items[{i}].price_effective",
-                                       value=item["price_effective"])
-            value = money(Decimal(str(body["cart_value"])))
+                                       value=str(item.price_effective))
+            value = money(order.cart_value)
             if value != quote.breakup.total:
                 raise InvalidValue(f"cart_value: {value} is not the items' total {quote.breakup.total}",
                                    field="cart_value", value=str(value))
-            paid = money(sum((Decimal(str(m["amount"])) for m in body["payment_methods"]), ZERO))
+            paid = money(sum((m.amount for m in order.payment_methods), ZERO))
             if paid != value:
                 raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not cart_value {value}",
                                    field="payment_methods", value=str(paid))
-            for m in body["payment_methods"]:
-                self._mode(m["mode"], "payment_methods.mode")
-            _pay(body["payment_methods"][0]["mode"].upper() if body["payment_methods"] else "", value)
+            for m in order.payment_methods:
+                self._mode(m.mode, "payment_methods.mode")
+            _pay(order.payment_methods[0].mode.upper() if order.payment_methods else "", value)
             order_id = self._order_id()
             await tx.stock.take(scope[0], _units(quote.lines))
             tx.orders.record(scope, digest, order_id)

@@ -17,11 +17,13 @@ Lifecycle (see spec/sandbox-behaviour.md, "Coupons and promotions: lifecycle"):
 - An offer is *live* when it is ``approved``, not archived (coupons:
   ``state.is_archived``) nor unpublished (promotions: ``_schedule.published``
   false), and the clock is inside its ``_schedule`` ``start``..``end`` (either
-  may be open). ``getPromotions``' ``is_active`` filters on this.
+  may be open): ``offers.Offer.live_at``, the one rule, which ``getPromotions``'
+  ``is_active`` filters on too.
 - Lists are newest first: by ``date_meta.created_on``, then by arrival.
 
-What each offer *does* is checked by ``sandbox.domain.offers.validate_coupon`` /
-``validate_promotion`` before anything is stored.
+The book takes an ``OfferInput`` (``domain/inputs.py``): a request body is read into one by
+``web/inputs.py``, which has what the offer *does* read by ``sandbox.domain.offers.coupon_from_doc`` /
+``promotion_from_doc`` (refusing what the sandbox cannot compute) before the book sees it.
 """
 
 from __future__ import annotations
@@ -33,9 +35,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .errors import InvalidValue, LimitReached, NotFound, Refused
+from .moments import instant as when, iso
 
 if TYPE_CHECKING:
     from .cart import Scope
+    from .inputs import OfferInput
+    from .offers import Offer
     from .runtime import Clock, Ids
     from .state import Changes, SandboxState
 
@@ -45,32 +50,8 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 STAMPED = {APPROVED: "approved_on", REJECTED: "rejected_on"}  # entering these statuses sets that date
 
 
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def when(value: object) -> datetime | None:
-    """An ISO 8601 date-time string as an aware datetime (UTC when it names no zone); None if it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def status_of(doc: dict) -> str:
     return (doc.get("_schedule") or {}).get("status") or DRAFT
-
-
-def is_live(doc: dict, now: datetime) -> bool:
-    """Approved, not archived or unpublished, and ``now`` inside its schedule's start..end (a missing bound is open)."""
-    schedule = doc.get("_schedule") or {}
-    start, end = when(schedule.get("start")), when(schedule.get("end"))
-    withdrawn = bool((doc.get("state") or {}).get("is_archived")) or schedule.get("published") is False
-    return (status_of(doc) == APPROVED and not withdrawn
-            and (start is None or start <= now) and (end is None or now <= end))
 
 
 def _nested(doc: dict, path: str) -> object:
@@ -86,7 +67,7 @@ def _same_code(a: object, b: object) -> bool:
     return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
 
 
-def _validator(name: str) -> Callable[[dict], None]:
+def _parser(name: str) -> Callable[[dict], Offer]:
     from . import offers  # lazy: the offer rules live there and need nothing from here
 
     return getattr(offers, name)
@@ -95,15 +76,18 @@ def _validator(name: str) -> Callable[[dict], None]:
 class _Kind:
     """What differs between coupons and promotions: names, defaults, which ones block a code."""
 
-    def __init__(self, noun: str, validator: str, code_required: bool, holds_code: Callable[[dict], bool]) -> None:
+    def __init__(self, noun: str, parser: str, code_required: bool, holds_code: Callable[[dict], bool],
+                 input_holds_code: Callable[[OfferInput], bool]) -> None:
         self.noun = noun
-        self.validator = validator
+        self.parser = parser
         self.code_required = code_required
-        self.holds_code = holds_code
+        self.holds_code = holds_code              # a stored document
+        self.input_holds_code = input_holds_code  # an offer being written
 
 
-COUPON = _Kind("coupon", "validate_coupon", True, lambda d: not (d.get("state") or {}).get("is_archived", False))
-PROMOTION = _Kind("promotion", "validate_promotion", False, lambda d: True)
+COUPON = _Kind("coupon", "coupon_from_doc", True, lambda d: not (d.get("state") or {}).get("is_archived", False),
+               lambda given: not given.offer.archived)
+PROMOTION = _Kind("promotion", "promotion_from_doc", False, lambda d: True, lambda given: True)
 
 
 class OfferBook:
@@ -154,36 +138,24 @@ class OfferBook:
         """Changes to the application's offers: what was derived from them holds until this moves."""
         return await (self.state if view is None else view).offers.revision(scope)
 
-    def _check(self, kind: _Kind, docs: dict[str, dict], doc: dict, own_id: str | None) -> None:
-        """Everything that must hold before ``doc`` is stored as ``own_id`` (None: a new offer) among ``docs``."""
-        given = doc.get("_schedule")
-        if given is not None and not isinstance(given, dict):
-            raise InvalidValue("_schedule must be an object", field="_schedule", value=given)
-        schedule: dict = given or {}
-        status = schedule.get("status", DRAFT)
+    def _check(self, kind: _Kind, docs: dict[str, dict], given: OfferInput, own_id: str | None) -> str:
+        """Everything that must hold before ``given`` is stored as ``own_id`` (None: a new offer) among ``docs``
+        (its schedule's dates and what it computes were read into ``given``); its status."""
+        status = given.status
         if status not in STATUSES:
             raise InvalidValue(f"_schedule.status must be one of {', '.join(STATUSES)}, not {status!r}",
                                field="_schedule.status", value=status)
-        for bound in ("start", "end"):
-            value = schedule.get(bound)
-            if value is not None and when(value) is None:
-                raise InvalidValue(f"_schedule.{bound}: {value!r} is not an ISO 8601 date-time",
-                                   field=f"_schedule.{bound}", value=value)
-        start, end = when(schedule.get("start")), when(schedule.get("end"))
-        if start is not None and end is not None and end < start:
-            raise InvalidValue(f"_schedule.end ({schedule['end']}) is before _schedule.start ({schedule['start']})",
-                               field="_schedule.end", value=schedule["end"])
-        code = doc.get("code")
+        code = given.code
         if kind.code_required and (not isinstance(code, str) or not code.strip()):
             raise InvalidValue(f"code: a {kind.noun} needs a code", field="code", value=code)
-        _validator(kind.validator)(doc)
-        if code and kind.holds_code(doc):
+        if code and kind.input_holds_code(given):
             for other_id, other in docs.items():
                 if other_id != own_id and kind.holds_code(other) and _same_code(other.get("code"), code):
                     raise InvalidValue(f"code: {kind.noun} code {code!r} is already used by {kind.noun} {other_id}",
                                        field="code", value=code)
+        return str(status)
 
-    def _stamp(self, doc: dict, before: dict | None) -> None:
+    def _stamp(self, doc: dict, before: dict | None, status: str) -> None:
         """Set the dates the book owns: created_on (kept across updates), modified_on, approved/rejected_on."""
         now = iso(self.clock.now())
         meta = doc["date_meta"] = dict(doc.get("date_meta") or {})
@@ -193,39 +165,32 @@ class OfferBook:
                 meta[stamp] = kept[stamp]
         meta["created_on"] = (kept.get("created_on") or now) if before else now
         meta["modified_on"] = now
-        status = status_of(doc)
         if status in STAMPED and (before is None or status_of(before) != status):
             meta[STAMPED[status]] = now
         doc["_schedule"] = {**(doc.get("_schedule") or {}), "status": status}
 
-    async def _create(self, kind: _Kind, scope: Scope, doc: dict) -> str:
-        doc = copy.deepcopy(doc)
-        doc.pop("_id", None)  # the book names its offers
-
+    async def _create(self, kind: _Kind, scope: Scope, given: OfferInput) -> str:
         async def change(tx: Changes) -> str:
-            self._check(kind, await self._docs(kind, scope, tx), doc, None)
+            status = self._check(kind, await self._docs(kind, scope, tx), given, None)
             await self._own(tx, scope, adding=True)
             offer_id = self.ids.object_id()
-            stored = dict(doc)
-            self._stamp(stored, None)
+            stored = copy.deepcopy(dict(given.doc))   # the document as sent, stamped
+            self._stamp(stored, None, status)
             tx.offers.write(kind.noun, scope, {**stored, "_id": offer_id}, await self.state.next_number("offer"))
             await self._moved(tx, scope)
             return offer_id
         return await self.state.atomically(change)
 
-    async def _update(self, kind: _Kind, scope: Scope, offer_id: str, doc: dict) -> dict:
-        doc = copy.deepcopy(doc)
-        doc.pop("_id", None)
-
+    async def _update(self, kind: _Kind, scope: Scope, offer_id: str, given: OfferInput) -> dict:
         async def change(tx: Changes) -> dict:
             book = await self._book(kind, scope, tx)
             before = next(((d, seq) for d, seq in book if d["_id"] == offer_id), None)
             if before is None:
                 raise NotFound(f"{kind.noun} {offer_id} not found", field="id", value=offer_id)
-            self._check(kind, {d["_id"]: d for d, _ in book}, doc, offer_id)
+            status = self._check(kind, {d["_id"]: d for d, _ in book}, given, offer_id)
             await self._own(tx, scope)
-            stored = dict(doc)
-            self._stamp(stored, before[0])
+            stored = copy.deepcopy(dict(given.doc))
+            self._stamp(stored, before[0], status)
             stored = {**stored, "_id": offer_id}
             tx.offers.write(kind.noun, scope, stored, before[1])
             await self._moved(tx, scope)
@@ -281,14 +246,14 @@ class OfferBook:
         return tests
 
     # ------------------------------------------------------------------ coupons
-    async def create_coupon(self, scope: Scope, doc: dict) -> str:
-        return await self._create(COUPON, scope, doc)
+    async def create_coupon(self, scope: Scope, coupon: OfferInput) -> str:
+        return await self._create(COUPON, scope, coupon)
 
     async def coupon(self, scope: Scope, coupon_id: str) -> dict:
         return await self._get(COUPON, scope, coupon_id)
 
-    async def update_coupon(self, scope: Scope, coupon_id: str, doc: dict) -> dict:
-        return await self._update(COUPON, scope, coupon_id, doc)
+    async def update_coupon(self, scope: Scope, coupon_id: str, coupon: OfferInput) -> dict:
+        return await self._update(COUPON, scope, coupon_id, coupon)
 
     async def delete_coupon(self, scope: Scope, coupon_id: str) -> None:
         await self._delete(COUPON, scope, coupon_id)
@@ -325,14 +290,14 @@ class OfferBook:
         return self._page(docs, page_no, page_size)
 
     # ------------------------------------------------------------------ promotions
-    async def create_promotion(self, scope: Scope, doc: dict) -> str:
-        return await self._create(PROMOTION, scope, doc)
+    async def create_promotion(self, scope: Scope, promotion: OfferInput) -> str:
+        return await self._create(PROMOTION, scope, promotion)
 
     async def promotion(self, scope: Scope, promotion_id: str) -> dict:
         return await self._get(PROMOTION, scope, promotion_id)
 
-    async def update_promotion(self, scope: Scope, promotion_id: str, doc: dict) -> dict:
-        return await self._update(PROMOTION, scope, promotion_id, doc)
+    async def update_promotion(self, scope: Scope, promotion_id: str, promotion: OfferInput) -> dict:
+        return await self._update(PROMOTION, scope, promotion_id, promotion)
 
     async def delete_promotion(self, scope: Scope, promotion_id: str) -> None:
         await self._delete(PROMOTION, scope, promotion_id)
@@ -361,7 +326,8 @@ class OfferBook:
                                         (review_start_time, review_end_time))
         now = self.clock.now()
         if is_active is not None:
-            tests.append(lambda d: is_live(d, now) == is_active)
+            live = _parser(PROMOTION.parser)
+            tests.append(lambda d: live(d).live_at(now) == is_active)
         if q is not None:
             needle = q.casefold()
             tests.append(lambda d: any(needle in str(v or "").casefold() for v in (

@@ -17,11 +17,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from .errors import InvalidValue
+from .fields import decimal, when
 from .money import ZERO, money
 
 HUNDRED = Decimal(100)
@@ -477,33 +478,6 @@ PROMOTION_TYPES = ("percentage", "amount", "fixed_price", "bogo", "bundle_price_
                    "bundle_price_percentage", "shipping_price")
 
 
-def _decimal(value: Any, where: str) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str, Decimal)):
-        raise InvalidValue(f"{where} must be a number, not {value!r}", field=where, value=value)
-    try:
-        number = Decimal(str(value))
-    except ArithmeticError:
-        raise InvalidValue(f"{where} must be a number, not {value!r}", field=where, value=value) from None
-    if not number.is_finite() or number < 0:
-        raise InvalidValue(f"{where} must be a number of at least 0, not {value!r}", field=where, value=value)
-    return number
-
-
-def _when(value: Any, where: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    try:
-        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidValue(f"{where} must be an ISO 8601 date-time, not {value!r}", field=where,
-                           value=value) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _ints(values: Any) -> frozenset:
     return frozenset(values or ())
 
@@ -512,7 +486,7 @@ def _compare(obj: dict | None, where: str) -> Range:
     """A ``CompareObject`` ({greater_than_equals, less_than, ...}) as a Range."""
     if not obj:
         return Range()
-    get = {k: _decimal(obj.get(k), f"{where}.{k}") for k in
+    get = {k: decimal(obj.get(k), f"{where}.{k}") for k in
            ("equals", "greater_than", "greater_than_equals", "less_than", "less_than_equals")}
     if get["equals"] is not None:
         return Range(get["equals"], get["equals"])
@@ -524,9 +498,10 @@ def _compare(obj: dict | None, where: str) -> Range:
 
 def _schedule_window(doc: dict, where: str) -> tuple[datetime | None, datetime | None]:
     schedule = doc.get("_schedule") or {}
-    start, end = _when(schedule.get("start"), f"{where}.start"), _when(schedule.get("end"), f"{where}.end")
+    start, end = when(schedule.get("start"), f"{where}.start"), when(schedule.get("end"), f"{where}.end")
     if start and end and end < start:
-        raise InvalidValue(f"{where}.end is before {where}.start", field=f"{where}.end", value=schedule.get("end"))
+        raise InvalidValue(f"{where}.end ({schedule.get('end')}) is before {where}.start ({schedule.get('start')})",
+                           field=f"{where}.end", value=schedule.get("end"))
     return start, end
 
 
@@ -543,21 +518,21 @@ def coupon_from_doc(doc: dict) -> Offer:
     tiers = []
     for i, r in enumerate(rules):
         where = f"rule[{i}]"
-        value = _decimal(r.get("value"), f"{where}.value")
+        value = decimal(r.get("value"), f"{where}.value")
         if value is None:
             raise InvalidValue(f"{where}.value is required", field=f"{where}.value")
         if coupon_type in ("percentage", "bogo", "bundle_price_percentage") and value > HUNDRED:
             raise InvalidValue(f"{where}.value is a percentage and cannot exceed 100", field=f"{where}.value",
                                value=r.get("value"))
-        free = int(_decimal(r.get("discount_qty"), f"{where}.discount_qty") or (1 if coupon_type == "bogo" else 0))
-        threshold = _decimal(r.get("key"), f"{where}.key") or Decimal(1)
+        free = int(decimal(r.get("discount_qty"), f"{where}.discount_qty") or (1 if coupon_type == "bogo" else 0))
+        threshold = decimal(r.get("key"), f"{where}.key") or Decimal(1)
         group = int(threshold) if coupon_type in ("bogo", "bundle_price_amount", "bundle_price_percentage") else 1
         if coupon_type == "bogo" and not 0 < free < group:
             raise InvalidValue(f"{where}: a bogo rule needs key (units per set) above discount_qty (free units)",
                                field=f"{where}.discount_qty", value=r.get("discount_qty"))
         tiers.append(Tier(threshold=threshold, value=value if coupon_type != "bogo" or "value" in r else HUNDRED,
-                          max_discount=_decimal(r.get("max"), f"{where}.max"),
-                          min_discount=_decimal(r.get("min"), f"{where}.min"), group=max(group, 1), free=free))
+                          max_discount=decimal(r.get("max"), f"{where}.max"),
+                          min_discount=decimal(r.get("min"), f"{where}.min"), group=max(group, 1), free=free))
     ids = doc.get("identifiers") or {}
     restrictions = doc.get("restrictions") or {}
     price_range = restrictions.get("price_range") or {}
@@ -565,9 +540,7 @@ def coupon_from_doc(doc: dict) -> Offer:
     state = doc.get("state") or {}
     start, end = _schedule_window(doc, "_schedule")
     payments = restrictions.get("payments") or {}
-    code = doc.get("code") or ""
-    if not code:
-        raise InvalidValue("code is required", field="code")
+    code = doc.get("code") or ""   # the book refuses a coupon without one
     return Offer(
         id=doc.get("_id", ""), source="coupon", kind=COUPON_KIND[coupon_type], code=code,
         title=display.get("title") or code, description=display.get("description") or "",
@@ -593,7 +566,7 @@ def _bound(value: Any, where: str) -> Decimal | None:
     """A price bound; the documents default it to -1, meaning none."""
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
         return None
-    return _decimal(value, where)
+    return decimal(value, where)
 
 
 def promotion_from_doc(doc: dict) -> Offer:
@@ -650,21 +623,21 @@ def _discount_rule(rule: dict, i: int, promotion_type: str) -> tuple[Tier, Crite
     value = {"percentage": "discount_percentage", "amount": "discount_amount", "fixed_price": "discount_price",
              "bogo": "discount_percentage", "bundle_price_amount": "discount_price",
              "bundle_price_percentage": "discount_percentage", "shipping_price": "discount_price"}[promotion_type]
-    number = _decimal(offer.get(value), f"{w}.{value}")
+    number = decimal(offer.get(value), f"{w}.{value}")
     if number is None and promotion_type != "bogo":
         raise InvalidValue(f"{w}.{value} is required for a {promotion_type} promotion", field=f"{w}.{value}")
     if value == "discount_percentage" and number is not None and number > HUNDRED:
         raise InvalidValue(f"{w}.discount_percentage cannot exceed 100", field=f"{w}.discount_percentage",
                            value=offer.get(value))
-    group = int(_decimal(offer.get("min_offer_quantity"), f"{w}.min_offer_quantity") or 1)
-    free = int(_decimal(offer.get("max_offer_quantity"), f"{w}.max_offer_quantity") or 0)
+    group = int(decimal(offer.get("min_offer_quantity"), f"{w}.min_offer_quantity") or 1)
+    free = int(decimal(offer.get("max_offer_quantity"), f"{w}.max_offer_quantity") or 0)
     if promotion_type == "bogo" and not 0 < free < group:
         raise InvalidValue(f"{w}: a bogo promotion needs min_offer_quantity (units per set) above "
                            f"max_offer_quantity (discounted units)", field=f"{w}.max_offer_quantity",
                            value=offer.get("max_offer_quantity"))
     tier = Tier(threshold=Decimal(group if promotion_type != "percentage" else 1),
                 value=number if number is not None else HUNDRED,
-                max_discount=_decimal(offer.get("max_discount_amount"), f"{w}.max_discount_amount"),
+                max_discount=decimal(offer.get("max_discount_amount"), f"{w}.max_discount_amount"),
                 group=group, free=free)
     item_criteria = rule.get("item_criteria") or {}
     where = f"discount_rules[{i}].item_criteria"

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from .moments import instant
+
 
 class Ids:
     """Fresh ids. Seeded, the same seed gives the same sequence (and ids are predictable: for tests and
@@ -117,7 +119,9 @@ class Clock:
 
     def __init__(self, frozen: datetime | str | None = None, wall: Callable[[], datetime] | None = None) -> None:
         if isinstance(frozen, str):
-            frozen = datetime.fromisoformat(frozen)
+            text, frozen = frozen, instant(frozen)
+            if frozen is None:
+                raise ValueError(f"frozen time {text!r} is not an ISO 8601 date-time")
         if frozen is not None and frozen.tzinfo is None:
             frozen = frozen.replace(tzinfo=UTC)
         self.start = self.setting = ClockSetting(frozen)

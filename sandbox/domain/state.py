@@ -44,6 +44,7 @@ from .adjustments import Adjustment
 from .cart import Cart, CartLine, Scope
 from .cart_config import CartConfig
 from .errors import InvalidValue
+from .moments import instant
 from .runtime import ClockSetting
 from .sharing import Share
 from .storage import FORMAT, VERSION, Record, checked_document
@@ -76,11 +77,14 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 def _moment(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    return None if text is None else _instant(text)
 
 
 def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    moment = instant(text)
+    if moment is None:
+        raise ValueError(f"{text!r} is not an ISO 8601 date-time")
+    return moment
 
 
 # ---------------------------------------------------------------------- records
@@ -153,8 +157,8 @@ def cart_from(record: dict) -> Cart:
     get = record.get
     cart.__dict__ = {
         "id": record["id"], "cart_id": record["number"], "scope": tuple(record["scope"]), "user_id": record["user"],
-        "buy_now": record["buy_now"], "created_on": datetime.fromisoformat(record["created"]),
-        "last_modified": datetime.fromisoformat(record["modified"]),
+        "buy_now": record["buy_now"], "created_on": _instant(record["created"]),
+        "last_modified": _instant(record["modified"]),
         "lines": [line_from(r) for r in record["lines"]], "meta": get("meta") or {},
         "coupon_code": get("coupon_code"), "auto_coupons_declined": get("auto_coupons_declined", False),
         "adjustments": [adjustment_from(a) for a in get("adjustments", ())], "order_type": get("order_type"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import _sandbox
 from ..domain.addresses import AddressFilter, ShipmentChange
 from ..domain.errors import InvalidValue, NotFound
-from . import address_serialise as out
+from . import address_serialise as out, inputs
 
 
 class AddressApi:
@@ -32,7 +32,7 @@ class AddressApi:
         return out.address_list(found, len(await book.of_user(scope, user))), 200
 
     async def addAddress(self, company_id, application_id, body):
-        doc = await self.sandbox.addresses.add((company_id, application_id), body)
+        doc = await self.sandbox.addresses.add((company_id, application_id), inputs.address(body))
         return {"id": doc["id"], "success": True, "is_default_address": doc["is_default_address"]}, 200
 
     async def getAddressById(self, company_id, application_id, id_, cart_id=None, buy_now=False, mobile_no=None,
@@ -42,7 +42,7 @@ class AddressApi:
         return await self.sandbox.addresses.get(scope, id_, user), 200
 
     async def updateAddress(self, company_id, application_id, id_, body):
-        doc = await self.sandbox.addresses.update((company_id, application_id), id_, body)
+        doc = await self.sandbox.addresses.update((company_id, application_id), id_, inputs.address(body))
         return {"id": doc["id"], "is_default_address": doc["is_default_address"], "success": True,
                 "is_updated": True}, 201
 
@@ -52,7 +52,7 @@ class AddressApi:
 
     async def selectAddress(self, company_id, application_id, body, cart_id=None, buy_now=False, i=True, b=False):
         s = self.sandbox
-        chosen = await s.cart_addresses.select((company_id, application_id), body, cart_id, buy_now)
+        chosen = await s.cart_addresses.select((company_id, application_id), inputs.address_choice(body), cart_id, buy_now)
         return out.selection(chosen, s.catalog, i, b), 201
 
     async def getShipments(self, company_id, application_id, pick_at_store_uid=None, ordering_store_id=None,

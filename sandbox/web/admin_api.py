@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import gc
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
 
 from .. import _sandbox
 from ..domain import faults
 from ..domain.catalog import Article, Catalog
 from ..domain.controls import duration, instant
 from ..domain.journal import RequestQuery, shown
+from ..domain.moments import iso
 from ..domain.runtime import Clock
 from .memo import BUDGET
 
@@ -40,9 +40,9 @@ def catalog_listing(c: Catalog, stock_of: Callable[[Article], int] | None = None
 
 def clock_view(clock: Clock) -> dict:
     setting, wall = clock.setting, clock.wall()
-    return {"now": _iso(setting.now(wall)), "frozen": setting.frozen_at is not None,
+    return {"now": iso(setting.now(wall)), "frozen": setting.frozen_at is not None,
             "offset_seconds": None if setting.frozen_at is not None else setting.offset.total_seconds(),
-            "wall_clock": _iso(wall), "moved": setting != clock.start}
+            "wall_clock": iso(wall), "moved": setting != clock.start}
 
 
 def rule_view(rule: faults.FaultRule, matched: int = 0) -> dict:
@@ -60,10 +60,6 @@ def rule_view(rule: faults.FaultRule, matched: int = 0) -> dict:
         view["times"] = rule.times
     view["matched"] = matched
     return view
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 class AdminApi:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from .. import _sandbox
 from ..domain.cart import ItemRequest, LineUpdate
-from ..domain.errors import InvalidValue
 from . import serialise as out
+from .inputs import cart_meta, moment
 
 ADD_EXTRAS = {"meta": "meta", "extra_meta": "extra_meta", "_custom_json": "custom_json",
               "parent_item_identifiers": "parent_item_identifiers", "product_group_tags": "product_group_tags",
@@ -29,15 +27,6 @@ def line_update(i: int, item: dict) -> LineUpdate:
     return LineUpdate(where=f"items[{i}]", identifier=item["identifiers"].get("identifier", ""),
                       quantity=item.get("quantity"), size=item.get("item_size"),
                       extras={UPDATE_EXTRAS[k]: v for k, v in item.items() if k in UPDATE_EXTRAS})
-
-
-def parse_date(name: str, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidValue(f"{name}: {value!r} is not an ISO 8601 date-time", field=name, value=value) from None
 
 
 class CartApi:
@@ -82,8 +71,8 @@ class CartApi:
 
     async def getCartList(self, company_id, application_id, from_date=None, to_date=None, filter_on=None):
         s = self.sandbox
-        carts = await s.carts.list_carts((company_id, application_id), parse_date("from_date", from_date),
-                                         parse_date("to_date", to_date), filter_on)
+        carts = await s.carts.list_carts((company_id, application_id), moment("from_date", from_date),
+                                         moment("to_date", to_date), filter_on)
         data = [out.cart_list_entry(c, priced, s.catalog, s.carts.count(c)) for c, priced in carts]
         return {"success": True, "data": data}, 200
 
@@ -94,7 +83,7 @@ class CartApi:
         return {**body, "user": {"_id": cart.user_id, "uid": cart.user_id}}, 200
 
     async def updateCartMeta(self, company_id, application_id, body, id_=None, buy_now=False):
-        await self.sandbox.carts.update_meta((company_id, application_id), id_, buy_now, body)
+        await self.sandbox.carts.update_meta((company_id, application_id), id_, buy_now, cart_meta(body))
         return {"is_valid": True, "message": "cart meta updated"}, 200
 
     async def fetchAndValidateCartItems(self, company_id, application_id, body):

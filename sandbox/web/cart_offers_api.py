@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _sandbox
-from . import serialise as out
+from . import inputs, serialise as out
 
 
 class CartOffersApi:
@@ -53,11 +53,11 @@ class CartOffersApi:
         return {"success": True, "promotions": [out.payment_offer(c, application_id) for c in choices]}, 200
 
     async def addPriceAdjustment(self, company_id, application_id, body):
-        cart = await self.sandbox.adjustments.add((company_id, application_id), body)
+        cart = await self.sandbox.adjustments.add((company_id, application_id), inputs.adjustment(body))
         return out.adjustments(cart), 201
 
     async def updatePriceAdjustment(self, company_id, application_id, id_, body):
-        cart = await self.sandbox.adjustments.update((company_id, application_id), id_, body)
+        cart = await self.sandbox.adjustments.update((company_id, application_id), id_, inputs.adjustment(body))
         return out.adjustments(cart), 200
 
     async def removePriceAdjustment(self, company_id, application_id, id_):

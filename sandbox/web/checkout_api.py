@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from .. import _sandbox
 from ..domain.checkout import Order
-from . import serialise as out
-
-PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
+from . import inputs, serialise as out
 
 
 def checked_cart(order: Order, sandbox, cod_available: bool) -> dict:
@@ -27,17 +25,15 @@ class CheckoutApi:
     async def selectPaymentMode(self, company_id, application_id, body, id_=None, buy_now=False, order_type=None):
         s = self.sandbox
         priced = await s.checkout.select_payment((company_id, application_id), id_ or body.get("id"), buy_now,
-                                                 body.get("payment_mode"),
-                                                 {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
+                                                 body.get("payment_mode"), inputs.payment_identifiers(body),
                                                  address_id=body.get("address_id"), order_type=order_type)
         return out.cart(priced, s.catalog, items=True, breakup=True), 200
 
     async def selectPaymentModeV2(self, company_id, application_id, body, id_=None, buy_now=False, order_type=None):
         s = self.sandbox
         priced = await s.checkout.select_payment((company_id, application_id), id_ or body.get("id"), buy_now,
-                                                 body.get("payment_mode"),
-                                                 {k: body.get(k) for k in PAYMENT_IDENTIFIERS},
-                                                 methods=body.get("payment_methods"),
+                                                 body.get("payment_mode"), inputs.payment_identifiers(body),
+                                                 methods=inputs.payment_methods(body.get("payment_methods")),
                                                  address_id=body.get("address_id"), order_type=order_type)
         return out.cart(priced, s.catalog, items=True, breakup=True), 200
 
@@ -45,7 +41,8 @@ class CheckoutApi:
         s = self.sandbox
         order = await s.checkout.checkout((company_id, application_id), id_ or body["id"], body.get("user_id"),
                                           body.get("order_type"), body.get("address_id"), body.get("payment_mode"),
-                                          body.get("payment_methods"), body.get("billing_address_id"),
+                                          inputs.payment_methods(body.get("payment_methods")),
+                                          body.get("billing_address_id"),
                                           body.get("pick_at_store_uid"))
         cart = checked_cart(order, s, await s.checkout.cod_available(order.cart))
         return {"success": True, "order_id": order.order_id, "message": "order placed", "data": {
@@ -53,13 +50,14 @@ class CheckoutApi:
             "callback_url": body.get("callback_url", ""), "payment_confirm_url": "", "app_intercept_url": ""}, 200
 
     async def checkoutCart(self, company_id, application_id, body):
-        order = await self.sandbox.checkout.checkout_items((company_id, application_id), body)
+        order = await self.sandbox.checkout.checkout_items((company_id, application_id), inputs.checkout_items(body))
         return {"success": True, "message": "order placed", "order_id": order.order_id,
                 "order_ref_id": order.order_id}, 200
 
     async def overrideCart(self, company_id, application_id, body):
         s = self.sandbox
-        order = await s.checkout.override((company_id, application_id), body["cart_id"], body["cart_items"],
+        order = await s.checkout.override((company_id, application_id), body["cart_id"],
+                                          inputs.override_items(body["cart_items"]),
                                           body["order_type"], body["payment_mode"], body.get("ordering_store"))
         cart = order.cart
         return {"success": "true", "order_id": order.order_id, "message": "order placed",

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from .. import _sandbox
 from ..domain.errors import InvalidValue
 from . import journey_serialise as jout, serialise as out
 from .cart_api import item_request, line_update
+from .inputs import cart_config, moment
 
 API_BASE = "/service/platform/cart/v1.0/company/{}/application/{}"
-
-
-def moment(name: str, value: str | None) -> datetime | None:
-    """An ISO 8601 date-time query parameter (UTC when it gives no offset)."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidValue(f"{name}: {value!r} is not an ISO 8601 date-time", field=name, value=value) from None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def plain(value, where: str = "body"):
@@ -91,8 +79,8 @@ class JourneyApi:
         return jout.cart_config(await self.sandbox.cart_config.get((company_id, application_id))), 200
 
     async def createCartMetaConfig(self, company_id, application_id, body):
-        return jout.cart_config(await self.sandbox.cart_config.create((company_id, application_id), body)), 201
+        return jout.cart_config(await self.sandbox.cart_config.create((company_id, application_id), cart_config(body))), 201
 
     async def updateCartMetaConfig(self, company_id, application_id, cart_meta_id, body):
-        config = await self.sandbox.cart_config.update((company_id, application_id), cart_meta_id, body)
+        config = await self.sandbox.cart_config.update((company_id, application_id), cart_meta_id, cart_config(body))
         return jout.cart_config(config), 200

@@ -5,7 +5,8 @@ from __future__ import annotations
 from .. import _sandbox
 from ..domain.errors import InvalidValue
 from ..domain.offer_book import page_bounds
-from .cart_api import parse_date
+from . import inputs
+from .inputs import moment
 
 # Titles, subtitles and examples of the offer types the sandbox may support; others get a title from their name.
 TYPE_TEXT = {
@@ -48,7 +49,7 @@ def review_windows(approved_start_time, approved_end_time, review_start_time, re
     """The list filters' approval and review date bounds, parsed (each named in its error)."""
     given = {"approved_start_time": approved_start_time, "approved_end_time": approved_end_time,
              "review_start_time": review_start_time, "review_end_time": review_end_time}
-    return {name: parse_date(name, value) for name, value in given.items()}
+    return {name: moment(name, value) for name, value in given.items()}
 
 
 def required_code(code: str | None) -> str:
@@ -76,14 +77,16 @@ class OffersApi:
         return {"items": docs, "page": page(page_no, page_size, total)}, 200
 
     async def createCoupon(self, company_id, application_id, body):
-        coupon_id = await self.sandbox.offers.create_coupon((company_id, application_id), body)
+        coupon_id = await self.sandbox.offers.create_coupon((company_id, application_id), inputs.coupon(body))
         return {"success": True, "message": f"coupon {body['code']} created", "_id": coupon_id}, 201
 
     async def getCouponById(self, company_id, application_id, id_):
         return await self.sandbox.offers.coupon((company_id, application_id), id_), 200
 
     async def updateCoupon(self, company_id, application_id, id_, body):
-        await self.sandbox.offers.update_coupon((company_id, application_id), id_, body)
+        scope = (company_id, application_id)
+        await self.sandbox.offers.coupon(scope, id_)   # an unknown id is a 404 before the body is read
+        await self.sandbox.offers.update_coupon(scope, id_, inputs.coupon(body))
         return {"success": True, "message": f"coupon {body['code']} updated", "_id": id_}, 200
 
     async def deleteCoupon(self, company_id, application_id, id_):
@@ -109,13 +112,15 @@ class OffersApi:
     async def createPromotion(self, company_id, application_id, body):
         scope = (company_id, application_id)
         offers = self.sandbox.offers
-        return await offers.promotion(scope, await offers.create_promotion(scope, body)), 201
+        return await offers.promotion(scope, await offers.create_promotion(scope, inputs.promotion(body))), 201
 
     async def getPromotionById(self, company_id, application_id, id_):
         return await self.sandbox.offers.promotion((company_id, application_id), id_), 200
 
     async def updatePromotion(self, company_id, application_id, id_, body):
-        return await self.sandbox.offers.update_promotion((company_id, application_id), id_, body), 200
+        scope = (company_id, application_id)
+        await self.sandbox.offers.promotion(scope, id_)   # an unknown id is a 404 before the body is read
+        return await self.sandbox.offers.update_promotion(scope, id_, inputs.promotion(body)), 200
 
     async def deletePromotion(self, company_id, application_id, id_):
         await self.sandbox.offers.delete_promotion((company_id, application_id), id_)

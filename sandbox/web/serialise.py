@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +17,7 @@ from ..domain.cart import (
     Quote,
 )
 from ..domain.catalog import Article, Catalog, Product, Store
+from ..domain.moments import iso
 from ..domain.money import ZERO
 from ..domain.offers import Applied, OfferOutcome
 from ..domain.pricing import Breakup, LinePrice
@@ -45,10 +45,6 @@ def number(value: Decimal | int) -> float | int:
 
 def without_none(d: dict) -> dict:
     return {k: v for k, v in d.items() if v is not None}
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def promise(p: Promise | None) -> dict | None:

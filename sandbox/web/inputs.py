@@ -1,0 +1,160 @@
+"""Request bodies and parameters → the domain's typed inputs. The domain never sees the API's JSON.
+
+Each function reads one operation's body (already checked against the spec's schema by the request
+validation) and names the field that cannot be used in an ``InvalidValue``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
+
+from ..domain.errors import InvalidValue
+from ..domain.inputs import (
+    AddressChoice,
+    AddressInput,
+    AdjustedArticle,
+    AdjustmentInput,
+    CartConfigInput,
+    CartMetaInput,
+    CheckoutItemsInput,
+    DeliveryCharge,
+    DeliveryCharges,
+    OfferInput,
+    OrderItem,
+    OverrideItem,
+    PaymentInput,
+    PaymentMethod,
+)
+from ..domain.moments import instant
+from ..domain.offer_book import DRAFT
+from ..domain.offers import Offer, coupon_from_doc, promotion_from_doc
+
+
+def moment(name: str, value: str | None) -> datetime | None:
+    """An optional ISO 8601 date-time query parameter, read by the one rule (``moments.instant``)."""
+    if value is None:
+        return None
+    parsed = instant(value)
+    if parsed is None:
+        raise InvalidValue(f"{name}: {value!r} is not an ISO 8601 date-time", field=name, value=value)
+    return parsed
+
+
+# ---------------------------------------------------------------------- addresses
+ADDRESS_FIELDS = ("phone", "area_code_slug", "country_code", "geo_location", "country", "state", "is_default_address",
+                  "tags", "created_by_user_id", "landmark", "email", "area_code", "checkout_mode", "meta", "is_active",
+                  "name", "google_map_point", "cart_id", "city", "sector", "state_code", "area", "user_id",
+                  "address_type", "address", "country_phone_code", "country_iso_code", "_custom_json")
+
+
+def address(body: dict) -> AddressInput:
+    """``PlatformAddress`` (addAddress, updateAddress): its documented fields are the document kept."""
+    doc = {k: v for k, v in body.items() if k in ADDRESS_FIELDS}
+    return AddressInput(doc, user_id=doc.get("user_id"), area_code=doc.get("area_code"),
+                        area_code_slug=doc.get("area_code_slug", "pincode"), phone=doc.get("phone"),
+                        email=doc.get("email"), checkout_mode=doc.get("checkout_mode", "self"),
+                        is_default_address=doc.get("is_default_address"))
+
+
+def address_choice(body: dict) -> AddressChoice:
+    """``PlatformSelectCartAddress`` (selectAddress)."""
+    return AddressChoice(body.get("id"), body.get("cart_id"), body.get("user_id"), body.get("billing_address_id"),
+                         body.get("checkout_mode"))
+
+
+# ---------------------------------------------------------------------- price adjustments
+def adjustment(body: dict) -> AdjustmentInput:
+    """``PriceAdjustmentAdd`` / ``PriceAdjustmentUpdate``: the request is the document answered."""
+    articles = tuple(AdjustedArticle(p.get("article_id"), p.get("value"), "value" in p)
+                     for p in body.get("article_ids") or [])
+    return AdjustmentInput(dict(body), body.get("cart_id"), body.get("type"), body.get("value"), articles,
+                           bool(body.get("article_level_distribution")), body.get("apply_expiry"))
+
+
+# ---------------------------------------------------------------------- cart configuration
+CONFIG_FIELDS = ("min_cart_value", "max_cart_value", "bulk_coupons", "max_cart_items", "gift_display_text",
+                 "delivery_charges", "revenue_engine_coupon", "gift_pricing", "enabled")
+CONFIG_LIMITS = ("min_cart_value", "max_cart_value", "max_cart_items", "gift_pricing")
+
+
+def cart_config(body: dict) -> CartConfigInput:
+    """``CartMetaConfigAdd`` / ``CartMetaConfigUpdate``: the documented fields given (null ones are left out)."""
+    given = {k: body[k] for k in CONFIG_FIELDS if body.get(k) is not None}
+    delivery = given.pop("delivery_charges", None)
+    charges = None
+    if delivery is not None:
+        charges = DeliveryCharges(tuple(DeliveryCharge(rule.get("threshold"), rule.get("charges"))
+                                        for rule in delivery.get("charges") or []), delivery.get("enabled"))
+    limits = {k: given.pop(k, None) for k in CONFIG_LIMITS}
+    return CartConfigInput(given, delivery_charges=charges, **limits)
+
+
+# ---------------------------------------------------------------------- cart meta
+META_FIELDS = ("gstin", "pick_up_customer_details", "checkout_mode", "gift_details", "pan_no", "comment",
+               "staff_user_id")
+
+
+def cart_meta(body: dict) -> CartMetaInput:
+    """``PlatformCartMetaRequest`` (updateCartMeta): the documented fields given are stored as sent."""
+    return CartMetaInput({k: v for k, v in body.items() if k in META_FIELDS}, body.get("gstin"), body.get("pan_no"))
+
+
+# ---------------------------------------------------------------------- open-API checkout
+def checkout_items(body: dict) -> CheckoutItemsInput:
+    """``OpenApiPlatformCheckoutReq`` (checkoutCart)."""
+    items = tuple(OrderItem(str(i["product_id"]), i["size"], i.get("quantity", 1), Decimal(str(i["price_effective"])))
+                  for i in body["cart_items"])
+    methods = tuple(PaymentInput(m["mode"], Decimal(str(m["amount"]))) for m in body["payment_methods"])
+    area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
+    return CheckoutItemsInput(items, Decimal(str(body["cart_value"])), methods, area,
+                              json.dumps(body, sort_keys=True, default=str))
+
+
+# ---------------------------------------------------------------------- cart checkouts
+PAYMENT_IDENTIFIERS = ("payment_identifier", "aggregator_name", "merchant_code")
+
+
+def payment_identifiers(body: dict) -> tuple[tuple[str, str | None], ...]:
+    """The payment's identifiers a select-payment-mode body gives (kept on the cart)."""
+    return tuple((k, body.get(k)) for k in PAYMENT_IDENTIFIERS)
+
+
+def payment_methods(given: list | None) -> tuple[PaymentMethod, ...]:
+    """``payment_methods`` (``PaymentMethod``s): mode and amount of each."""
+    return tuple(PaymentMethod(m, m.get("mode"), None if m.get("amount") is None else Decimal(str(m["amount"])))
+                 for m in given or ())
+
+
+def override_items(given: list) -> tuple[OverrideItem, ...]:
+    """An override checkout's ``cart_items`` (``OverrideCartItem``s)."""
+    return tuple(OverrideItem(i, i["item_id"], i["size"], i.get("quantity", 1), i["price_marked"],
+                              i["price_effective"], i["amount_paid"], i["discount"], i.get("seller_identifier"))
+                 for i in given)
+
+
+# ---------------------------------------------------------------------- coupons and promotions
+def coupon(body: dict) -> OfferInput:
+    """``CouponAdd`` / ``CouponUpdate``: the document kept and answered, and what it computes."""
+    return _offer(body, coupon_from_doc)
+
+
+def promotion(body: dict) -> OfferInput:
+    """``PromotionAdd`` / ``PromotionUpdate``: the document kept and answered, and what it computes."""
+    return _offer(body, promotion_from_doc)
+
+
+def _offer(body: dict, read: Callable[[dict], Offer]) -> OfferInput:
+    doc = {k: v for k, v in body.items() if k != "_id"}  # the book names its offers (and copies what it keeps)
+    schedule = doc.get("_schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise InvalidValue("_schedule must be an object", field="_schedule", value=schedule)
+    schedule = schedule or {}
+    for bound in ("start", "end"):
+        value = schedule.get(bound)
+        if value is not None and instant(value) is None:
+            raise InvalidValue(f"_schedule.{bound}: {value!r} is not an ISO 8601 date-time",
+                               field=f"_schedule.{bound}", value=value)
+    return OfferInput(doc, read(doc), doc.get("code"), schedule.get("status", DRAFT))
