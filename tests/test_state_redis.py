@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from rediskit import fresh_prefix
+from cartwright.sandbox.domain.errors import StateUnavailable
 from cartwright.sandbox.state.redis import RedisStorage
 from state_contract import *  # noqa: F401,F403 - the contract's tests run here
 from state_contract import _put, run
@@ -225,15 +226,15 @@ def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(
             for n in range(50):
                 tx.put("t", f"tenant{n}", "k", {"n": n})
         await storage.atomically(fill)
-        client = (await storage._client())[0]
+        pool = (await storage._batches()).pool
         sent = []
-        original = client.connection_pool.get_connection
+        original = pool.send
 
         async def counted(*args, **kwargs):
             sent.append(1)
             return await original(*args, **kwargs)
 
-        client.connection_pool.get_connection = counted
+        pool.send = counted
         found = await asyncio.gather(*(storage.get("t", f"tenant{n}", "k") for n in range(50)))
         return found, len(sent)
 
@@ -255,3 +256,33 @@ def test_a_request_cancelled_while_its_round_trip_gathers_leaves_the_others_serv
         return await asyncio.wait_for(second, 2)
 
     assert run(scenario()) == "b"
+
+
+def test_the_url_says_the_password_the_database_and_the_unix_socket(tmp_path):
+    """A Redis that asks for a password is reached with the one in the URL, over TCP and over a unix socket, in
+    the URL's database (db 3 holds the records, db 0 none); a wrong password is StateUnavailable naming it."""
+    import redis as sync_redis
+
+    from rediskit import redis_server
+
+    socket_path = tmp_path / "redis.sock"
+    with redis_server(tmp_path, options=("--requirepass", "s3cret", "--unixsocket", str(socket_path))) as url:
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        prefix = fresh_prefix()
+        over_tcp = RedisStorage(f"redis://:s3cret@127.0.0.1:{port}/3", prefix=prefix)
+        over_unix = RedisStorage(f"unix://:s3cret@{socket_path}?db=3", prefix=prefix)
+        run(_put(over_tcp, "t", "p", "k", "written"))
+        assert run(over_unix.get("t", "p", "k")) == "written"
+        plain = sync_redis.Redis(port=int(port), password="s3cret")
+        assert plain.select(3) and plain.keys(prefix + "*") and not sync_redis.Redis(
+            port=int(port), password="s3cret", db=0).keys(prefix + "*")
+        with pytest.raises(StateUnavailable, match="WRONGPASS|invalid"):
+            run(RedisStorage(f"redis://:wrong@127.0.0.1:{port}/3", prefix=prefix).get("t", "p", "k"))
+
+
+def test_a_url_option_the_client_does_not_apply_is_refused():
+    """A Redis URL with an option the sandbox's client does not apply (a socket timeout, RESP3) is refused when
+    the storage is made, naming the option, rather than silently ignored."""
+    with pytest.raises(ValueError, match="protocol"):
+        RedisStorage("redis://127.0.0.1:6379/0?protocol=3")
+    assert RedisStorage("rediss://127.0.0.1:6380/0?ssl_cert_reqs=none").url.startswith("rediss://")
