@@ -286,3 +286,22 @@ def test_a_url_option_the_client_does_not_apply_is_refused():
     with pytest.raises(ValueError, match="protocol"):
         RedisStorage("redis://127.0.0.1:6379/0?protocol=3")
     assert RedisStorage("rediss://127.0.0.1:6380/0?ssl_cert_reqs=none").url.startswith("rediss://")
+
+
+def test_a_connection_that_died_with_a_restarted_redis_is_replaced_unseen(tmp_path):
+    """After Redis restarts, the pooled connection it closed is replaced on the next round trip: the read
+    answers (no StateUnavailable), with what was written before the restart."""
+    from rediskit import free_port, redis_server
+
+    port = free_port()
+
+    async def write_then_read_across_a_restart():
+        with redis_server(tmp_path, port, persist=True) as url:
+            storage = RedisStorage(url, prefix=fresh_prefix(), timeout=2)
+            await _put(storage, "t", "p", "k", "kept")
+            pool = (await storage._batches()).pool
+            assert pool.idle   # the connection that served the write waits in the pool
+        with redis_server(tmp_path, port, persist=True):
+            return await storage.get("t", "p", "k")
+
+    assert run(write_then_read_across_a_restart()) == "kept"
