@@ -64,7 +64,7 @@ from redis.exceptions import (
     TimeoutError as RedisTimeoutError,
 )
 
-from ..domain.errors import StateMoved, StateUnavailable
+from ..domain.errors import RecordMoved, StateMoved, StateUnavailable
 from ..domain.storage import FORMAT, VERSION, Record, checked_document
 
 T = TypeVar("T")
@@ -116,6 +116,19 @@ class _Observed:
 
 
 _OBSERVED: contextvars.ContextVar[_Observed | None] = contextvars.ContextVar("cartwright_observed", default=None)
+
+
+class _Reliance:
+    """A block relying on the watched record being at ``version`` (``relying_on``); ``done`` once checked."""
+
+    __slots__ = ("version", "done")
+
+    def __init__(self, version: Any) -> None:
+        self.version = version
+        self.done = False
+
+
+_RELYING: contextvars.ContextVar[_Reliance | None] = contextvars.ContextVar("cartwright_relying", default=None)
 
 
 class _Conflict(Exception):
@@ -463,6 +476,7 @@ class RedisStorage:
         self._notes = g + "notes:"
         self._logs = g + "log:"
         self._everything = _glob_escape(prefix) + "{*"   # every key of this prefix (and no longer prefix's)
+        self._watched: tuple[tuple, tuple] | None = None   # (its version's command, its record's command)
 
     def __repr__(self) -> str:
         return f"RedisStorage({self.url!r}, prefix={self.prefix!r})"
@@ -526,9 +540,18 @@ class RedisStorage:
         riders: Sequence[tuple[tuple, tuple]] = ()
         if tag is not None:
             riders = [*self._riders.get(tag, _NONE).items(), *self._riders.get(None, _NONE).items()]
-
-        answers = await self._round_trip([("GET", self._generation_key), *(command for _, command in riders),
-                                          *commands])
+        relying = _RELYING.get()
+        if relying is not None and (relying.done or self._watched is None):
+            relying = None
+        if relying is not None:   # the block's first round trip: the watched record's version comes first
+            relying.done = True
+            answers = await self._round_trip([self._watched[0], ("GET", self._generation_key),   # type: ignore[index]
+                                              *(command for _, command in riders), *commands])
+            if answers.pop(0) != relying.version:
+                raise RecordMoved("state: the sandbox's controls were changed by another process", field="state")
+        else:
+            answers = await self._round_trip([("GET", self._generation_key), *(command for _, command in riders),
+                                              *commands])
         generation = int(answers[0] or 0)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -574,6 +597,34 @@ class RedisStorage:
             yield observed
         finally:
             _OBSERVED.reset(token)
+
+    def watch(self, table: str, part: str, key: str) -> None:
+        """Keep one record (the controls) in each process's memory, checked by its part's version: a request
+        relying on it (``relying_on``) reads the version with its first round trip, at no round trip of its
+        own."""
+        tag = tenant(part)
+        self._watched = (("HGET", self._versions(tag), f"{table}{SEP}{part}"), ("HGET", self._hash(table, part), key))
+
+    async def read_watched(self) -> tuple[Any, bytes | None]:
+        """(version, record): the version first, so a write between the two leaves it older than the record
+        (and the next check reads the record again)."""
+        assert self._watched is not None
+        _, _, (version, stored) = await self._exchange(self._watched, None)
+        return version, stored
+
+    @contextlib.contextmanager
+    def relying_on(self, version: Any) -> Iterator[_Reliance]:
+        reliance = _Reliance(version)
+        token = _RELYING.set(reliance)
+        try:
+            yield reliance
+        finally:
+            _RELYING.reset(token)
+
+    async def checked(self) -> None:
+        relying = _RELYING.get()
+        if relying is not None and not relying.done and self._watched is not None:
+            await self.current_generation()
 
     async def current_generation(self) -> int:
         generation, _, _ = await self._exchange((), follow=False)
@@ -643,6 +694,7 @@ class RedisStorage:
             else:
                 if not tx.writes:
                     return result
+                await self.checked()   # (a write before any read: what the request relied on is checked first)
                 outcome = await self._commit(tx)
                 if outcome == b"ok":
                     self._changed()
@@ -677,6 +729,7 @@ class RedisStorage:
         return await self._script("commit", keys, args)
 
     async def next_number(self, name: str) -> int:
+        await self.checked()
         number = await self._command("HINCRBY", self._counters, name, 1)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -688,6 +741,7 @@ class RedisStorage:
         return int(n or 0)
 
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
+        await self.checked()
         notes = self._notes + table
         await self._script("remember", [notes, notes + ":order", notes + ":sequence"],
                            [f"{part}{SEP}{key}", encode(record), capacity])
