@@ -305,3 +305,33 @@ def test_a_connection_that_died_with_a_restarted_redis_is_replaced_unseen(tmp_pa
             return await storage.get("t", "p", "k")
 
     assert run(write_then_read_across_a_restart()) == "kept"
+
+
+def test_a_block_relying_on_a_record_finds_it_moved_on_its_first_round_trip_or_first_write(storage):
+    """Inside relying_on(version), the first read raises RecordMoved when another process changed the watched
+    record since (later reads do not check again), and so does a change that writes before reading anything,
+    without writing; at the version read, nothing is raised."""
+    from cartwright.sandbox.domain.errors import RecordMoved
+
+    other = twin(storage)
+    storage.watch("controls", "sandbox", "controls")
+
+    async def write(tx):
+        tx.put("t", "p", "k", "written")
+
+    async def scenario():
+        version, _ = await storage.read_watched()
+        await _put(other, "controls", "sandbox", "controls", {"moved": True})
+        with storage.relying_on(version):
+            with pytest.raises(RecordMoved):
+                await storage.get("t", "p", "k")
+            assert await storage.get("t", "p", "k") is None   # checked once only
+        with storage.relying_on(version), pytest.raises(RecordMoved):
+            await storage.atomically(write)
+        unwritten = await storage.get("t", "p", "k")
+        version, _ = await storage.read_watched()
+        with storage.relying_on(version):
+            await storage.atomically(write)
+        return unwritten, await storage.get("t", "p", "k")
+
+    assert run(scenario()) == (None, "written")
