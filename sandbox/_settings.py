@@ -119,9 +119,9 @@ def parse_state(raw: str) -> str:
         return "memory"
     if not value.lower().startswith(STATE_SCHEMES):
         raise ValueError("neither memory nor a redis://, rediss:// or unix:// URL")
-    from redis.connection import parse_url  # what the client itself will read
+    from .state.redis import redis_address  # what the client itself will read
 
-    parse_url(value)   # ValueError for a URL it cannot read (a port that is not a number...)
+    redis_address(value)   # ValueError for a URL it cannot read (a port that is not a number, an option it lacks)
     return value
 
 

@@ -24,15 +24,15 @@ def answers_ping(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
             s.sendall(b"PING\r\n")
-            return s.recv(64).startswith(b"+PONG")
+            return s.recv(64).startswith((b"+PONG", b"-NOAUTH"))   # (NOAUTH: up, and asking for a password)
     except OSError:
         return False
 
 
 @contextlib.contextmanager
-def redis_server(folder: Path, port: int | None = None, *, persist: bool = False):
+def redis_server(folder: Path, port: int | None = None, *, persist: bool = False, options: tuple[str, ...] = ()):
     """A redis-server in ``folder`` for the block; yields its URL. ``persist``: it saves its data when stopped
-    (SIGTERM) and loads it when started again in the same folder."""
+    (SIGTERM) and loads it when started again in the same folder. ``options``: more of redis-server's flags."""
     exe = shutil.which("redis-server")
     if exe is None:
         pytest.fail("redis-server is not installed: `make redis` installs it (Debian's redis-server package)")
@@ -40,7 +40,7 @@ def redis_server(folder: Path, port: int | None = None, *, persist: bool = False
     save = ["--save", "3600 1"] if persist else ["--save", ""]
     process = subprocess.Popen(
         [exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder), *save, "--appendonly", "no",
-         "--logfile", str(folder / "redis.log")],
+         "--logfile", str(folder / "redis.log"), *options],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(500):   # up to ~10 s

@@ -141,3 +141,15 @@ def test_the_moved_clock_goes_with_a_snapshot(client):
     move(client, now="2029-01-01T00:00:00Z")
     assert client.put("/_cartwright/state", json=snapshot).status_code == 200
     assert client.get("/_cartwright/clock").json()["now"] == "2028-02-29T12:00:00Z"
+
+
+def test_a_clock_moved_through_one_holds_on_the_others_very_next_request(workers, catalog):
+    """A sandbox that has already read the controls follows a clock moved through another over the same state on
+    its very next request (the cart it changes is stamped with the moved clock)."""
+    one, two = workers()
+    chosen = article(catalog, min_stock=3)
+    with one.test_client(headers=AUTH) as a, two.test_client(headers=AUTH) as b:
+        assert add(b, [(chosen, 1)]).status_code == 200
+        move(a, now="2027-05-05T00:00:00Z")
+        assert add(b, [(chosen, 1)]).status_code == 200
+        assert get_cart(a).json()["last_modified"].startswith("2027-05-05")

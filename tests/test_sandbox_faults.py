@@ -179,3 +179,22 @@ def test_a_bad_fault_rules_setting_stops_the_start_naming_it(raw, words, capsys)
     assert main(["serve", "--fault-rules", raw, "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and all(w in err for w in words), err
+
+
+@pytest.mark.parametrize("request_kind", ["reads the state", "refused before any read", "answered by Prefer"])
+def test_a_rule_added_through_one_holds_on_the_others_very_next_request(workers, request_kind):
+    """A sandbox that has already read the controls (no rule) applies a rule added through another over the same
+    state on its very next request, whatever that request is: one that reads the state, one whose body is
+    refused before any read, one that Prefer answers; and the rule's removal holds there as soon."""
+    one, two = workers()
+    operation, request = {
+        "reads the state": ("getCart", lambda c: get_cart(c, "user_id=u")),
+        "refused before any read": ("platformAddItems", lambda c: c.post(f"{BASE}/detail", json={"items": "none"})),
+        "answered by Prefer": ("getCart", lambda c: c.get(f"{BASE}/detail?user_id=u", headers={"Prefer": "code=200"})),
+    }[request_kind]
+    with one.test_client(headers=AUTH) as a, two.test_client(headers=AUTH) as b:
+        assert statuses(b, 1) == [200]
+        added = rule(a, operation_id=operation, status=503)["id"]
+        assert request(b).status_code == 503
+        assert a.delete(f"/_cartwright/faults/{added}").status_code in (200, 204)
+        assert request(b).status_code != 503

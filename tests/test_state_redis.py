@@ -5,6 +5,7 @@ import asyncio
 import pytest
 
 from rediskit import fresh_prefix
+from cartwright.sandbox.domain.errors import StateUnavailable
 from cartwright.sandbox.state.redis import RedisStorage
 from state_contract import *  # noqa: F401,F403 - the contract's tests run here
 from state_contract import _put, run
@@ -225,15 +226,15 @@ def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(
             for n in range(50):
                 tx.put("t", f"tenant{n}", "k", {"n": n})
         await storage.atomically(fill)
-        client = (await storage._client())[0]
+        pool = (await storage._batches()).pool
         sent = []
-        original = client.connection_pool.get_connection
+        original = pool.send
 
         async def counted(*args, **kwargs):
             sent.append(1)
             return await original(*args, **kwargs)
 
-        client.connection_pool.get_connection = counted
+        pool.send = counted
         found = await asyncio.gather(*(storage.get("t", f"tenant{n}", "k") for n in range(50)))
         return found, len(sent)
 
@@ -255,3 +256,82 @@ def test_a_request_cancelled_while_its_round_trip_gathers_leaves_the_others_serv
         return await asyncio.wait_for(second, 2)
 
     assert run(scenario()) == "b"
+
+
+def test_the_url_says_the_password_the_database_and_the_unix_socket(tmp_path):
+    """A Redis that asks for a password is reached with the one in the URL, over TCP and over a unix socket, in
+    the URL's database (db 3 holds the records, db 0 none); a wrong password is StateUnavailable naming it."""
+    import redis as sync_redis
+
+    from rediskit import redis_server
+
+    socket_path = tmp_path / "redis.sock"
+    with redis_server(tmp_path, options=("--requirepass", "s3cret", "--unixsocket", str(socket_path))) as url:
+        port = url.rsplit(":", 1)[1].split("/")[0]
+        prefix = fresh_prefix()
+        over_tcp = RedisStorage(f"redis://:s3cret@127.0.0.1:{port}/3", prefix=prefix)
+        over_unix = RedisStorage(f"unix://:s3cret@{socket_path}?db=3", prefix=prefix)
+        run(_put(over_tcp, "t", "p", "k", "written"))
+        assert run(over_unix.get("t", "p", "k")) == "written"
+        plain = sync_redis.Redis(port=int(port), password="s3cret")
+        assert plain.select(3) and plain.keys(prefix + "*") and not sync_redis.Redis(
+            port=int(port), password="s3cret", db=0).keys(prefix + "*")
+        with pytest.raises(StateUnavailable, match="WRONGPASS|invalid"):
+            run(RedisStorage(f"redis://:wrong@127.0.0.1:{port}/3", prefix=prefix).get("t", "p", "k"))
+
+
+def test_a_url_option_the_client_does_not_apply_is_refused():
+    """A Redis URL with an option the sandbox's client does not apply (a socket timeout, RESP3) is refused when
+    the storage is made, naming the option, rather than silently ignored."""
+    with pytest.raises(ValueError, match="protocol"):
+        RedisStorage("redis://127.0.0.1:6379/0?protocol=3")
+    assert RedisStorage("rediss://127.0.0.1:6380/0?ssl_cert_reqs=none").url.startswith("rediss://")
+
+
+def test_a_connection_that_died_with_a_restarted_redis_is_replaced_unseen(tmp_path):
+    """After Redis restarts, the pooled connection it closed is replaced on the next round trip: the read
+    answers (no StateUnavailable), with what was written before the restart."""
+    from rediskit import free_port, redis_server
+
+    port = free_port()
+
+    async def write_then_read_across_a_restart():
+        with redis_server(tmp_path, port, persist=True) as url:
+            storage = RedisStorage(url, prefix=fresh_prefix(), timeout=2)
+            await _put(storage, "t", "p", "k", "kept")
+            pool = (await storage._batches()).pool
+            assert pool.idle   # the connection that served the write waits in the pool
+        with redis_server(tmp_path, port, persist=True):
+            return await storage.get("t", "p", "k")
+
+    assert run(write_then_read_across_a_restart()) == "kept"
+
+
+def test_a_block_relying_on_a_record_finds_it_moved_on_its_first_round_trip_or_first_write(storage):
+    """Inside relying_on(version), the first read raises RecordMoved when another process changed the watched
+    record since (later reads do not check again), and so does a change that writes before reading anything,
+    without writing; at the version read, nothing is raised."""
+    from cartwright.sandbox.domain.errors import RecordMoved
+
+    other = twin(storage)
+    storage.watch("controls", "sandbox", "controls")
+
+    async def write(tx):
+        tx.put("t", "p", "k", "written")
+
+    async def scenario():
+        version, _ = await storage.read_watched()
+        await _put(other, "controls", "sandbox", "controls", {"moved": True})
+        with storage.relying_on(version):
+            with pytest.raises(RecordMoved):
+                await storage.get("t", "p", "k")
+            assert await storage.get("t", "p", "k") is None   # checked once only
+        with storage.relying_on(version), pytest.raises(RecordMoved):
+            await storage.atomically(write)
+        unwritten = await storage.get("t", "p", "k")
+        version, _ = await storage.read_watched()
+        with storage.relying_on(version):
+            await storage.atomically(write)
+        return unwritten, await storage.get("t", "p", "k")
+
+    assert run(scenario()) == (None, "written")

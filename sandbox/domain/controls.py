@@ -1,7 +1,9 @@
 """The sandbox's run-time controls: the clock's setting and the fault-injection rules.
 
 Both are kept in the state (``SandboxState.controls``), so every worker sharing the state follows them; each
-request reads them afresh (``refresh``: one record; decoded again only when it changed), and a reset of the
+request reads them afresh (``refresh``: one record; decoded again only when it changed) or, on a shared state
+while no rule is in force, relies on the record last read, checked by its version with the request's first
+round trip (``reading_needed``, ``web/controls.py``), and a reset of the
 state puts them back as the sandbox started: the clock as its settings say (``frozen_time``, else the wall
 clock), the rules of the ``fault_rules`` setting (``start``). No record means "as started".
 """
@@ -17,6 +19,7 @@ from typing import TYPE_CHECKING, Any, cast
 from . import faults
 from .errors import InvalidValue, LimitReached, NotFound, StateMoved
 from .runtime import Clock, ClockSetting
+from .state import CONTROLS
 from .storage import SharedStorage
 
 if TYPE_CHECKING:
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 
 _DURATION = re.compile(r"([+-])?P(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?"
                        r"(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", re.IGNORECASE)
+UNREAD = object()
 MAX_MOVE = timedelta(days=366 * 100)   # past this a datetime overflows soon, and no test needs it
 
 
@@ -69,17 +73,39 @@ class Controls:
         self.start = list(start)   # the rules in force while no record says otherwise (the fault_rules setting)
         self.rules: list[faults.FaultRule] = self.start
         self._read: tuple[Any, ClockSetting] = (None, clock.start)   # the record last read, the clock it set
+        storage = state.storage
+        self.shared = getattr(storage, "shared", False)
+        self.version: Any = UNREAD   # on a shared state: the version of the record last read
+        if self.shared:
+            cast(SharedStorage, storage).watch("controls", CONTROLS, "controls")
+
+    @property
+    def reading_needed(self) -> bool:
+        """Whether a request must read the controls before it runs: always on a state of this process's (it
+        costs no round trip), and on a shared one when they were never read or a rule is in force (its
+        firings act before the request reads anything)."""
+        return not self.shared or self.version is UNREAD or bool(self.rules)
+
+    def forget(self) -> None:
+        """The record last read is no longer the state's (another process changed it): read it again."""
+        self.version = UNREAD
+
+    async def _encoded(self) -> Any:
+        if self.shared:
+            self.version, encoded = await cast(SharedStorage, self.state.storage).read_watched()
+            return encoded
+        return await self.state.controls.encoded()
 
     async def refresh(self) -> None:
         """Follow the state: the clock's setting and the rules in force (every request reads them; the record is
         decoded again only when it changed)."""
         try:
-            encoded = await self.state.controls.encoded()
+            encoded = await self._encoded()
         except StateMoved:
             # Another process reset or replaced the shared state: the request's handler follows it (web/shared.py);
             # the record is read as it is now, whichever generation it belongs to.
             cast(SharedStorage, self.state.storage).generation = None   # only a shared storage moves
-            encoded = await self.state.controls.encoded()
+            encoded = await self._encoded()
         read = self._read
         if encoded is not read[0] and encoded != read[0]:
             setting, rules = self._decoded(encoded)

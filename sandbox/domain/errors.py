@@ -47,6 +47,11 @@ class StateUnavailable(SandboxError):
     concurrent ones); nothing was changed, and the same request may succeed later."""
 
 
+class RecordMoved(StateUnavailable):
+    """A record this process relied on from memory (the controls, ``SharedStorage.relying_on``) was changed in
+    the shared state by another process: the request, which has changed nothing, runs again on it."""
+
+
 class StateMoved(StateUnavailable):
     """Another process emptied or replaced the shared state (reset, reseed, import) since this one last
     looked: what it keeps in memory (the catalog, caches) must follow before the request is run again."""

@@ -25,6 +25,7 @@ the key of derived ids); a process whose generation is behind gets ``StateMoved`
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol, TypeVar
 
 from .errors import InvalidValue
@@ -138,6 +139,20 @@ class SharedStorage(Storage, Protocol):
 
     async def join(self, catalog: dict, ids_key: str) -> tuple[dict, str, int]:
         """The shared catalog identity, ids key and generation; the first process to join names the first two."""
+
+    def watch(self, table: str, place: str, key: str) -> None:
+        """Keep one record in each process's memory, checked by its part's version (``relying_on``)."""
+
+    async def read_watched(self) -> tuple[Any, Any | None]:
+        """The watched record's part's version and the record (encoded), read together: one round trip."""
+
+    def relying_on(self, version: Any) -> AbstractContextManager:
+        """The block (a request) relies on the watched record being at ``version``: the block's first round trip
+        also reads the version, and raises RecordMoved when it is another (a write before any read, or an answer
+        started before any round trip, checks first: ``checked``)."""
+
+    async def checked(self) -> None:
+        """The check of ``relying_on`` made now if the block has made no round trip yet (RecordMoved)."""
 
 
 def checked_document(document: Any) -> tuple[dict, dict]:

@@ -28,7 +28,12 @@ add-to-cart's cap checks and epoch come with its first read. ``exchanges`` count
 trips of requests waiting at the same moment are written together (``_Batches``): under load, one write and
 one read serve many.
 
-A redis.asyncio client is bound to the event loop that made its connections, so there is one client per
+The client is the sandbox's own (``_Connection``, ``_Pool``): asyncio streams, commands packed by
+``hiredis.pack_command`` and answers parsed by ``hiredis.Reader``, a round trip's answers read in one loop under
+its one deadline (redis-py's asyncio connection packs in Python and reads each answer on its own, under its own
+timeout: 5-6 times the CPU per round trip). Of redis-py it uses ``parse_url`` (the URL read as ``redis.from_url``
+reads it: AUTH user and password, db, rediss:// with its ssl_* options, unix://; other options are refused) and
+its exception classes. Connections are bound to the event loop that opened them, so there is one pool per
 loop, closed when that loop shuts down. The tenant-local keys are laid out for a Cluster; the commit script
 and ``clear``/``restore``/``export`` also touch the global keys, so they need a single Redis (as served here).
 """
@@ -42,13 +47,15 @@ import hashlib
 import json
 import logging
 import random
+import ssl
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from typing import Any, TypeVar
 
+import hiredis
 import orjson
-import redis.asyncio as aioredis
-from redis.backoff import NoBackoff
+from redis.asyncio.connection import SSLConnection, parse_url
 from redis.exceptions import (
+    AuthenticationError,
     BusyLoadingError,
     ConnectionError as RedisConnectionError,
     NoScriptError,
@@ -56,9 +63,8 @@ from redis.exceptions import (
     ResponseError,
     TimeoutError as RedisTimeoutError,
 )
-from redis.retry import Retry
 
-from ..domain.errors import StateMoved, StateUnavailable
+from ..domain.errors import RecordMoved, StateMoved, StateUnavailable
 from ..domain.storage import FORMAT, VERSION, Record, checked_document
 
 T = TypeVar("T")
@@ -110,6 +116,19 @@ class _Observed:
 
 
 _OBSERVED: contextvars.ContextVar[_Observed | None] = contextvars.ContextVar("cartwright_observed", default=None)
+
+
+class _Reliance:
+    """A block relying on the watched record being at ``version`` (``relying_on``); ``done`` once checked."""
+
+    __slots__ = ("version", "done")
+
+    def __init__(self, version: Any) -> None:
+        self.version = version
+        self.done = False
+
+
+_RELYING: contextvars.ContextVar[_Reliance | None] = contextvars.ContextVar("cartwright_relying", default=None)
 
 
 class _Conflict(Exception):
@@ -225,32 +244,157 @@ _SCRIPTS = {"commit": COMMIT, "clear": CLEAR, "restore": RESTORE, "export": EXPO
 _SHAS = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in _SCRIPTS.items()}
 
 
-async def _send(client: aioredis.Redis, commands: list[tuple]) -> list:
-    """``commands`` written at once on one of the client's connections, and their answers as Redis gives them (a
-    hash is a flat list; an error answer is the exception). redis-py's pipeline does the same with several
-    times the work per call."""
-    pool = client.connection_pool
-    for attempt in (1, 2):
-        connection = await pool.get_connection()
-        try:
-            await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
-            answers = []
-            for _ in commands:
-                try:
-                    answers.append(await connection.read_response())
-                except ResponseError as exc:   # read whole: the next answers follow
-                    answers.append(exc)
-            return answers
-        except (RedisConnectionError, OSError):
-            await connection.disconnect()
-            if attempt == 2:   # a pooled connection may have died with a Redis that restarted: one more try
+class _Connection:
+    """One connection to Redis on asyncio streams: commands packed by ``hiredis.pack_command``, answers parsed by
+    a ``hiredis.Reader``, all of a round trip's answers read in one loop under the round trip's one deadline.
+
+    redis-py's asyncio connection packs commands in Python and reads each answer on its own (a coroutine, and
+    a timeout, per answer): 5-6 times this one's CPU per round trip, measured (bench/README.md). Only RESP2 is
+    spoken, and only what the sandbox sends: no pub/sub, no push messages."""
+
+    __slots__ = ("stream", "writer", "parser")
+
+    def __init__(self, stream: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.stream, self.writer = stream, writer
+        self.parser = hiredis.Reader(notEnoughData=_MORE, replyError=ResponseError)
+
+    async def exchange(self, commands: Sequence[tuple]) -> list:
+        """``commands`` written at once, and their answers as Redis gives them (a hash is a flat list; an error
+        answer is the exception, read whole: the next answers follow)."""
+        writer = self.writer
+        writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        if writer.transport.get_write_buffer_size():   # a large write (a restore): wait for it to go
+            await writer.drain()
+        answers: list = []
+        wanted = len(commands)
+        parser = self.parser
+        while True:
+            answer = parser.gets()
+            while answer is not _MORE:
+                if isinstance(answer, ResponseError):
+                    answer = _classified(answer)
+                answers.append(answer)
+                if len(answers) == wanted:
+                    return answers
+                answer = parser.gets()
+            data = await self.stream.read(262144)
+            if not data:
+                raise RedisConnectionError("Redis closed the connection")
+            parser.feed(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+_MORE = object()   # hiredis.Reader: no whole answer yet
+_ERRORS = {"NOSCRIPT": NoScriptError, "LOADING": BusyLoadingError, "READONLY": ReadOnlyError}
+
+
+def _classified(error: ResponseError) -> Exception:
+    """An error answer as the redis-py exception that names its kind (the first word of its message)."""
+    kind = _ERRORS.get(str(error).split(" ", 1)[0])
+    return error if kind is None else kind(str(error))
+
+
+class _Pool:
+    """The connections of one event loop to the Redis at a URL: idle ones are reused, one is opened when none
+    is idle (AUTH and SELECT as the URL says; TLS for rediss://, a unix socket for unix://)."""
+
+    def __init__(self, address: _Address) -> None:
+        self.address = address
+        self.idle: list[_Connection] = []
+
+    async def open(self) -> _Connection:
+        a = self.address
+        if a.path is not None:
+            stream, writer = await asyncio.open_unix_connection(a.path)
+        else:
+            stream, writer = await asyncio.open_connection(a.host, a.port, ssl=a.tls,
+                                                           server_hostname=a.host if a.tls else None)
+        connection = _Connection(stream, writer)
+        hello: list[tuple] = []
+        if a.password is not None:
+            hello.append(("AUTH", a.password) if a.username is None else ("AUTH", a.username, a.password))
+        if a.db:
+            hello.append(("SELECT", a.db))
+        if hello:
+            try:
+                answers = await connection.exchange(hello)
+                for answer in answers:
+                    if isinstance(answer, Exception):
+                        raise AuthenticationError(f"{answer}")
+            except BaseException:
+                connection.close()
                 raise
-        except BaseException:   # answers left unread (a timeout): the connection cannot serve another call
-            await connection.disconnect()
-            raise
-        finally:
-            await pool.release(connection)
-    raise AssertionError("unreachable")
+        return connection
+
+    async def send(self, commands: list[tuple]) -> list:
+        """One round trip on an idle connection (or a new one); an idle one that died with a Redis that restarted
+        is closed, and the round trip made again on a new one."""
+        while True:
+            reused = bool(self.idle)
+            connection = self.idle.pop() if reused else await self.open()
+            try:
+                answers = await connection.exchange(commands)
+            except (RedisConnectionError, OSError):
+                connection.close()
+                if not reused:
+                    raise
+                continue
+            except BaseException:   # answers left unread (a timeout): the connection cannot serve another call
+                connection.close()
+                raise
+            self.idle.append(connection)
+            return answers
+
+    def close(self) -> None:
+        for connection in self.idle:
+            connection.close()
+        self.idle.clear()
+
+
+class _Address:
+    """Where Redis is and how to log in, from a redis://, rediss:// or unix:// URL (parsed by redis-py's
+    ``parse_url``, as ``redis.from_url`` reads it). Refuses the URL's options this client does not apply."""
+
+    TLS_OPTIONS = ("ssl_cert_reqs", "ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_check_hostname")
+
+    def __init__(self, url: str) -> None:
+        options: dict[str, Any] = dict(parse_url(url))
+        kind = options.pop("connection_class", None)
+        self.path: str | None = options.pop("path", None)
+        self.host: str = options.pop("host", "localhost")
+        self.port: int = int(options.pop("port", 6379))
+        self.db = int(options.pop("db", 0) or 0)
+        self.username: str | None = options.pop("username", None)
+        self.password: str | None = options.pop("password", None)
+        self.tls: ssl.SSLContext | None = None
+        if kind is not None and issubclass(kind, SSLConnection):
+            self.tls = _tls_context({k: options.pop(k) for k in self.TLS_OPTIONS if k in options})
+        if options:
+            raise ValueError(f"the Redis URL's option(s) {', '.join(sorted(options))} are not supported "
+                             f"(supported: db, and for rediss:// {', '.join(self.TLS_OPTIONS)})")
+
+
+def redis_address(url: str) -> _Address:
+    """Where the Redis at ``url`` is; ValueError for a URL this client cannot follow (the settings check it)."""
+    return _Address(url)
+
+
+def _tls_context(options: dict[str, Any]) -> ssl.SSLContext:
+    context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
+    if options.get("ssl_certfile"):
+        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
+    requirement = str(options.get("ssl_cert_reqs", "required")).lower()
+    check = options.get("ssl_check_hostname")
+    if check is not None:
+        context.check_hostname = str(check).lower() not in ("0", "false", "no", "f", "n")
+    if requirement in ("none", "optional"):
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE if requirement == "none" else ssl.CERT_OPTIONAL
+    elif requirement != "required":
+        raise ValueError(f"ssl_cert_reqs={requirement} is none of none, optional, required")
+    return context
 
 
 class _LeaderGone(Exception):
@@ -262,8 +406,8 @@ class _Batches:
     turn of the event loop, while the requests ready to run add their commands, then writes them all and hands
     each its answers. Under load, one write and one read serve many requests; alone, a request waits one turn."""
 
-    def __init__(self, client: aioredis.Redis) -> None:
-        self.client = client
+    def __init__(self, pool: _Pool) -> None:
+        self.pool = pool
         # While a request gathers a batch, the others' commands and the futures of their answers; else None.
         self.gathering: list[tuple[list[tuple], asyncio.Future]] | None = None
 
@@ -282,7 +426,7 @@ class _Batches:
                 await asyncio.sleep(0)
             finally:
                 self.gathering = None
-            answers = await _send(self.client, [*commands, *(c for theirs, _ in others for c in theirs)])
+            answers = await self.pool.send([*commands, *(c for theirs, _ in others for c in theirs)])
         except BaseException as exc:   # the others learn it (a cancelled leader: they send theirs again)
             handed = exc if isinstance(exc, Exception) else _LeaderGone()
             for _, future in others:
@@ -304,13 +448,13 @@ def _answers(answers: list) -> list:
     return answers
 
 
-async def _close_with_loop(client: aioredis.Redis):
+async def _close_with_loop(pool: _Pool):
     """Suspended for as long as its loop runs: the loop closes open async generators as it shuts down
-    (``loop.shutdown_asyncgens``, which ``asyncio.run`` and uvicorn call), which closes the client there."""
+    (``loop.shutdown_asyncgens``, which ``asyncio.run`` and uvicorn call), which closes the pool there."""
     try:
         yield
     finally:
-        await client.aclose()
+        pool.close()
 
 
 class RedisStorage:
@@ -322,7 +466,8 @@ class RedisStorage:
         self.url, self.prefix, self.timeout = url, prefix, timeout
         self.generation: int | None = None
         self.exchanges = 0   # round trips to Redis so far
-        self._clients: dict[asyncio.AbstractEventLoop, tuple[aioredis.Redis, Any, _Batches]] = {}
+        self._address = _Address(url)   # a URL this client cannot follow is refused here
+        self._pools: dict[asyncio.AbstractEventLoop, tuple[_Batches, Any]] = {}
         # Riders learnt (see the module's docstring): per tenant, and for all (counters, totals); rider → command.
         self._riders: dict[str | None, dict[tuple, tuple]] = {}
         g = prefix + "{cartwright}:"
@@ -331,6 +476,7 @@ class RedisStorage:
         self._notes = g + "notes:"
         self._logs = g + "log:"
         self._everything = _glob_escape(prefix) + "{*"   # every key of this prefix (and no longer prefix's)
+        self._watched: tuple[tuple, tuple] | None = None   # (its version's command, its record's command)
 
     def __repr__(self) -> str:
         return f"RedisStorage({self.url!r}, prefix={self.prefix!r})"
@@ -343,32 +489,22 @@ class RedisStorage:
         return f"{self.prefix}{{{tag}}}:v"
 
     # ------------------------------------------------------------------ connections
-    async def _client(self) -> tuple[aioredis.Redis, Any, _Batches]:
+    async def _batches(self) -> _Batches:
+        """This loop's pool of connections (a connection is bound to the loop that opened it), closed with the loop."""
         loop = asyncio.get_running_loop()
-        found = self._clients.get(loop)
+        found = self._pools.get(loop)
         if found is None:
-            for old in [known for known in list(self._clients) if known.is_closed()]:   # closed without shutting down
-                del self._clients[old]
-            # No socket timeout: each round trip has one deadline of its own (_call), cheaper than redis-py's
-            # wait_for around every read and write.
-            client = aioredis.Redis.from_url(
-                self.url, socket_connect_timeout=self.timeout,
-                # One more try on a new connection: a pooled one may have died with a Redis that restarted.
-                retry=Retry(NoBackoff(), 1))
-            closer = _close_with_loop(client)
-            found = self._clients[loop] = (client, closer, _Batches(client))
+            for old in [known for known in list(self._pools) if known.is_closed()]:   # closed without shutting down
+                del self._pools[old]
+            pool = _Pool(self._address)
+            closer = _close_with_loop(pool)
+            found = self._pools[loop] = (_Batches(pool), closer)
             await closer.__anext__()
-        return found
-
-    async def _call(self, work: Callable[[aioredis.Redis], Awaitable[T]]) -> T:
-        """``work`` with this loop's client: one round trip."""
-        client, _, _ = await self._client()
-        return await self._within_deadline(work(client))
+        return found[0]
 
     async def _round_trip(self, commands: list[tuple]) -> list:
         """The answers of ``commands``, sent with other requests' (``_Batches``): one round trip."""
-        _, _, batches = await self._client()
-        return await self._within_deadline(batches.round_trip(commands))
+        return await self._within_deadline((await self._batches()).round_trip(commands))
 
     async def _within_deadline(self, exchange: Awaitable[T]) -> T:
         """``exchange`` awaited within the deadline; an unreachable Redis is StateUnavailable."""
@@ -404,9 +540,18 @@ class RedisStorage:
         riders: Sequence[tuple[tuple, tuple]] = ()
         if tag is not None:
             riders = [*self._riders.get(tag, _NONE).items(), *self._riders.get(None, _NONE).items()]
-
-        answers = await self._round_trip([("GET", self._generation_key), *(command for _, command in riders),
-                                          *commands])
+        relying = _RELYING.get()
+        if relying is not None and (relying.done or self._watched is None):
+            relying = None
+        if relying is not None:   # the block's first round trip: the watched record's version comes first
+            relying.done = True
+            answers = await self._round_trip([self._watched[0], ("GET", self._generation_key),   # type: ignore[index]
+                                              *(command for _, command in riders), *commands])
+            if answers.pop(0) != relying.version:
+                raise RecordMoved("state: the sandbox's controls were changed by another process", field="state")
+        else:
+            answers = await self._round_trip([("GET", self._generation_key), *(command for _, command in riders),
+                                              *commands])
         generation = int(answers[0] or 0)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -452,6 +597,34 @@ class RedisStorage:
             yield observed
         finally:
             _OBSERVED.reset(token)
+
+    def watch(self, table: str, part: str, key: str) -> None:
+        """Keep one record (the controls) in each process's memory, checked by its part's version: a request
+        relying on it (``relying_on``) reads the version with its first round trip, at no round trip of its
+        own."""
+        tag = tenant(part)
+        self._watched = (("HGET", self._versions(tag), f"{table}{SEP}{part}"), ("HGET", self._hash(table, part), key))
+
+    async def read_watched(self) -> tuple[Any, bytes | None]:
+        """(version, record): the version first, so a write between the two leaves it older than the record
+        (and the next check reads the record again)."""
+        assert self._watched is not None
+        _, _, (version, stored) = await self._exchange(self._watched, None)
+        return version, stored
+
+    @contextlib.contextmanager
+    def relying_on(self, version: Any) -> Iterator[_Reliance]:
+        reliance = _Reliance(version)
+        token = _RELYING.set(reliance)
+        try:
+            yield reliance
+        finally:
+            _RELYING.reset(token)
+
+    async def checked(self) -> None:
+        relying = _RELYING.get()
+        if relying is not None and not relying.done and self._watched is not None:
+            await self.current_generation()
 
     async def current_generation(self) -> int:
         generation, _, _ = await self._exchange((), follow=False)
@@ -521,6 +694,7 @@ class RedisStorage:
             else:
                 if not tx.writes:
                     return result
+                await self.checked()   # (a write before any read: what the request relied on is checked first)
                 outcome = await self._commit(tx)
                 if outcome == b"ok":
                     self._changed()
@@ -555,6 +729,7 @@ class RedisStorage:
         return await self._script("commit", keys, args)
 
     async def next_number(self, name: str) -> int:
+        await self.checked()
         number = await self._command("HINCRBY", self._counters, name, 1)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -566,6 +741,7 @@ class RedisStorage:
         return int(n or 0)
 
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
+        await self.checked()
         notes = self._notes + table
         await self._script("remember", [notes, notes + ":order", notes + ":sequence"],
                            [f"{part}{SEP}{key}", encode(record), capacity])
@@ -594,9 +770,12 @@ class RedisStorage:
 
     async def _log_keys(self) -> list[str]:
         """The keys of every log (a restore keeps them)."""
-        async def work(client):
-            return [k.decode() async for k in client.scan_iter(match=_glob_escape(self._logs) + "*", count=1000)]
-        return await self._call(work)
+        keys, cursor = [], b"0"
+        while True:
+            cursor, found = await self._command("SCAN", cursor, "MATCH", _glob_escape(self._logs) + "*", "COUNT", 1000)
+            keys += [k.decode() for k in found]
+            if cursor == b"0":
+                return keys
 
     def _staying(self) -> list[str]:
         return [self._generation_key, self._counters, self._shared]
@@ -652,24 +831,19 @@ class RedisStorage:
     async def join(self, catalog: dict, ids_key: str) -> tuple[dict, str, int]:
         """The shared catalog identity, ids key and generation, read together; the first process to join names
         the catalog and the key."""
-        async def work(client):
-            pipe = client.pipeline(transaction=True)
-            pipe.hsetnx(self._shared, "catalog", orjson.dumps(catalog))
-            pipe.hsetnx(self._shared, "ids", ids_key)
-            for text in _SCRIPTS.values():   # loaded now: no round trip is lost on a NOSCRIPT later
-                pipe.script_load(text)
-            pipe.hmget(self._shared, ["catalog", "ids"])
-            pipe.get(self._generation_key)
-            return await pipe.execute()
-
-        *_, (shared_catalog, shared_key), generation = await self._call(work)
+        *_, done = await self._round_trip([
+            ("MULTI",), ("HSETNX", self._shared, "catalog", orjson.dumps(catalog)),
+            ("HSETNX", self._shared, "ids", ids_key),
+            *(("SCRIPT", "LOAD", text) for text in _SCRIPTS.values()),   # loaded now: no NOSCRIPT later
+            ("HMGET", self._shared, "catalog", "ids"), ("GET", self._generation_key), ("EXEC",)])
+        *_, (shared_catalog, shared_key), generation = _answers(done)
         return orjson.loads(shared_catalog), shared_key.decode(), int(generation or 0)
 
     async def close(self) -> None:
         """Close this loop's connections (others close with their loops)."""
-        found = self._clients.pop(asyncio.get_running_loop(), None)
+        found = self._pools.pop(asyncio.get_running_loop(), None)
         if found is not None:
-            await found[1].aclose()
+            found[0].pool.close()
 
 
 class _Tx:

@@ -2,7 +2,9 @@
 
 ``RequestControls`` sits after security and before request validation (so a refused token is still 401, and a
 forced answer needs no valid body). For each request of an operation of the API (not the admin API) it
-follows the sandbox's controls in the state (the clock, the rules: ``domain/controls.py``), then:
+follows the sandbox's controls in the state (the clock, the rules: ``domain/controls.py``; on a shared state
+with no rule in force, by relying on the record last read, checked with the request's first round trip and
+run again when another process changed it: ``_relying``), then:
 
 1. **Fault rules** that fire (``domain/faults.py``) add their latency, then the first one with an error status
    answers it in the API's error shape, or the first one that drops the connection drops it.
@@ -23,6 +25,7 @@ from typing import Any
 import orjson
 
 from ..domain import faults
+from ..domain.errors import RecordMoved, StateUnavailable
 from .errors import ForcedAnswer
 from .journal import NOTE
 
@@ -30,6 +33,8 @@ ABORT = "cartwright.abort"
 """Scope extension: drops the connection at once (given by ``cartwright serve``'s protocol, ``server.py``)."""
 ENKASH_PREFIX = "/api/"
 PREFERENCES = ("code", "example", "fault")
+RUNS = 3
+"""Runs of a request at most, when the controls it relied on keep being changed by other processes."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,59 @@ class RequestControls:
         if answers is None:   # the admin API, Swagger UI, no operation (a routed request has extensions)
             return await self.app(scope, receive, send)
         controls = self.sandbox.controls
-        await controls.refresh()
+        if not controls.shared:
+            await controls.refresh()
+            return await self._controlled(scope, receive, send, extensions, operation_id, answers)
+        await self._relying(scope, receive, send, extensions, operation_id, answers)
+
+    async def _relying(self, scope, receive, send, extensions, operation_id, answers) -> None:
+        """On a shared state, while no rule is in force: the request runs on the controls last read, relying on
+        them being the state's; its first round trip to the state checks that (their version comes with it),
+        and if another process changed them the request, which has changed nothing yet, runs again on them. An
+        answer started before any round trip (a 400, a ``Prefer`` answer) checks first, as does any error."""
+        controls = self.sandbox.controls
+        storage = self.sandbox.storage
+        received: list = []
+        replayed: list = []
+
+        async def receiving():   # the body read by a run is given again to the next
+            if replayed:
+                return replayed.pop(0)
+            message = await receive()
+            received.append(message)
+            return message
+
+        for _ in range(RUNS):
+            read = controls.reading_needed
+            if read:
+                await controls.refresh()
+            with storage.relying_on(controls.version) as reliance:
+                reliance.done = read   # read just now: nothing to check (as on a state of this process's)
+                async def checked_send(message):
+                    if not reliance.done and message["type"] == "http.response.start":
+                        await storage.checked()
+                    await send(message)
+                try:
+                    return await self._controlled(scope, receiving, checked_send, extensions, operation_id, answers)
+                except RecordMoved:
+                    pass
+                except Exception:
+                    if reliance.done:
+                        raise
+                    try:
+                        await storage.checked()
+                    except RecordMoved:
+                        pass
+                    else:
+                        raise
+            controls.forget()
+            extensions.pop(NOTE, None)
+            replayed[:] = received
+        raise StateUnavailable("state: the sandbox's controls kept being changed while this request ran; try again",
+                               field="state")
+
+    async def _controlled(self, scope, receive, send, extensions, operation_id, answers) -> None:
+        controls = self.sandbox.controls
         if controls.rules:
             fired = await controls.firings(operation_id)
             if fired:
