@@ -13,10 +13,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Collection
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from . import faults
+from . import faults, moments
 from .errors import InvalidValue, LimitReached, NotFound, StateMoved
 from .runtime import Clock, ClockSetting
 from .state import CONTROLS
@@ -50,15 +50,13 @@ def duration(value: object, field: str = "advance") -> timedelta:
 
 
 def instant(value: object, field: str = "now") -> datetime:
-    """An ISO 8601 date-time (UTC when it names no zone)."""
-    try:
-        if not isinstance(value, str):
-            raise TypeError(value)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
-    except (TypeError, ValueError):
+    """An ISO 8601 date-time read as every instant is (``moments.instant``: UTC when it names no zone), or
+    InvalidValue naming ``field``."""
+    moment = moments.instant(value)
+    if moment is None:
         raise InvalidValue(f"{field}: {value!r} is not an ISO 8601 date-time (2026-12-01T09:30:00Z)", field=field,
-                           value=value) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+                           value=value)
+    return moment
 
 
 class Controls:
