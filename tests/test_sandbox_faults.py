@@ -165,6 +165,19 @@ def test_rules_of_the_setting_are_in_force_from_the_start_and_after_a_reset(sett
             assert c.post("/_cartwright/reset").status_code == 200 and statuses(c, 1) == [503]
 
 
+def test_rules_of_the_config_file_are_in_force_from_the_start(settings, tmp_path):
+    """The config file gives fault_rules as an array of TOML tables, each a rule as the admin API takes it."""
+    from cartwright.sandbox import Settings
+
+    path = tmp_path / "cartwright.toml"
+    path.write_text('seed = 2026\n\n[[fault_rules]]\noperation_id = "getCart"\nstatus = 502\n')
+    from_file = Settings.from_env({"CARTWRIGHT_CONFIG": str(path)})   # this mapping, not the process's variables
+    app = create_app(settings.replace(fault_rules=from_file.fault_rules))
+    with app.test_client(headers=AUTH) as c:
+        assert [(r["id"], r["status"]) for r in c.get("/_cartwright/faults").json()["rules"]] == [("start-1", 502)]
+        assert statuses(c, 2) == [502, 502]
+
+
 @pytest.mark.parametrize("raw, words", [
     ('[{"operation_id": "getCart", "status": 700}]', ["fault_rules[0].status", "700"]),
     ('[{"operation_id": "nope", "drop": true}]', ["fault_rules[0].operation_id", "nope"]),
