@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import shlex
@@ -15,11 +16,6 @@ from .domain.errors import SandboxError
 
 # Every setting is a `cartwright serve` flag (sandbox/_settings.py declares them, with their help).
 FLAGS = tuple(Settings.model_fields)
-
-
-def describe(settings: Settings, name: str) -> str:
-    """A setting's value as it would be written on the command line."""
-    return shown(settings, name)
 
 
 def version() -> str:
@@ -57,16 +53,15 @@ def arguments(argv: list[str] | None) -> argparse.Namespace:
     return parser().parse_args(argv)
 
 
-def flags_given(argv: list[str] | None) -> dict[str, str]:
+def flags_given(args: argparse.Namespace) -> dict[str, str]:
     """The settings given as flags, as written."""
-    return {k: v for k, v in vars(arguments(argv)).items() if k in FLAGS and v is not None}
+    return {k: v for k, v in vars(args).items() if k in FLAGS and v is not None}
 
 
 def settings_from(argv: list[str] | None) -> Settings:
     """Defaults, then the config file (--config, else CARTWRIGHT_CONFIG), then CARTWRIGHT_* variables, then flags."""
     args = arguments(argv)
-    config = None if args.config is None else Path(args.config)
-    return load(flags={k: v for k, v in vars(args).items() if k in FLAGS and v is not None}, config=config)
+    return load(flags=flags_given(args), config=None if args.config is None else Path(args.config))
 
 
 def refusal(settings: Settings) -> str | None:
@@ -126,12 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         from .web.app import create_app
         app = create_app(settings)
         if app.sandbox.shared:   # reached now, so a Redis that is not there stops the start with its reason
-            import asyncio
-
             asyncio.run(app.sandbox.follow())
         if settings.state_file is not None:   # read now, so a bad file stops the start with its reason
-            import asyncio
-
             from .web.lifecycle import load_state_file
 
             app.sandbox.state_loaded = True
@@ -153,10 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     if settings.workers > 1:
         # Each worker builds its own app (uvicorn's multi-process mode imports a factory): it reads these
         # settings from the environment, which the workers inherit.
-        os.environ.update({variable(name): raw for name, raw in flags_given(argv).items()})
-        config = arguments(argv).config
-        if config is not None:   # the file under the variables, as here
-            os.environ[CONFIG_VARIABLE] = config
+        parsed = arguments(argv)
+        os.environ.update({variable(name): raw for name, raw in flags_given(parsed).items()})
+        if parsed.config is not None:   # the file under the variables, as here
+            os.environ[CONFIG_VARIABLE] = parsed.config
         del app
         return serve_workers(settings)
     quiet_collector()
@@ -167,7 +158,7 @@ def _state_text(settings: Settings) -> str:
     if settings.state == "memory":
         return "in this process"
     workers = f", {settings.workers} workers" if settings.workers > 1 else ""
-    return f"{describe(settings, 'state')}, keys {settings.state_prefix}*{workers}"
+    return f"{shown(settings, 'state')}, keys {settings.state_prefix}*{workers}"
 
 
 if __name__ == "__main__":

@@ -22,12 +22,12 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
 from ..domain import faults
 from ..domain.errors import RecordMoved, StateUnavailable
 from .errors import ForcedAnswer
 from .journal import NOTE
+from .jsonify import json_bytes
+from .operations import spec_operations
 
 ABORT = "cartwright.abort"
 """Scope extension: drops the connection at once (given by ``cartwright serve``'s protocol, ``server.py``)."""
@@ -62,24 +62,21 @@ def operation_answers(spec: dict) -> dict[str, OperationAnswers]:
         return node
 
     found = {}
-    for path_item in spec.get("paths", {}).values():
-        for operation in path_item.values():
-            if not isinstance(operation, dict) or "operationId" not in operation:
+    for operation_id, operation in spec_operations(spec):
+        examples: dict[str, tuple[int, Any]] = {}
+        first: dict[int, Any] = {}
+        responses = {str(status): response for status, response in operation.get("responses", {}).items()}
+        for status, response in responses.items():
+            if not status.isdigit():
                 continue
-            examples: dict[str, tuple[int, Any]] = {}
-            first: dict[int, Any] = {}
-            responses = {str(status): response for status, response in operation.get("responses", {}).items()}
-            for status, response in responses.items():
-                if not status.isdigit():
-                    continue
-                media = (resolve(response).get("content") or {}).get("application/json") or {}
-                for name, example in (media.get("examples") or {}).items():
-                    value = resolve(example).get("value")
-                    examples.setdefault(name, (int(status), value))
-                    first.setdefault(int(status), value)
-                if "example" in media:
-                    first.setdefault(int(status), media["example"])
-            found[operation["operationId"]] = OperationAnswers(tuple(responses), examples, first)
+            media = (resolve(response).get("content") or {}).get("application/json") or {}
+            for name, example in (media.get("examples") or {}).items():
+                value = resolve(example).get("value")
+                examples.setdefault(name, (int(status), value))
+                first.setdefault(int(status), value)
+            if "example" in media:
+                first.setdefault(int(status), media["example"])
+        found[operation_id] = OperationAnswers(tuple(responses), examples, first)
     return found
 
 
@@ -226,7 +223,7 @@ class RequestControls:
                 raise ForcedAnswer(400, f"Prefer: example={name}: {operation_id} has no example of that name"
                                         f"{f' for {status}' if status is not None else ''} in its spec"
                                         f" ({'examples: ' + ', '.join(named) if named else 'it names none'})")
-            return found[0], _json(found[1])
+            return found[0], json_bytes(found[1])
         if status is None:
             raise ForcedAnswer(400, "Prefer: neither code= nor example= names an answer")
         if status >= 400:
@@ -234,7 +231,7 @@ class RequestControls:
         if status not in answers.first_example:
             raise ForcedAnswer(400, f"Prefer: code={status}: the spec gives {operation_id} no example for {status} "
                                     f"to answer (send the request without Prefer for the sandbox's own answer)")
-        return status, _json(answers.first_example[status])
+        return status, json_bytes(answers.first_example[status])
 
     @staticmethod
     async def _drop(extensions: dict) -> None:
@@ -245,6 +242,3 @@ class RequestControls:
             abort()
             await asyncio.sleep(0)   # the server sees the connection lost, and does not answer for us
 
-
-def _json(value: Any) -> bytes:
-    return orjson.dumps(value)

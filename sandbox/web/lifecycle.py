@@ -23,18 +23,10 @@ import orjson
 
 from .._sandbox import Sandbox
 from ..domain.errors import InvalidValue
+from .jsonify import json_bytes
 
 log = logging.getLogger("cartwright.sandbox")
 SWEEP_SECONDS = 60
-
-
-def _json(document: dict) -> bytes:
-    try:
-        return orjson.dumps(document)
-    except TypeError:   # an integer beyond 64 bits in a stored document: the standard library keeps it
-        import json
-
-        return json.dumps(document).encode()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -67,7 +59,7 @@ async def load_state_file(sandbox: Sandbox, path: Path) -> bool:
 async def save_state_file(sandbox: Sandbox, path: Path) -> None:
     """Write the sandbox's state to ``path`` (encoded and written in a thread: the loop keeps serving)."""
     document = await sandbox.export()
-    await asyncio.to_thread(lambda: write_atomically(path, _json(document)))
+    await asyncio.to_thread(lambda: write_atomically(path, json_bytes(document)))
 
 
 class _Saver:

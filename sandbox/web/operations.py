@@ -19,12 +19,17 @@ from ..domain.errors import WiringError
 METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options", "trace"})
 
 
-def operation_ids(spec: Mapping) -> Iterator[str]:
-    """The operationIds of a spec's operations, in document order."""
+def spec_operations(spec: Mapping) -> Iterator[tuple[str, Mapping]]:
+    """(operationId, operation) for each operation of a spec that names one, in document order."""
     for path_item in spec.get("paths", {}).values():
         for method, operation in path_item.items():
             if method in METHODS and isinstance(operation, Mapping) and "operationId" in operation:
-                yield operation["operationId"]
+                yield operation["operationId"], operation
+
+
+def operation_ids(spec: Mapping) -> Iterator[str]:
+    """The operationIds of a spec's operations, in document order."""
+    return (operation_id for operation_id, _ in spec_operations(spec))
 
 
 def operation_map(spec: Mapping, *handlers: object) -> dict[str, Callable]:
