@@ -226,7 +226,8 @@ class Checkout:
             for i, item in enumerate(items):
                 article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
                 takes[article.article_id] = takes.get(article.article_id, 0) + quantity
-            _pay(mode, money(sum((Decimal(str(i.amount_paid)) for i in items), ZERO)))
+            value = money(sum((Decimal(str(i.amount_paid)) for i in items), ZERO))
+            _pay(mode, value)
             now = self.clock.now()
             cart.payment = {**(cart.payment or {}), "mode": mode}
             cart.order_type = order_type
@@ -236,7 +237,7 @@ class Checkout:
             await tx.stock.take(scope[0], takes)
             await self.carts.store(tx, cart)
             await tx.carts.release(cart)
-            return Order(cart.order_id, cart, None, self._override_value(cart), False)
+            return Order(cart.order_id, cart, None, value, False)
         return await self.state.atomically(change)
 
     def _override_article(self, where: str, item: OverrideItem, ordering_store: int | None, ctx: PricingContext,

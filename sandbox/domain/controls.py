@@ -126,7 +126,7 @@ class Controls:
                          frozen: bool | None = None) -> ClockSetting:
         """Set the clock to ``to``, then move it ``by``, then stop it (``frozen``) or let it run on (not
         ``frozen``); what is not given stays as it is."""
-        async def change(tx: Changes) -> ClockSetting:
+        async def change(tx: Changes) -> None:
             wall = self.clock.wall()
             setting, rules = await self._read_in(tx)
             setting = setting or self.clock.start
@@ -141,7 +141,6 @@ class Controls:
             except OverflowError:
                 raise InvalidValue("advance: the clock would leave the years 1 to 9999", field="advance") from None
             tx.controls.write(setting, rules)
-            return setting
         await self.state.atomically(change)
         await self.refresh()
         return self.clock.setting

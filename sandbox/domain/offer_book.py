@@ -30,17 +30,17 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .errors import InvalidValue, LimitReached, NotFound, Refused
-from .moments import instant as when, iso
+from .moments import instant, iso
+from .offers import promotion_from_doc
 
 if TYPE_CHECKING:
     from .cart import Scope
     from .inputs import OfferInput
-    from .offers import Offer
     from .runtime import Clock, Ids
     from .state import Changes, SandboxState
 
@@ -67,27 +67,17 @@ def _same_code(a: object, b: object) -> bool:
     return isinstance(a, str) and isinstance(b, str) and a.casefold() == b.casefold()
 
 
-def _parser(name: str) -> Callable[[dict], Offer]:
-    from . import offers  # lazy: the offer rules live there and need nothing from here
-
-    return getattr(offers, name)
-
-
 class _Kind:
     """What differs between coupons and promotions: names, defaults, which ones block a code."""
 
-    def __init__(self, noun: str, parser: str, code_required: bool, holds_code: Callable[[dict], bool],
-                 input_holds_code: Callable[[OfferInput], bool]) -> None:
+    def __init__(self, noun: str, code_required: bool, holds_code: Callable[[Mapping], bool]) -> None:
         self.noun = noun
-        self.parser = parser
         self.code_required = code_required
-        self.holds_code = holds_code              # a stored document
-        self.input_holds_code = input_holds_code  # an offer being written
+        self.holds_code = holds_code   # a document (stored, or being written): does its code block others'?
 
 
-COUPON = _Kind("coupon", "coupon_from_doc", True, lambda d: not (d.get("state") or {}).get("is_archived", False),
-               lambda given: not given.offer.archived)
-PROMOTION = _Kind("promotion", "promotion_from_doc", False, lambda d: True, lambda given: True)
+COUPON = _Kind("coupon", True, lambda d: not (d.get("state") or {}).get("is_archived", False))
+PROMOTION = _Kind("promotion", False, lambda d: True)
 
 
 class OfferBook:
@@ -148,7 +138,7 @@ class OfferBook:
         code = given.code
         if kind.code_required and (not isinstance(code, str) or not code.strip()):
             raise InvalidValue(f"code: a {kind.noun} needs a code", field="code", value=code)
-        if code and kind.input_holds_code(given):
+        if code and kind.holds_code(given.doc):
             for other_id, other in docs.items():
                 if other_id != own_id and kind.holds_code(other) and _same_code(other.get("code"), code):
                     raise InvalidValue(f"code: {kind.noun} code {code!r} is already used by {kind.noun} {other_id}",
@@ -220,7 +210,7 @@ class OfferBook:
             raise InvalidValue(f"page_no counts from 0, not {page_no}", field="page_no", value=page_no)
         # Newest first: by created_on, then by when the book got it (a frozen clock gives equal created_on).
         ranked = [d for d, _ in sorted(docs, reverse=True, key=lambda p: (
-            when((p[0].get("date_meta") or {}).get("created_on")) or EPOCH, p[1]))]
+            instant((p[0].get("date_meta") or {}).get("created_on")) or EPOCH, p[1]))]
         start = page_no * page_size
         return ranked[start:start + page_size], len(docs)
 
@@ -326,8 +316,7 @@ class OfferBook:
                                         (review_start_time, review_end_time))
         now = self.clock.now()
         if is_active is not None:
-            live = _parser(PROMOTION.parser)
-            tests.append(lambda d: live(d).live_at(now) == is_active)
+            tests.append(lambda d: promotion_from_doc(d).live_at(now) == is_active)
         if q is not None:
             needle = q.casefold()
             tests.append(lambda d: any(needle in str(v or "").casefold() for v in (
@@ -356,7 +345,7 @@ def _scheduled(status: str, lo: datetime | None, hi: datetime | None, doc: dict)
 def _within(doc: dict, lo: datetime | None, hi: datetime | None) -> bool:
     """The schedule lies inside lo..hi: start at or after ``lo``, end at or before ``hi`` (an open end is not)."""
     schedule = doc.get("_schedule") or {}
-    start, end = when(schedule.get("start")), when(schedule.get("end"))
+    start, end = instant(schedule.get("start")), instant(schedule.get("end"))
     if lo is not None and (start is None or start < lo):
         return False
     if hi is not None and (end is None or end > hi):

@@ -233,7 +233,7 @@ def controls_from(record: dict) -> tuple[ClockSetting | None, list[faults.FaultR
 
 RECORD_READERS: dict[str, Callable[[Any], object]] = {
     "carts": cart_from, "shares": share_from, "cart_configs": config_from,
-    "controls": lambda r: controls_from(r),
+    "controls": controls_from,
 }
 """The decoder of each table whose records are domain objects (the others hold plain values)."""
 
@@ -527,9 +527,6 @@ class ControlRecords(_Repository):
 
     def decoded(self, encoded: Any | None) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
         return (None, []) if encoded is None else controls_from(self._view.decode(encoded))
-
-    async def read(self) -> tuple[ClockSetting | None, list[faults.FaultRule]]:
-        return self.decoded(await self.encoded())
 
     def write(self, clock: ClockSetting | None, rules: list[faults.FaultRule]) -> None:
         """(No record at all means "as the sandbox started": its start rules, which an empty list is not.)"""

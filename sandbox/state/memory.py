@@ -110,11 +110,6 @@ class _Tx:
                     count += key not in stored
         return count
 
-    @property
-    def version(self) -> int | None:
-        """The storage's version while this transaction has written nothing (its reads are the storage's)."""
-        return None if self.writes else self._storage.version
-
     async def stamp(self, places: Sequence[tuple[str, str]]) -> int | None:
         return None if self.writes else self._storage.version
 

@@ -28,13 +28,12 @@ from .errors import ForcedAnswer
 from .journal import NOTE
 from .jsonify import json_bytes
 from .operations import spec_operations
+from .shared import RUNS  # runs of a request at most, when other processes keep changing what it read
 
 ABORT = "cartwright.abort"
 """Scope extension: drops the connection at once (given by ``cartwright serve``'s protocol, ``server.py``)."""
 ENKASH_PREFIX = "/api/"
 PREFERENCES = ("code", "example", "fault")
-RUNS = 3
-"""Runs of a request at most, when the controls it relied on keep being changed by other processes."""
 
 
 @dataclass(frozen=True)
@@ -174,13 +173,8 @@ class RequestControls:
                     return await self._drop(extensions)
                 if failing is not None:
                     raise ForcedAnswer(failing.status, f"fault rule {failing.rule}: injected {failing.status}")
-        for name, _ in scope["headers"]:
-            if name == b"prefer":
-                break
-        else:   # most requests: no Prefer
-            return await self.app(scope, receive, send)
         prefer = preferences(scope["headers"])
-        if not prefer:
+        if not prefer:   # most requests
             return await self.app(scope, receive, send)
         extensions.setdefault(NOTE, {})["prefer"] = ", ".join(f"{k}={v}" for k, v in prefer.items())
         if "fault" in prefer:

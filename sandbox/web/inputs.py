@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 
+from ..domain.cart_config import FIELDS, NON_NEGATIVE
 from ..domain.errors import InvalidValue
 from ..domain.inputs import (
     AddressChoice,
@@ -75,20 +76,15 @@ def adjustment(body: dict) -> AdjustmentInput:
 
 
 # ---------------------------------------------------------------------- cart configuration
-CONFIG_FIELDS = ("min_cart_value", "max_cart_value", "bulk_coupons", "max_cart_items", "gift_display_text",
-                 "delivery_charges", "revenue_engine_coupon", "gift_pricing", "enabled")
-CONFIG_LIMITS = ("min_cart_value", "max_cart_value", "max_cart_items", "gift_pricing")
-
-
 def cart_config(body: dict) -> CartConfigInput:
     """``CartMetaConfigAdd`` / ``CartMetaConfigUpdate``: the documented fields given (null ones are left out)."""
-    given = {k: body[k] for k in CONFIG_FIELDS if body.get(k) is not None}
+    given = {k: body[k] for k in FIELDS if body.get(k) is not None}
     delivery = given.pop("delivery_charges", None)
     charges = None
     if delivery is not None:
         charges = DeliveryCharges(tuple(DeliveryCharge(rule.get("threshold"), rule.get("charges"))
                                         for rule in delivery.get("charges") or []), delivery.get("enabled"))
-    limits = {k: given.pop(k, None) for k in CONFIG_LIMITS}
+    limits = {k: given.pop(k, None) for k in NON_NEGATIVE}
     return CartConfigInput(given, delivery_charges=charges, **limits)
 
 
