@@ -206,3 +206,50 @@ def test_logs_are_cleared_alone_or_with_everything(storage):
         await storage.clear()
         assert await storage.tail("b") == []
     run(scenario())
+
+
+def test_follow_reads_a_pointer_and_the_record_it_names(storage):
+    """follow gives the records wanted and, encoded, the record of the table the first one names (None when
+    that one is absent, not a string, or names nothing); inside a transaction it sees the transaction's writes."""
+    async def scenario():
+        await _put(storage, "active", "p", "u", "c1")
+        await _put(storage, "active", "p", "number", 7)
+        await _put(storage, "carts", "p", "c1", {"id": "c1", "lines": [1]})
+        await _put(storage, "gen", "p", "u", 3)
+        records, encoded = await storage.follow((("active", "p", "u"), ("gen", "p", "u")), "carts")
+        assert records == ["c1", 3] and storage.decode(encoded) == {"id": "c1", "lines": [1]}
+        assert await storage.follow((("active", "p", "nobody"), ("gen", "p", "u")), "carts") == ([None, 3], None)
+        assert await storage.follow((("active", "p", "number"),), "carts") == ([7], None)
+        await _put(storage, "active", "p", "gone", "c2")
+        assert await storage.follow((("active", "p", "gone"),), "carts") == (["c2"], None)
+        assert (await storage.follow((("active", "other", "u"),), "carts")) == ([None], None)
+
+        async def fn(tx):
+            before = await tx.follow((("active", "p", "u"),), "carts")
+            tx.put("carts", "p", "c2", {"id": "c2"})
+            tx.put("active", "p", "u", "c2")
+            after = await tx.follow((("active", "p", "u"),), "carts")
+            tx.delete("carts", "p", "c2")
+            deleted = await tx.follow((("active", "p", "u"),), "carts")
+            return before, after, deleted
+
+        before, after, deleted = await storage.atomically(fn)
+        assert before[0] == ["c1"] and storage.decode(before[1]) == {"id": "c1", "lines": [1]}
+        assert after[0] == ["c2"] and storage.decode(after[1]) == {"id": "c2"}
+        assert deleted == (["c2"], None)
+    run(scenario())
+
+
+def test_numbers_that_need_only_be_unique_never_repeat(storage):
+    """next_number(ordered=False) gives numbers that never repeat, across clear and after a restore whose
+    counters are ahead of them; one process alone gets 1, 2, 3..."""
+    async def scenario():
+        first = [await storage.next_number("n", ordered=False) for _ in range(3)]
+        assert first == [1, 2, 3]
+        await storage.clear()
+        assert await storage.next_number("n", ordered=False) > 3
+        document = await storage.export()
+        document["counters"]["n"] = 1000
+        await storage.restore(document)
+        assert await storage.next_number("n", ordered=False) == 1001
+    run(scenario())

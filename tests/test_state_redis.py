@@ -335,3 +335,104 @@ def test_a_block_relying_on_a_record_finds_it_moved_on_its_first_round_trip_or_f
         return unwritten, await storage.get("t", "p", "k")
 
     assert run(scenario()) == (None, "written")
+
+
+def test_a_pointer_and_the_record_it_names_are_one_round_trip_and_a_change_to_either_conflicts(storage):
+    """follow is one round trip, in a transaction too; a transaction that followed a pointer runs again when
+    another process changes the record it named before the commit."""
+    runs = []
+    other = twin(storage)
+
+    async def scenario():
+        await _put(storage, "active", "p", "u", "c1")
+        await _put(storage, "carts", "p", "c1", {"n": 1})
+        before = storage.exchanges
+        await storage.follow((("active", "p", "u"),), "carts")
+        alone = storage.exchanges - before
+
+        async def bump(tx):
+            runs.append(1)
+            (pointer,), encoded = await tx.follow((("active", "p", "u"),), "carts")
+            record = tx.decode(encoded)
+            if len(runs) == 1:   # another process changes the cart between this read and the commit
+                await _put(other, "carts", "p", pointer, {"n": record["n"] + 10})
+            tx.put("carts", "p", pointer, {"n": record["n"] + 1})
+
+        before = storage.exchanges
+        await storage.atomically(bump)
+        return alone, storage.exchanges - before, await storage.get("carts", "p", "c1")
+
+    alone, in_transactions, record = run(scenario())
+    assert alone == 1
+    assert len(runs) == 2 and record == {"n": 12}
+    assert in_transactions == 2 * 2   # each run: its follow and its commit
+
+
+def test_a_script_redis_forgot_is_loaded_again(storage, redis_url):
+    """After SCRIPT FLUSH (a Redis restarted without the scripts), a follow and a commit load them and answer."""
+    import redis as sync_redis
+
+    async def scenario():
+        await _put(storage, "active", "p", "u", "c1")
+        await _put(storage, "carts", "p", "c1", {"n": 1})
+        sync_redis.Redis.from_url(redis_url).script_flush()
+        records, encoded = await storage.follow((("active", "p", "u"),), "carts")
+        sync_redis.Redis.from_url(redis_url).script_flush()
+        await _put(storage, "carts", "p", "c2", {"n": 2})
+        return records, storage.decode(encoded), await storage.get("carts", "p", "c2")
+
+    assert run(scenario()) == (["c1"], {"n": 1}, {"n": 2})
+
+
+def test_a_log_record_is_posted_and_found_by_another_process_at_once(storage):
+    """append returns without waiting for Redis's answer, yet another process's read sent after it finds the
+    record; the answers it left are read by the next round trip, which gets its own."""
+    other = twin(storage)
+
+    async def scenario():
+        before = storage.exchanges
+        for n in range(3):
+            await storage.append("journal", {"n": n}, capacity=10)
+            assert await other.tail("journal", 1) == [{"n": n}]
+        exchanges = storage.exchanges - before
+        await _put(storage, "t", "p", "k", "mine")
+        return exchanges, storage.posts, await storage.get("t", "p", "k")
+
+    assert run(scenario()) == (0, 3, "mine")
+
+
+def test_a_posted_command_redis_refuses_is_logged_and_the_next_answers_stay_in_step(storage, caplog):
+    """A posted append that Redis answers with an error (the log's key holds a string) is logged as a warning;
+    the round trip after it still gets its own answers."""
+    import redis as sync_redis
+
+    sync_redis.Redis.from_url(storage.url).set(storage._logs + "journal", "not a list")
+
+    async def scenario():
+        await _put(storage, "t", "p", "k", "before")
+        await storage.append("journal", {"n": 1}, capacity=10)
+        await storage.append("journal", {"n": 2}, capacity=10)
+        return await storage.get("t", "p", "k"), await storage.get("t", "p", "nothing")
+
+    with caplog.at_level("WARNING", logger="cartwright.sandbox"):
+        assert run(scenario()) == ("before", None)
+    assert sum("WRONGTYPE" in r.getMessage() for r in caplog.records) == 2 * 2   # LPUSH and LTRIM, twice
+
+
+def test_numbers_that_need_only_be_unique_are_reserved_in_blocks_per_process(storage):
+    """Two processes taking unordered numbers at once never get the same one; each takes a block of RESERVED
+    numbers with one round trip, and counts through it without another."""
+    from cartwright.sandbox.state.redis import RESERVED
+
+    other = twin(storage)
+
+    async def scenario():
+        taken = await asyncio.gather(*(s.next_number("cart", ordered=False) for s in [storage, other] * 40))
+        before = storage.exchanges
+        more = [await storage.next_number("cart", ordered=False) for _ in range(5)]
+        return taken, more, storage.exchanges - before
+
+    taken, more, exchanges = run(scenario())
+    assert len(set(taken + more)) == len(taken) + len(more)
+    assert sorted(taken[0::2]) == list(range(1, 41)) and sorted(taken[1::2]) == list(range(RESERVED + 1, RESERVED + 41))
+    assert more == list(range(41, 46)) and exchanges == 0

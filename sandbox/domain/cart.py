@@ -461,7 +461,7 @@ class CartService:
         if caps.carts and await self.state.cart_total() >= caps.carts:
             raise LimitReached(f"max_carts: the sandbox holds {caps.carts} carts, the most it may (archive some, "
                                f"reset, or start it with a higher --max-carts)", field="max_carts", value=caps.carts)
-        cart.cart_id = await self.state.next_number("cart")
+        cart.cart_id = await self.state.next_number("cart", ordered=False)
         await tx.carts.create(cart)
 
     # ------------------------------------------------------------------ reading

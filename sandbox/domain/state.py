@@ -308,23 +308,29 @@ class Carts(_Repository):
 
     async def get(self, scope: Scope, cart_id: str) -> Cart | None:
         part = part_of(scope)
+        return self._cart(part, cart_id, await self._view.get_encoded("carts", part, cart_id))
+
+    def _cart(self, part: str, cart_id: str, encoded: Any | None) -> Cart | None:
+        if encoded is None:
+            return None
         if self._decoded is not None:
-            encoded = await self._view.get_encoded("carts", part, cart_id)
-            return None if encoded is None else self._decoded.cart((part, cart_id), encoded, self._view.decode)
-        record = await self._view.get("carts", part, cart_id)
-        return None if record is None else cart_from(record)
+            return self._decoded.cart((part, cart_id), encoded, self._view.decode)
+        return cart_from(self._view.decode(encoded))
 
     async def active(self, scope: Scope, user_id: str, buy_now: bool) -> Cart | None:
         """The user's active cart (a cart moved to another user since is not theirs any more)."""
-        cart_id = await self._view.get("active", part_of(scope), _user_key(user_id, buy_now))
-        cart = await self.get(scope, cart_id) if cart_id else None
+        part = part_of(scope)
+        (cart_id,), encoded = await self._view.follow((("active", part, _user_key(user_id, buy_now)),), "carts")
+        cart = self._cart(part, cart_id, encoded) if cart_id else None
         return cart if cart is not None and cart.user_id == user_id else None
 
     async def owned(self, scope: Scope, user_id: str, buy_now: bool) -> tuple[Cart | None, int]:
-        """``active``, and ``generation`` (what a new cart of the user is made from), read together."""
+        """``active``, and ``generation`` (what a new cart of the user is made from), read together with the
+        user's cart pointer and the cart it names (one round trip in a shared store)."""
         part, key = part_of(scope), _user_key(user_id, buy_now)
-        cart_id, generation = await self._view.get_each((("active", part, key), ("generations", part, key)))
-        cart = await self.get(scope, cart_id) if cart_id else None
+        (cart_id, generation), encoded = await self._view.follow(
+            (("active", part, key), ("generations", part, key)), "carts")
+        cart = self._cart(part, cart_id, encoded) if cart_id else None
         return (cart if cart is not None and cart.user_id == user_id else None), generation or 0
 
     async def generation(self, scope: Scope, user_id: str, buy_now: bool) -> int:
@@ -639,8 +645,9 @@ class SandboxState(_Repositories):
     async def clear_journal(self) -> None:
         await self.storage.clear_log("journal")
 
-    async def next_number(self, name: str) -> int:
-        return await self.storage.next_number(name)
+    async def next_number(self, name: str, ordered: bool = True) -> int:
+        """The next number of counter ``name``; ``ordered=False``: unique only (``Storage.next_number``)."""
+        return await self.storage.next_number(name, ordered)
 
     async def epoch(self) -> int:
         """How many times the state was emptied (what the ids derived from it, such as a user's next cart's,

@@ -53,6 +53,12 @@ class Reader(Protocol):
         """The records at each ``(table, part, key)`` of one tenant, in order, read together (one round trip
         in a shared store)."""
 
+    async def follow(self, wanted: Sequence[tuple[str, str, str]],
+                     table: str) -> tuple[list[Record | None], Any | None]:
+        """``get_each(wanted)``, and the record of ``table`` (in the first one's part) that the first record
+        names: its key, a pointer (None when the pointer is absent or not a string, or names no record), as
+        ``get_encoded`` gives it. Read together: one round trip in a shared store."""
+
     async def items(self, table: str, part: str) -> dict[str, Record]:
         """Every record of the part, by key."""
 
@@ -92,9 +98,11 @@ class Storage(Reader, Protocol):
     async def total(self, table: str) -> int:
         """Records of ``table`` in all parts."""
 
-    async def next_number(self, name: str) -> int:
+    async def next_number(self, name: str, ordered: bool = True) -> int:
         """The next value of counter ``name`` (1, 2, ...): never repeats, not even across ``clear``;
-        taken at once, outside any transaction (a number taken by a change that fails is skipped)."""
+        taken at once, outside any transaction (a number taken by a change that fails is skipped).
+        ``ordered=False``: the number need only be unique, so a shared storage may hand out numbers each process
+        reserved ahead (one process gives 1, 2, 3...; several give theirs in blocks, not in the order asked)."""
 
     async def counter(self, name: str) -> int:
         """The last value ``next_number(name)`` gave (0 before the first)."""
@@ -153,6 +161,16 @@ class SharedStorage(Storage, Protocol):
 
     async def checked(self) -> None:
         """The check of ``relying_on`` made now if the block has made no round trip yet (RecordMoved)."""
+
+
+async def follow_pointer(reader: Reader, wanted: Sequence[tuple[str, str, str]],
+                         table: str) -> tuple[list[Record | None], Any | None]:
+    """``Reader.follow`` by ``get_each`` then ``get_encoded`` (where reads cost no round trip)."""
+    records = await reader.get_each(wanted)
+    pointer = records[0]
+    if not isinstance(pointer, str):
+        return records, None
+    return records, await reader.get_encoded(table, wanted[0][1], pointer)
 
 
 def checked_document(document: Any) -> tuple[dict, dict]:

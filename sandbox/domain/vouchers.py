@@ -143,7 +143,7 @@ class VoucherCarts:
                                        field=f"items.{config_id}.quantity", value=quantity)
                 have[config_id] = have.get(config_id, 0) + quantity
             if held is None:
-                held = VoucherCart(await self.state.next_number("voucher_cart"), user, entry)
+                held = VoucherCart(await self.state.next_number("voucher_cart", ordered=False), user, entry)
             held.quantities = have
             tx.voucher_carts.put(owner, held)
             return await tx.voucher_carts.of_owner(owner, self.catalog)

@@ -20,7 +20,7 @@ from typing import Any, Literal, TypeVar
 
 import orjson
 
-from ..domain.storage import FORMAT, VERSION, Record, checked_document
+from ..domain.storage import FORMAT, VERSION, Record, checked_document, follow_pointer
 
 T = TypeVar("T")
 _DELETED = object()
@@ -79,6 +79,9 @@ class _Tx:
 
     async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
         return [await self.get(*w) for w in wanted]
+
+    async def follow(self, wanted: Sequence[tuple[str, str, str]], table: str) -> tuple[list[Record | None], Any]:
+        return await follow_pointer(self, wanted, table)
 
     async def get_encoded(self, table: str, part: str, key: str) -> Any | None:
         written = self.writes.get((table, part, key), _MISSING)
@@ -157,6 +160,9 @@ class MemoryStorage:
         decode = self._codec.decode
         return [None if (s := self._part(t, p).get(k)) is None else decode(s) for t, p, k in wanted]
 
+    async def follow(self, wanted: Sequence[tuple[str, str, str]], table: str) -> tuple[list[Record | None], Any]:
+        return await follow_pointer(self, wanted, table)
+
     async def items(self, table: str, part: str) -> dict[str, Record]:
         decode = self._codec.decode
         return {k: decode(v) for k, v in self._part(table, part).items()}
@@ -205,7 +211,7 @@ class MemoryStorage:
         else:
             records[key] = encoded
 
-    async def next_number(self, name: str) -> int:
+    async def next_number(self, name: str, ordered: bool = True) -> int:
         self._counters[name] = self._counters.get(name, 0) + 1
         return self._counters[name]
 

@@ -65,11 +65,13 @@ from redis.exceptions import (
 )
 
 from ..domain.errors import RecordMoved, StateMoved, StateUnavailable
-from ..domain.storage import FORMAT, VERSION, Record, checked_document
+from ..domain.storage import FORMAT, VERSION, Record, checked_document, follow_pointer
 
 T = TypeVar("T")
 SEP = "\x1f"
 ATTEMPTS = 50
+RESERVED = 64
+"""Numbers a process takes at once for a counter whose numbers need only be unique (``next_number``)."""
 """Runs of a transaction's function at most, when its reads keep being changed under it."""
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError, TimeoutError)
 _DELETED = object()
@@ -240,7 +242,21 @@ return n
 """KEYS: the notes, their order, their sequence. ARGV: <part>\\x1f<key>, the note, the capacity."""
 
 
-_SCRIPTS = {"commit": COMMIT, "clear": CLEAR, "restore": RESTORE, "export": EXPORT, "remember": REMEMBER}
+FOLLOW = """
+local out = {}
+for i = 1, #ARGV do out[i] = redis.call('HGET', KEYS[i], ARGV[i]) end
+local target = false
+if out[1] then
+  local ok, key = pcall(cjson.decode, out[1])
+  if ok and type(key) == 'string' then target = redis.call('HGET', KEYS[#ARGV + 1], key) end
+end
+out[#ARGV + 1] = target
+return out
+"""
+"""KEYS: the hashes of the records wanted, then the hash of the table followed into. ARGV: the records' keys.
+Answers the records, then the record the first one names (its key: a JSON string), each nil where absent."""
+
+_SCRIPTS = {"commit": COMMIT, "follow": FOLLOW, "clear": CLEAR, "restore": RESTORE, "export": EXPORT, "remember": REMEMBER}
 _SHAS = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in _SCRIPTS.items()}
 
 
@@ -252,41 +268,55 @@ class _Connection:
     a timeout, per answer): 5-6 times this one's CPU per round trip, measured (bench/README.md). Only RESP2 is
     spoken, and only what the sandbox sends: no pub/sub, no push messages."""
 
-    __slots__ = ("stream", "writer", "parser")
+    __slots__ = ("stream", "writer", "parser", "unread")
 
     def __init__(self, stream: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.stream, self.writer = stream, writer
         self.parser = hiredis.Reader(notEnoughData=_MORE, replyError=ResponseError)
+        self.unread = 0   # answers owed to commands posted (``post``), read before the next exchange's
 
     async def exchange(self, commands: Sequence[tuple]) -> list:
         """``commands`` written at once, and their answers as Redis gives them (a hash is a flat list; an error
-        answer is the exception, read whole: the next answers follow)."""
+        answer is the exception, read whole: the next answers follow). The answers owed to posted commands
+        come first: they are read and dropped (an error among them is logged)."""
         writer = self.writer
-        writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        if commands:
+            writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
         if writer.transport.get_write_buffer_size():   # a large write (a restore): wait for it to go
             await writer.drain()
         answers: list = []
         wanted = len(commands)
+        owed, self.unread = self.unread, 0
         parser = self.parser
-        while True:
+        while owed or len(answers) < wanted:
             answer = parser.gets()
             while answer is not _MORE:
-                if isinstance(answer, ResponseError):
-                    answer = _classified(answer)
-                answers.append(answer)
-                if len(answers) == wanted:
+                if owed:
+                    owed -= 1
+                    if isinstance(answer, ResponseError):
+                        log.warning("Redis refused a command sent without waiting for its answer: %s", answer)
+                else:
+                    answers.append(_classified(answer) if isinstance(answer, ResponseError) else answer)
+                if not owed and len(answers) == wanted:
                     return answers
                 answer = parser.gets()
             data = await self.stream.read(262144)
             if not data:
                 raise RedisConnectionError("Redis closed the connection")
             parser.feed(data)
+        return answers
+
+    def post(self, commands: Sequence[tuple]) -> None:
+        """``commands`` written, their answers left to be read (and dropped) by the next exchange."""
+        self.writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        self.unread += len(commands)
 
     def close(self) -> None:
         self.writer.close()
 
 
 _MORE = object()   # hiredis.Reader: no whole answer yet
+_OWED_AT_MOST = 1024   # answers a connection may owe to posted commands before the next post reads them
 _ERRORS = {"NOSCRIPT": NoScriptError, "LOADING": BusyLoadingError, "READONLY": ReadOnlyError}
 
 
@@ -346,6 +376,30 @@ class _Pool:
                 raise
             self.idle.append(connection)
             return answers
+
+    async def post(self, commands: list[tuple]) -> None:
+        """``commands`` written on an idle connection (or a new one) without waiting for their answers: out of
+        this process (in the kernel's hands) when this returns. Redis runs a connection's commands in order, and
+        a command whose bytes reached it before another's was sent is run first, so whatever anyone asks from
+        then on sees their effect. The answers are read by the connection's next exchange."""
+        connection = None
+        while self.idle:
+            candidate = self.idle.pop()
+            if candidate.stream.at_eof() or candidate.writer.is_closing():   # Redis went away since
+                candidate.close()
+            else:
+                connection = candidate
+                break
+        if connection is None:
+            connection = await self.open()
+        try:
+            connection.post(commands)
+            if connection.unread >= _OWED_AT_MOST or connection.writer.transport.get_write_buffer_size():
+                await connection.exchange(())   # the bytes sent (and what is owed read) before going on
+        except BaseException:
+            connection.close()
+            raise
+        self.idle.append(connection)
 
     def close(self) -> None:
         for connection in self.idle:
@@ -466,6 +520,9 @@ class RedisStorage:
         self.url, self.prefix, self.timeout = url, prefix, timeout
         self.generation: int | None = None
         self.exchanges = 0   # round trips to Redis so far
+        self.posts = 0   # writes sent without waiting for their answers (``append``)
+        self._reserved: dict[str, list] = {}   # counter → [generation, next number, last number] (``next_number``)
+        self._taking: dict[str, asyncio.Future] = {}   # counter → the block being taken, done when it is
         self._address = _Address(url)   # a URL this client cannot follow is refused here
         self._pools: dict[asyncio.AbstractEventLoop, tuple[_Batches, Any]] = {}
         # Riders learnt (see the module's docstring): per tenant, and for all (counters, totals); rider → command.
@@ -506,9 +563,10 @@ class RedisStorage:
         """The answers of ``commands``, sent with other requests' (``_Batches``): one round trip."""
         return await self._within_deadline((await self._batches()).round_trip(commands))
 
-    async def _within_deadline(self, exchange: Awaitable[T]) -> T:
-        """``exchange`` awaited within the deadline; an unreachable Redis is StateUnavailable."""
-        self.exchanges += 1
+    async def _within_deadline(self, exchange: Awaitable[T], counted: bool = True) -> T:
+        """``exchange`` awaited within the deadline; an unreachable Redis is StateUnavailable. ``counted``: a
+        round trip (``exchanges``)."""
+        self.exchanges += counted
         try:
             async with asyncio.timeout(self.timeout):
                 return await exchange
@@ -523,14 +581,16 @@ class RedisStorage:
 
     async def _script(self, name: str, keys: list, args: list) -> Any:
         """A script's answer (EVALSHA, sent with other requests'; loaded first where Redis does not have it)."""
-        text = _SCRIPTS[name]
         command = ("EVALSHA", _SHAS[name], len(keys), *keys, *args)
         try:
             return await self._command(*command)
         except NoScriptError:
             pass
-        await self._command("SCRIPT", "LOAD", text)
+        await self._load_scripts()
         return await self._command(*command)
+
+    async def _load_scripts(self) -> None:
+        await self._round_trip([("SCRIPT", "LOAD", text) for text in _SCRIPTS.values()])
 
     async def _exchange(self, commands: Sequence[tuple], tag: str | None = None,
                         follow: bool = True) -> tuple[int, dict, list]:
@@ -543,15 +603,18 @@ class RedisStorage:
         relying = _RELYING.get()
         if relying is not None and (relying.done or self._watched is None):
             relying = None
+        sent = [("GET", self._generation_key), *(command for _, command in riders), *commands]
         if relying is not None:   # the block's first round trip: the watched record's version comes first
+            sent.insert(0, self._watched[0])   # type: ignore[index]
+        try:
+            answers = await self._round_trip(sent)
+        except NoScriptError:   # a Redis restarted (or flushed) since the scripts were loaded
+            await self._load_scripts()
+            answers = await self._round_trip(sent)
+        if relying is not None:
             relying.done = True
-            answers = await self._round_trip([self._watched[0], ("GET", self._generation_key),   # type: ignore[index]
-                                              *(command for _, command in riders), *commands])
             if answers.pop(0) != relying.version:
                 raise RecordMoved("state: the sandbox's controls were changed by another process", field="state")
-        else:
-            answers = await self._round_trip([("GET", self._generation_key), *(command for _, command in riders),
-                                              *commands])
         generation = int(answers[0] or 0)
         observed = _OBSERVED.get()
         if observed is not None:
@@ -648,6 +711,14 @@ class RedisStorage:
         _, _, (found,) = await self._exchange((("HMGET", self._hash(table, part), *keys),), tenant(part))
         return [None if s is None else decode(s) for s in found]
 
+    async def follow(self, wanted: Sequence[tuple[str, str, str]], table: str) -> tuple[list[Record | None], Any]:
+        _, _, (found,) = await self._exchange((self._follow_script(wanted, table),), tenant(wanted[0][1]))
+        return [None if s is None else decode(s) for s in found[:-1]], found[-1]
+
+    def _follow_script(self, wanted: Sequence[tuple[str, str, str]], table: str) -> tuple:
+        keys = [*(self._hash(t, p) for t, p, _ in wanted), self._hash(table, wanted[0][1])]
+        return ("EVALSHA", _SHAS["follow"], len(keys), *keys, *(k for _, _, k in wanted))
+
     async def items(self, table: str, part: str) -> dict[str, Record]:
         _, _, (found,) = await self._exchange((("HGETALL", self._hash(table, part)),), tenant(part))
         return {k.decode(): decode(v) for k, v in _pairs(found)}
@@ -728,13 +799,38 @@ class RedisStorage:
                      key, *(("d", "") if record is _DELETED else ("p", record)))
         return await self._script("commit", keys, args)
 
-    async def next_number(self, name: str) -> int:
+    async def next_number(self, name: str, ordered: bool = True) -> int:
+        """``ordered=False``: from this process's block of ``RESERVED`` numbers, taken by one ``HINCRBY`` when
+        the last is used up (a block is only used in the generation it was taken in: a restore may move the
+        counter past it)."""
+        if not ordered:
+            return await self._reserved_number(name)
         await self.checked()
         number = await self._command("HINCRBY", self._counters, name, 1)
         observed = _OBSERVED.get()
         if observed is not None:
             observed.riders.pop(("counter", name), None)
         return number
+
+    async def _reserved_number(self, name: str) -> int:
+        while True:
+            block = self._reserved.get(name)
+            if block is not None and block[0] == self.generation and block[1] <= block[2]:
+                block[1] += 1
+                return block[1] - 1
+            taking = self._taking.get(name)
+            if taking is not None and taking.get_loop() is asyncio.get_running_loop():
+                await taking   # another request of this loop is taking a block: wait for it, then share it
+                continue
+            taking = self._taking[name] = asyncio.get_running_loop().create_future()
+            try:
+                await self.checked()
+                last = await self._command("HINCRBY", self._counters, name, RESERVED)
+                self._reserved[name] = [self.generation, last - RESERVED + 1, last]
+            finally:
+                if self._taking.get(name) is taking:
+                    del self._taking[name]
+                taking.set_result(None)
 
     async def counter(self, name: str) -> int:
         _, n = await self._small(None, ("counter", name), ("HGET", self._counters, name))
@@ -752,12 +848,16 @@ class RedisStorage:
 
     # ------------------------------------------------------------------ logs
     async def append(self, log: str, record: Record, capacity: int) -> None:
-        """One round trip (sent with other requests' waiting at the same moment): LPUSH, then LTRIM."""
+        """LPUSH, then LTRIM, posted: written to Redis, not waited for (``_Pool.post``: a read sent after this
+        returns, by any process, finds the record)."""
         key = self._logs + log
         if capacity <= 0:
             await self._command("DEL", key)
             return
-        await self._round_trip([("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)])
+        self.posts += 1
+        batches = await self._batches()
+        await self._within_deadline(batches.pool.post([("LPUSH", key, encode(record)),
+                                                       ("LTRIM", key, 0, capacity - 1)]), counted=False)
 
     async def tail(self, log: str, limit: int | None = None) -> list[Record]:
         if limit is not None and limit <= 0:
@@ -785,8 +885,10 @@ class RedisStorage:
         self._moved_to(generation)
 
     def _moved_to(self, generation: int) -> None:
-        """This process changed the generation itself (it keeps its catalog and caches right)."""
+        """This process changed the generation itself (it keeps its catalog and caches right; a restore may have
+        moved counters past the numbers it reserved)."""
         self._changed()
+        self._reserved.clear()
         if self.generation is not None:
             self.generation = generation
 
@@ -901,6 +1003,29 @@ class _Tx:
 
     async def get_many(self, table: str, part: str, keys: Sequence[str]) -> list[Record | None]:
         return await self.get_each([(table, part, k) for k in keys])
+
+    async def follow(self, wanted: Sequence[tuple[str, str, str]], table: str) -> tuple[list[Record | None], Any]:
+        """One round trip (the script), each record read noted as ``_fetch`` notes it."""
+        if any(w in self.read or w in self.writes for w in wanted):
+            return await follow_pointer(self, wanted, table)
+        storage = self._storage
+        part = wanted[0][1]
+        (found,) = await self._exchange((storage._follow_script(wanted, table),), tenant(part))
+        for place, stored in zip(wanted, found):
+            self.read[place] = stored
+            self.checks[("f", storage._hash(place[0], place[1]), place[2])] = _sha1(stored)
+        records = [None if stored is None else decode(stored) for stored in found[:-1]]
+        pointer = records[0]
+        if not isinstance(pointer, str):
+            return records, None
+        target = (table, part, pointer)
+        written = self.writes.get(target, _MISSING)
+        if written is not _MISSING:
+            return records, None if written is _DELETED else written
+        if target not in self.read:   # (read before: what was read then is what the commit checks)
+            self.read[target] = found[-1]
+            self.checks[("f", storage._hash(table, part), pointer)] = _sha1(found[-1])
+        return records, self.read[target]
 
     async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
         await self._fetch(wanted)
