@@ -53,13 +53,14 @@ from typing import Any, TypeVar
 
 import hiredis
 import orjson
-from redis.asyncio.connection import SSLConnection, parse_url
+from redis.asyncio.connection import RedisSSLContext, SSLConnection, parse_url
 from redis.exceptions import (
     AuthenticationError,
     BusyLoadingError,
     ConnectionError as RedisConnectionError,
     NoScriptError,
     ReadOnlyError,
+    RedisError,
     ResponseError,
     TimeoutError as RedisTimeoutError,
 )
@@ -436,19 +437,21 @@ def redis_address(url: str) -> _Address:
 
 
 def _tls_context(options: dict[str, Any]) -> ssl.SSLContext:
-    context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
-    if options.get("ssl_certfile"):
-        context.load_cert_chain(options["ssl_certfile"], options.get("ssl_keyfile"))
-    requirement = str(options.get("ssl_cert_reqs", "required")).lower()
-    check = options.get("ssl_check_hostname")
-    if check is not None:
-        context.check_hostname = str(check).lower() not in ("0", "false", "no", "f", "n")
-    if requirement in ("none", "optional"):
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE if requirement == "none" else ssl.CERT_OPTIONAL
-    elif requirement != "required":
-        raise ValueError(f"ssl_cert_reqs={requirement} is none of none, optional, required")
-    return context
+    """The TLS context redis-py's own rediss:// connection makes from these options (``SSLConnection``'s
+    defaults: the server's certificate required, its host name checked; ``ssl_ca_certs`` trusted besides the
+    system's CAs). ValueError for options it cannot use: a missing or unreadable file, an unknown
+    ``ssl_cert_reqs``, a key without its certificate."""
+    if options.get("ssl_keyfile") and not options.get("ssl_certfile"):
+        raise ValueError("the Redis URL's ssl_keyfile needs ssl_certfile (the client certificate it is the key of)")
+    try:
+        return RedisSSLContext(
+            keyfile=options.get("ssl_keyfile"), certfile=options.get("ssl_certfile"),
+            cert_reqs=str(options.get("ssl_cert_reqs", "required")).lower(), ca_certs=options.get("ssl_ca_certs"),
+            check_hostname=options.get("ssl_check_hostname") is not False,   # parse_url: True, False or None
+        ).get()
+    except (RedisError, OSError) as error:   # OSError: a file missing, or not a certificate (ssl.SSLError)
+        given = ", ".join(f"{name}={value}" for name, value in sorted(options.items()))
+        raise ValueError(f"the Redis URL's TLS options ({given}) cannot be used: {error}") from error
 
 
 class _LeaderGone(Exception):
