@@ -171,7 +171,8 @@ def _path_prefix(value: str) -> str:
 
 
 def _without_password(url: str) -> str:
-    return re.sub(r"//[^@/]*@", "//***@", url)   # no password on the screen
+    from .state.redis import without_password   # (imported when shown: the Redis client only then)
+    return without_password(url)
 
 
 class _Declarations(type(BaseModel)):  # type: ignore[misc]  # pydantic's metaclass, named without its private path

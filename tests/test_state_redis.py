@@ -436,3 +436,15 @@ def test_numbers_that_need_only_be_unique_are_reserved_in_blocks_per_process(sto
     assert len(set(taken + more)) == len(taken) + len(more)
     assert sorted(taken[0::2]) == list(range(1, 41)) and sorted(taken[1::2]) == list(range(RESERVED + 1, RESERVED + 41))
     assert more == list(range(41, 46)) and exchanges == 0
+
+
+def test_an_unreachable_redis_is_named_without_its_password():
+    """The StateUnavailable message (what a 503 answer and the log carry) names the Redis without the URL's
+    user and password."""
+    from rediskit import free_port
+
+    url = f"redis://admin:s3cret@127.0.0.1:{free_port()}/0"
+    with pytest.raises(StateUnavailable) as caught:
+        run(RedisStorage(url, timeout=1).get("t", "p", "k"))
+    assert "s3cret" not in caught.value.message and "admin" not in caught.value.message
+    assert "//***@127.0.0.1" in caught.value.message and "s3cret" not in repr(RedisStorage(url))

@@ -47,6 +47,7 @@ import hashlib
 import json
 import logging
 import random
+import re
 import ssl
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -431,6 +432,11 @@ class _Address:
                              f"(supported: db, and for rediss:// {', '.join(self.TLS_OPTIONS)})")
 
 
+def without_password(url: str) -> str:
+    """``url`` with its user and password hidden: what messages and logs show (answers carry them)."""
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
 def redis_address(url: str) -> _Address:
     """Where the Redis at ``url`` is; ValueError for a URL this client cannot follow (the settings check it)."""
     return _Address(url)
@@ -539,7 +545,7 @@ class RedisStorage:
         self._watched: tuple[tuple, tuple] | None = None   # (its version's command, its record's command)
 
     def __repr__(self) -> str:
-        return f"RedisStorage({self.url!r}, prefix={self.prefix!r})"
+        return f"RedisStorage({without_password(self.url)!r}, prefix={self.prefix!r})"
 
     # ------------------------------------------------------------------ keys
     def _hash(self, table: str, part: str) -> str:
@@ -574,7 +580,7 @@ class RedisStorage:
             async with asyncio.timeout(self.timeout):
                 return await exchange
         except _UNREACHABLE as exc:
-            raise StateUnavailable(f"state: Redis at {self.url} cannot be reached ({type(exc).__name__}: "
+            raise StateUnavailable(f"state: Redis at {without_password(self.url)} cannot be reached ({type(exc).__name__}: "
                                    f"{exc}); try again when it is back", field="state") from None
 
     async def _command(self, *command) -> Any:
