@@ -171,7 +171,7 @@ def _path_prefix(value: str) -> str:
 
 
 def _without_password(url: str) -> str:
-    from .state.redis import without_password   # (imported when shown: the Redis client only then)
+    from .state.redis import without_password  # (imported when shown: the Redis client only then)
     return without_password(url)
 
 

@@ -243,6 +243,31 @@ def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(
     assert writes == 1
 
 
+def test_posts_asked_for_with_round_trips_go_in_their_write(storage):
+    """Log records posted at the same moment as reads are written with them, in one write: every record is
+    kept, in order, and every read gets its own record; posts alone at one moment are one write too."""
+    async def scenario():
+        await _put(storage, "t", "p", "k", "mine")
+        pool = (await storage._batches()).pool
+        writes = []
+        for name in ("send", "post"):
+            def counting(original, name=name):
+                async def counted(*args, **kwargs):
+                    writes.append(name)
+                    return await original(*args, **kwargs)
+                return counted
+            setattr(pool, name, counting(getattr(pool, name)))
+        together = await asyncio.gather(*(storage.append("log", n, 100) if n % 2 else storage.get("t", "p", "k")
+                                          for n in range(20)))
+        await asyncio.gather(*(storage.append("log", n, 100) for n in range(20, 25)))
+        return together, list(writes), await storage.tail("log")
+
+    together, writes, kept = run(scenario())
+    assert together == ["mine" if n % 2 == 0 else None for n in range(20)]
+    assert writes == ["send", "post"]
+    assert kept == [*range(24, 19, -1), *range(19, 0, -2)]
+
+
 def test_a_request_cancelled_while_its_round_trip_gathers_leaves_the_others_served(storage):
     """The request whose round trip others joined is cancelled (its deadline passed) before sending: the others
     still get their own records."""

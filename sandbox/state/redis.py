@@ -277,18 +277,22 @@ class _Connection:
         self.parser = hiredis.Reader(notEnoughData=_MORE, replyError=ResponseError)
         self.unread = 0   # answers owed to commands posted (``post``), read before the next exchange's
 
-    async def exchange(self, commands: Sequence[tuple]) -> list:
-        """``commands`` written at once, and their answers as Redis gives them (a hash is a flat list; an error
-        answer is the exception, read whole: the next answers follow). The answers owed to posted commands
-        come first: they are read and dropped (an error among them is logged)."""
+    async def exchange(self, commands: Sequence[tuple], posted: Sequence[tuple] = ()) -> list:
+        """``commands`` written at once (after ``posted``, whose answers are not waited for), and their answers as
+        Redis gives them (a hash is a flat list; an error answer is the exception, read whole: the next answers
+        follow). The answers owed to posted commands come first: they are read and dropped (an error among them
+        is logged)."""
         writer = self.writer
+        if posted:
+            self.unread += len(posted)
+            commands = [*posted, *commands]
         if commands:
             writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
         if writer.transport.get_write_buffer_size():   # a large write (a restore): wait for it to go
             await writer.drain()
         answers: list = []
-        wanted = len(commands)
         owed, self.unread = self.unread, 0
+        wanted = len(commands) - len(posted)
         parser = self.parser
         while owed or len(answers) < wanted:
             answer = parser.gets()
@@ -360,14 +364,15 @@ class _Pool:
                 raise
         return connection
 
-    async def send(self, commands: list[tuple]) -> list:
-        """One round trip on an idle connection (or a new one); an idle one that died with a Redis that restarted
-        is closed, and the round trip made again on a new one."""
+    async def send(self, commands: list[tuple], posted: Sequence[tuple] = ()) -> list:
+        """One round trip on an idle connection (or a new one), ``posted`` written first (their answers not waited
+        for); an idle one that died with a Redis that restarted is closed, and the round trip made again on a new
+        one."""
         while True:
             reused = bool(self.idle)
             connection = self.idle.pop() if reused else await self.open()
             try:
-                answers = await connection.exchange(commands)
+                answers = await connection.exchange(commands, posted)
             except (RedisConnectionError, OSError):
                 connection.close()
                 if not reused:
@@ -379,7 +384,7 @@ class _Pool:
             self.idle.append(connection)
             return answers
 
-    async def post(self, commands: list[tuple]) -> None:
+    async def post(self, commands: list[tuple]) -> list:
         """``commands`` written on an idle connection (or a new one) without waiting for their answers: out of
         this process (in the kernel's hands) when this returns. Redis runs a connection's commands in order, and
         a command whose bytes reached it before another's was sent is run first, so whatever anyone asks from
@@ -402,6 +407,7 @@ class _Pool:
             connection.close()
             raise
         self.idle.append(connection)
+        return []
 
     def close(self) -> None:
         for connection in self.idle:
@@ -465,14 +471,17 @@ class _LeaderGone(Exception):
 
 
 class _Batches:
-    """Round trips asked for together, sent as one (Redis answers in order): the first request to ask waits one
-    turn of the event loop, while the requests ready to run add their commands, then writes them all and hands
-    each its answers. Under load, one write and one read serve many requests; alone, a request waits one turn."""
+    """Round trips and posts asked for together, sent in one write (Redis answers in order): the first request to
+    ask waits one turn of the event loop, while the requests ready to run add their commands, then writes them all
+    (the posted ones first) and hands each round trip its answers; a post is done once written. Under load, one
+    write and one read serve many requests; alone, a request waits one turn."""
 
     def __init__(self, pool: _Pool) -> None:
         self.pool = pool
-        # While a request gathers a batch, the others' commands and the futures of their answers; else None.
+        # While a request gathers a batch: the others' round trips (commands, the future of their answers) and
+        # posts (commands, the future set once they are written); else None.
         self.gathering: list[tuple[list[tuple], asyncio.Future]] | None = None
+        self.posting: list[tuple[list[tuple], asyncio.Future]] = []
 
     async def round_trip(self, commands: list[tuple]) -> list:
         while self.gathering is not None:
@@ -482,26 +491,46 @@ class _Batches:
                 return _answers(await future)
             except _LeaderGone:
                 continue
+        return _answers(await self._lead(commands, []))
+
+    async def post(self, commands: list[tuple]) -> None:
+        while self.gathering is not None:
+            future = asyncio.get_running_loop().create_future()
+            self.posting.append((commands, future))
+            try:
+                return await future
+            except _LeaderGone:
+                continue
+        await self._lead([], commands)
+
+    async def _lead(self, commands: list[tuple], posted: list[tuple]) -> list:
+        """Gather for one turn, then send: the leader's own answers."""
         others: list[tuple[list[tuple], asyncio.Future]] = []
-        self.gathering = others
+        posts: list[tuple[list[tuple], asyncio.Future]] = []
+        self.gathering, self.posting = others, posts
         try:
             try:
                 await asyncio.sleep(0)
             finally:
-                self.gathering = None
-            answers = await self.pool.send([*commands, *(c for theirs, _ in others for c in theirs)])
+                self.gathering, self.posting = None, []
+            posted = [*posted, *(c for theirs, _ in posts for c in theirs)]
+            wanted = [*commands, *(c for theirs, _ in others for c in theirs)]
+            answers = await self.pool.send(wanted, posted) if wanted else await self.pool.post(posted)
         except BaseException as exc:   # the others learn it (a cancelled leader: they send theirs again)
             handed = exc if isinstance(exc, Exception) else _LeaderGone()
-            for _, future in others:
+            for _, future in (*others, *posts):
                 if not future.done():
                     future.set_exception(handed)
             raise
+        for _, future in posts:
+            if not future.done():
+                future.set_result(None)
         start = len(commands)
         for theirs, future in others:
             if not future.done():   # (one whose own deadline passed was cancelled)
                 future.set_result(answers[start:start + len(theirs)])
             start += len(theirs)
-        return _answers(answers[:len(commands)])
+        return answers[:len(commands)]
 
 
 def _answers(answers: list) -> list:
@@ -865,8 +894,8 @@ class RedisStorage:
             return
         self.posts += 1
         batches = await self._batches()
-        await self._within_deadline(batches.pool.post([("LPUSH", key, encode(record)),
-                                                       ("LTRIM", key, 0, capacity - 1)]), counted=False)
+        await self._within_deadline(batches.post([("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)]),
+                                    counted=False)
 
     async def tail(self, log: str, limit: int | None = None) -> list[Record]:
         if limit is not None and limit <= 0:
