@@ -118,7 +118,8 @@ class Storage(Reader, Protocol):
         """Add ``record`` at the head of bounded log ``log``, outside any transaction, keeping the newest
         ``capacity`` records (the oldest go). The log owns ``record`` from then on: the caller does not change
         it (so the in-process storage keeps it without a copy). In Redis: ``LPUSH`` then
-        ``LTRIM 0 capacity-1``, pipelined."""
+        ``LTRIM 0 capacity-1``, posted: written before this returns, not waited for (a read sent after that, by
+        any process, finds the record)."""
 
     async def tail(self, log: str, limit: int | None = None) -> list[Record]:
         """The newest ``limit`` records of ``log`` (all of them when None), newest first: copies. In Redis:

@@ -24,18 +24,23 @@ Round trips: every read is one pipeline, which also fetches the generation and *
 request asked for right after reading the same tenant before (the versions its pricing stamp reads, the
 count of a part, a table's total, a counter). Asked for again after such a read in the same request, they
 are answered from what came with it, once: so a cart read and priced costs its reads alone, and an
-add-to-cart's cap checks and epoch come with its first read. ``exchanges`` counts the round trips. The round
-trips of requests waiting at the same moment are written together (``_Batches``): under load, one write and
-one read serve many.
+add-to-cart's cap checks and epoch come with its first read. A pointer and the record it names (a user's cart)
+are one round trip (``follow``: a script reads the one, then the other). ``exchanges`` counts the round trips.
+Writes that nothing waits on are *posted* (``posts``): written to Redis before the request goes on, their answers
+read later by the connection's next round trip (the journal entry: written before the answer goes, so a read
+sent after the answer, by any process, finds it). Numbers that need only be unique (a cart's) are reserved
+``RESERVED`` at a time per process. The round trips and posts of requests waiting at the same moment are
+written together (``_Batches``): under load, one write and one read serve many.
 
 The client is the sandbox's own (``_Connection``, ``_Pool``): asyncio streams, commands packed by
 ``hiredis.pack_command`` and answers parsed by ``hiredis.Reader``, a round trip's answers read in one loop under
 its one deadline (redis-py's asyncio connection packs in Python and reads each answer on its own, under its own
 timeout: 5-6 times the CPU per round trip). Of redis-py it uses ``parse_url`` (the URL read as ``redis.from_url``
-reads it: AUTH user and password, db, rediss:// with its ssl_* options, unix://; other options are refused) and
-its exception classes. Connections are bound to the event loop that opened them, so there is one pool per
-loop, closed when that loop shuts down. The tenant-local keys are laid out for a Cluster; the commit script
-and ``clear``/``restore``/``export`` also touch the global keys, so they need a single Redis (as served here).
+reads it: AUTH user and password, db, rediss:// with its ssl_* options, unix://; other options are refused),
+``RedisSSLContext`` (rediss://) and its exception classes. Connections are bound to the event loop that opened
+them, so there is one pool per loop, closed when that loop shuts down. The tenant-local keys are laid out for a
+Cluster; the commit script and ``clear``/``restore``/``export`` also touch the global keys, so they need a single
+Redis (as served here).
 """
 
 from __future__ import annotations
