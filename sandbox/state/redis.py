@@ -865,6 +865,12 @@ class RedisStorage:
         _, n = await self._small(None, ("counter", name), ("HGET", self._counters, name))
         return int(n or 0)
 
+    async def counters(self, names: Sequence[str]) -> list[int]:
+        if not names:
+            return []
+        _, _, (found,) = await self._exchange((("HMGET", self._counters, *names),))
+        return [int(n or 0) for n in found]
+
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         await self.checked()
         notes = self._notes + table
