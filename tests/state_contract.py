@@ -124,6 +124,18 @@ def test_counters_count_up_and_survive_clear(storage):
     run(scenario())
 
 
+def test_counters_are_read_together_in_order(storage):
+    """counters gives each name's last number, in the order asked (0 for one never taken, a name asked twice twice),
+    and nothing for no names."""
+    async def scenario():
+        for name, times in (("a", 2), ("b", 5)):
+            for _ in range(times):
+                await storage.next_number(name)
+        assert await storage.counters(["b", "never", "a", "b"]) == [5, 0, 2, 5]
+        assert await storage.counters([]) == []
+    run(scenario())
+
+
 def test_notes_are_bounded_and_forgettable(storage):
     """remember keeps at most ``capacity`` notes per table, the oldest forgotten first; clear forgets them."""
     async def scenario():

@@ -279,6 +279,17 @@ def test_meta_is_stored_and_checked(client, catalog):
     assert get_cart(client, f"id={cart_id}").json()["gstin"] == "27AAPFU0939F1ZV"
 
 
+def test_a_lone_surrogate_in_a_body_is_stored_and_answered(client, catalog):
+    """A comment holding a lone surrogate (``\\ud800``: JSON, though no UTF-8; orjson writes none) is stored and
+    answered back, not a 500."""
+    cart_id = add(client, [(article(catalog), 1)]).json()["cart"]["id"]
+    r = client.put(f"{BASE}/meta?id={cart_id}", content=b'{"comment": "x\\ud800 \\u20b9"}',
+                   headers={"content-type": "application/json"})
+    assert r.status_code == 200, r.text
+    r = get_cart(client, f"id={cart_id}")
+    assert r.status_code == 200 and r.json()["comment"] == "x\ud800 \u20b9"
+
+
 def test_validate_prices_items_without_a_cart(client, catalog):
     """cart/validate prices the items it is given and says whether all are valid."""
     a, b = articles(catalog, min_stock=2)[:2]

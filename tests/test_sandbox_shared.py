@@ -111,6 +111,30 @@ def test_round_trips_per_request(one_two):
                       "get": (1, journal), "get, no cart yet": (2, journal)}
 
 
+def test_listing_fault_rules_reads_their_counters_in_one_round_trip(one_two):
+    """Listing the fault rules costs as many round trips with five rules as with one: every rule's count of the
+    requests it matched comes in one read."""
+    one, _ = one_two
+    storage = one.sandbox.storage
+    with one.test_client(headers=AUTH) as c:
+        def add_rule() -> None:
+            assert c.post("/_cartwright/faults", json={"operation_id": "getShipments", "status": 503}).status_code == 201
+
+        def listing() -> int:
+            before = storage.exchanges
+            assert c.get("/_cartwright/faults").status_code == 200
+            return storage.exchanges - before
+
+        try:
+            add_rule()
+            alone = listing()
+            for _ in range(4):
+                add_rule()
+            assert (alone, listing()) == (alone, alone)
+        finally:
+            c.delete("/_cartwright/faults")
+
+
 def test_a_redis_that_goes_away_is_a_503_and_the_sandbox_recovers(settings, tmp_path):
     """With Redis stopped, requests are answered 503 in each API's error shape (Retry-After) and change
     nothing; once it is back, the sandbox serves again, with everything written before."""

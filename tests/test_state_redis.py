@@ -148,6 +148,29 @@ def test_a_read_is_one_round_trip_and_a_stamp_after_it_none(storage):
     assert run(scenario()) == [1, 1, 2]
 
 
+def test_records_keep_their_stored_format(storage):
+    """A record orjson writes is stored as its JSON; one it cannot (an integer beyond 64 bits, a lone surrogate)
+    as a NUL byte and the standard library's JSON; one stored so by earlier versions (non-ASCII escaped) reads."""
+    import json
+
+    import redis as sync_redis
+
+    plain, big = {"n": 1, "s": "₹"}, {"big": 2 ** 70, "s": "x\ud800 ₹"}
+    earlier = b"\x00" + json.dumps({"big": -(2 ** 80), "s": "café"}).encode()
+    hash_key = storage._hash("t", "p")
+
+    async def scenario():
+        await _put(storage, "t", "p", "plain", plain)
+        await _put(storage, "t", "p", "big", big)
+        sync_redis.Redis.from_url(storage.url).hset(hash_key, "earlier", earlier)
+        return await storage.get_many("t", "p", ["plain", "big", "earlier"])
+
+    assert run(scenario()) == [plain, big, {"big": -(2 ** 80), "s": "café"}]
+    stored = sync_redis.Redis.from_url(storage.url).hmget(hash_key, ["plain", "big"])
+    assert stored == [json.dumps(plain, ensure_ascii=False, separators=(",", ":")).encode(),
+                      b"\x00" + json.dumps(big).encode()]
+
+
 def test_an_unreachable_redis_is_state_unavailable():
     """A Redis nobody answers at is StateUnavailable, naming where it was looked for."""
     from rediskit import free_port

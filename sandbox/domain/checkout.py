@@ -293,13 +293,17 @@ class Checkout:
             if value != quote.breakup.total:
                 raise InvalidValue(f"cart_value: {value} is not the items' total {quote.breakup.total}",
                                    field="cart_value", value=str(value))
-            paid = money(sum((m.amount for m in order.payment_methods), ZERO))
+            paid = ZERO
+            for i, m in enumerate(order.payment_methods):
+                if m.amount is None:
+                    raise InvalidValue(f"payment_methods[{i}].amount is required", field=f"payment_methods[{i}].amount")
+                paid += m.amount
+            paid = money(paid)
             if paid != value:
                 raise InvalidValue(f"payment_methods: the amounts add up to {paid}, not cart_value {value}",
                                    field="payment_methods", value=str(paid))
-            for m in order.payment_methods:
-                self._mode(m.mode, "payment_methods.mode")
-            _pay(order.payment_methods[0].mode.upper() if order.payment_methods else "", value)
+            modes = [self._mode(m.mode, "payment_methods.mode") for m in order.payment_methods]
+            _pay(modes[0] if modes else "", value)
             order_id = self._order_id()
             await tx.stock.take(scope[0], _units(quote.lines))
             tx.orders.record(scope, digest, order_id)

@@ -185,7 +185,7 @@ class Controls:
     async def listed(self) -> list[tuple[faults.FaultRule, int]]:
         """Every rule in force, with how many requests it has matched."""
         rules = (self._decoded(await self.state.controls.encoded()))[1]
-        return [(r, await self.state.storage.counter(f"fault:{r.id}")) for r in rules]
+        return list(zip(rules, await self.state.storage.counters([f"fault:{r.id}" for r in rules])))
 
     async def firings(self, operation_id: str) -> list[faults.Firing]:
         """What the rules in force do to a request of ``operation_id`` (each rule counts the requests it matches:

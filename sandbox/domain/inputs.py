@@ -114,15 +114,10 @@ class OrderItem:
 
 
 @dataclass(frozen=True)
-class PaymentInput:
-    mode: str
-    amount: Decimal
-
-
-@dataclass(frozen=True)
 class PaymentMethod:
-    """One of a cart checkout's ``payment_methods``: its mode and amount (None: not given); ``doc``, the entry
-    as sent (kept on the cart)."""
+    """One of the ``payment_methods`` of a cart's payment or checkout, or of an order of items without a cart:
+    its mode and amount (None: not given; the order's schema requires both); ``doc``, the entry as sent (kept
+    on the cart)."""
 
     doc: Mapping[str, Any]
     mode: str | None = None
@@ -152,7 +147,7 @@ class CheckoutItemsInput:
 
     items: tuple[OrderItem, ...]
     cart_value: Decimal
-    payment_methods: tuple[PaymentInput, ...]
+    payment_methods: tuple[PaymentMethod, ...]
     area_code: str | None
     fingerprint: str
 

@@ -107,6 +107,9 @@ class Storage(Reader, Protocol):
     async def counter(self, name: str) -> int:
         """The last value ``next_number(name)`` gave (0 before the first)."""
 
+    async def counters(self, names: Sequence[str]) -> list[int]:
+        """``counter`` of each of ``names``, in order, read together (one round trip in a shared store)."""
+
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         """Keep a note outside any transaction, in a table of at most ``capacity`` notes (the oldest go):
         for what may be forgotten (the ids of carts shown but not stored)."""

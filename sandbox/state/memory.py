@@ -1,6 +1,6 @@
 """The state port in this process's memory.
 
-Records are kept encoded (``"bytes"``: orjson, the format a shared backend stores too), so every read
+Records are kept encoded (``"bytes"``: ``json_codec``'s, the format a shared backend stores too), so every read
 decodes a fresh copy and a stored record takes a few hundred bytes; ``"copies"`` keeps them as Python
 values, deep-copied in and out (the same behaviour by other means, for the contract tests).
 
@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-import json
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, Literal, TypeVar
 
-import orjson
-
+from .. import json_codec
 from ..domain.storage import FORMAT, VERSION, Record, checked_document, follow_pointer
 
 T = TypeVar("T")
@@ -37,26 +35,15 @@ class _Codec:
             return copy.deepcopy(record)
         if record is None or isinstance(record, (str, int, float)):
             return record   # immutable: kept as it is (an index entry, a counter), no copy needed
-        try:
-            # Copied out: the bytes orjson returns keep its whole 4 KiB buffer, ten times a cart's record.
-            return memoryview(orjson.dumps(record)).tobytes()
-        except TypeError:   # an integer beyond 64 bits: the standard library keeps it exact
-            return _Exact(json.dumps(record))
+        # Copied out: the bytes orjson returns keep its whole 4 KiB buffer, ten times a cart's record.
+        return memoryview(json_codec.encode(record)).tobytes()
 
     def decode(self, stored: Any) -> Record:
         if self.encoding == "copies":
             return copy.deepcopy(stored)
-        if type(stored) is bytes:
-            return orjson.loads(stored)
-        if type(stored) is _Exact:
-            return json.loads(stored)
+        if type(stored) is bytes:   # no record is bytes: this is one encoded
+            return json_codec.decode(stored)
         return stored
-
-
-class _Exact(str):
-    """A record the standard library encoded (it holds an integer orjson cannot)."""
-
-    __slots__ = ()
 
 
 class _Tx:
@@ -217,6 +204,9 @@ class MemoryStorage:
 
     async def counter(self, name: str) -> int:
         return self._counters.get(name, 0)
+
+    async def counters(self, names: Sequence[str]) -> list[int]:
+        return [self._counters.get(name, 0) for name in names]
 
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         notes = self._notes.setdefault(table, OrderedDict())

@@ -3,7 +3,7 @@
 Keys (``P`` is the key prefix, ``T`` a tenant: the first component of a part, the company, or for voucher
 carts the token owner; ``{T}`` is a Redis Cluster hash tag, so one tenant's keys share a slot):
 
-    P{T}:r:<table>\\x1f<part>   hash    key → record (orjson bytes)          one per table part
+    P{T}:r:<table>\\x1f<part>   hash    key → record (json_codec.encode)     one per table part
     P{T}:v                     hash    <table>\\x1f<part> → version         moved by every write to the part
     P{cartwright}:G            string  the generation: moved by every clear and restore
     P{cartwright}:totals       hash    table → records in all parts
@@ -49,7 +49,6 @@ import asyncio
 import contextlib
 import contextvars
 import hashlib
-import json
 import logging
 import random
 import re
@@ -73,6 +72,7 @@ from redis.exceptions import (
 
 from ..domain.errors import RecordMoved, StateMoved, StateUnavailable
 from ..domain.storage import FORMAT, VERSION, Record, checked_document, follow_pointer
+from ..json_codec import decode, encode
 
 T = TypeVar("T")
 SEP = "\x1f"
@@ -84,22 +84,8 @@ _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadO
 _DELETED = object()
 _MISSING = object()
 _NONE: dict = {}
-_BIG = b"\x00"   # marks a record encoded by the standard library (it holds an integer orjson cannot)
 
 log = logging.getLogger("cartwright.sandbox")
-
-
-def encode(record: Record) -> bytes:
-    try:
-        return orjson.dumps(record)
-    except TypeError:   # an integer beyond 64 bits: orjson would read it back as a float
-        return _BIG + json.dumps(record).encode()
-
-
-def decode(stored: bytes) -> Record:
-    if stored[0] == 0:
-        return json.loads(stored[1:])
-    return orjson.loads(stored)
 
 
 def tenant(part: str) -> str:
@@ -878,6 +864,12 @@ class RedisStorage:
     async def counter(self, name: str) -> int:
         _, n = await self._small(None, ("counter", name), ("HGET", self._counters, name))
         return int(n or 0)
+
+    async def counters(self, names: Sequence[str]) -> list[int]:
+        if not names:
+            return []
+        _, _, (found,) = await self._exchange((("HMGET", self._counters, *names),))
+        return [int(n or 0) for n in found]
 
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
         await self.checked()

@@ -26,7 +26,6 @@ from ..domain.inputs import (
     OfferInput,
     OrderItem,
     OverrideItem,
-    PaymentInput,
     PaymentMethod,
 )
 from ..domain.moments import instant
@@ -103,7 +102,7 @@ def checkout_items(body: dict) -> CheckoutItemsInput:
     """``OpenApiPlatformCheckoutReq`` (checkoutCart)."""
     items = tuple(OrderItem(str(i["product_id"]), i["size"], i.get("quantity", 1), Decimal(str(i["price_effective"])))
                   for i in body["cart_items"])
-    methods = tuple(PaymentInput(m["mode"], Decimal(str(m["amount"]))) for m in body["payment_methods"])
+    methods = payment_methods(body["payment_methods"])
     area = (body.get("shipping_address") or body.get("billing_address") or {}).get("area_code")
     return CheckoutItemsInput(items, Decimal(str(body["cart_value"])), methods, area,
                               json.dumps(body, sort_keys=True, default=str))

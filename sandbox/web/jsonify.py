@@ -7,6 +7,8 @@ import json
 import orjson
 from connexion.jsonifier import Jsonifier
 
+from ..json_codec import stdlib_json
+
 
 class _OrjsonModule:
     """The two functions Connexion's ``Jsonifier`` calls; request bodies are still parsed by the stdlib."""
@@ -23,11 +25,9 @@ def json_bytes(data, newline: bool = False) -> bytes:
     """``data`` as JSON, UTF-8 encoded (ending with a newline if asked: orjson adds it without a copy)."""
     try:
         return orjson.dumps(data, option=orjson.OPT_APPEND_NEWLINE if newline else None)
-    except orjson.JSONEncodeError:
-        # orjson stops at 64-bit integers; JSON does not. allow_nan=False: never a bare NaN or Infinity,
-        # which is not JSON (request validation refuses them; this is the safety net).
-        text = json.dumps(data, ensure_ascii=False, allow_nan=False)
-        return (text + "\n" if newline else text).encode()
+    except TypeError:   # an integer beyond 64 bits, a lone surrogate: the records' fallback (it writes no NaN)
+        text = stdlib_json(data)
+        return text + b"\n" if newline else text
 
 
 def response_bytes(data) -> bytes:
