@@ -239,3 +239,22 @@ def test_a_bad_state_file_stops_the_start_with_its_reason(tmp_path):
     assert process.wait(30) == 2
     out = process.stdout.read().decode()
     assert "state_file" in out and str(state_file) in out and "Traceback" not in out
+
+
+def test_a_state_file_holding_a_lone_surrogate_loads_back(settings, catalog, tmp_path):
+    """A cart comment holding a lone surrogate (JSON allows it; the standard library writes it escaped) survives a
+    save and a load of the state file, exactly."""
+    from cartwright.sandbox import create_app
+    from cartwright.sandbox.web.lifecycle import load_state_file, save_state_file
+
+    path = tmp_path / "state.json"
+    first = create_app(settings)
+    with first.test_client(headers=AUTH) as c:
+        cart_id = add(c, [(article(catalog), 1)]).json()["cart"]["id"]
+        assert c.put(f"{BASE}/meta?id={cart_id}", content=b'{"comment": "x\\ud800"}',
+                     headers={"content-type": "application/json"}).status_code == 200
+    run(save_state_file(first.sandbox, path))
+    second = create_app(settings)
+    assert run(load_state_file(second.sandbox, path)) is True
+    with second.test_client(headers=AUTH) as c:
+        assert get_cart(c, f"id={cart_id}").json()["comment"] == "x\ud800"

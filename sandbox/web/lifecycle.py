@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import orjson
 
 from .._sandbox import Sandbox
 from ..domain.errors import InvalidValue
@@ -45,8 +44,10 @@ async def load_state_file(sandbox: Sandbox, path: Path) -> bool:
     if not path.exists():
         return False
     try:
-        document = orjson.loads(path.read_bytes())
-    except (OSError, orjson.JSONDecodeError) as exc:
+        # The standard library's reader: exact where orjson is not (an integer beyond 64 bits, which orjson reads
+        # as a float, and a lone surrogate, which it refuses: both are written to the file as JSON allows).
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
         raise InvalidValue(f"state_file: {path} cannot be read as a state snapshot ({exc})", field="state_file",
                            value=str(path)) from None
     try:
