@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -68,9 +69,10 @@ def storage_for(settings: Settings) -> Storage:
 
 class Sandbox:
     """What ``create_app`` builds and the HTTP layer reaches through ``app.sandbox``: the settings, the
-    catalog, the state port and the services over them, wired here and nowhere else."""
+    catalog, the state port and the services over them, wired here and nowhere else (``operations``: the
+    API's operation ids, which fault rules name)."""
 
-    def __init__(self, settings: Settings, storage: Storage | None = None) -> None:
+    def __init__(self, settings: Settings, storage: Storage | None = None, *, operations: Collection[str]) -> None:
         self.storage = storage if storage is not None else storage_for(settings)
         self.state = SandboxState(self.storage, Caps(
             carts_per_application=settings.carts_per_application, carts=settings.max_carts,
@@ -82,7 +84,10 @@ class Sandbox:
         self.state_loaded = False   # from the state file (web/lifecycle.py), once
         self.shared = getattr(self.storage, "shared", False)   # several processes serve this state
         self._joined = False
-        self.install(catalog_bundle(settings))
+        bundle = catalog_bundle(settings)
+        # The rules of the fault_rules setting, checked once: a reset, and every catalog served, starts with them.
+        self.start_rules = faults.start_rules(settings.fault_rules, operations)
+        self.install(bundle)
 
     def install(self, bundle: CatalogBundle) -> None:
         """Serve ``bundle``'s catalog: the services over it and the state (which the caller empties when the
@@ -107,8 +112,7 @@ class Sandbox:
                                  addresses=self.addresses)
         self.vouchers = VoucherCarts(state, self.voucher_catalog)
         # The clock's setting and the fault rules live in the state; draws follow the catalog's seed.
-        self.controls = Controls(state, clock, settings.seed, settings.max_fault_rules,
-                                 faults.start_rules(settings.fault_rules))
+        self.controls = Controls(state, clock, settings.seed, settings.max_fault_rules, self.start_rules)
 
     async def reset(self) -> None:
         """Forget every cart, order and change to offers, addresses and configurations (ids go on)."""

@@ -45,6 +45,25 @@ def test_repeated_checkout_gives_the_same_order(client, catalog):
     assert add(client, [(a, a.stock - 1)], user_id="other").status_code == 200
 
 
+def test_a_checkout_says_whether_cash_on_delivery_is_possible_at_its_address(client, catalog):
+    """A cart checked out to an address at a PIN code without COD answers cod_available false, its repeat too;
+    one to a code with COD, or picked up, answers true."""
+    no_cod = next(p for p in catalog.pincodes if p.serviceable and not p.cod)
+    with_cod = next(p for p in catalog.pincodes if p.serviceable and p.cod)
+    a = articles(catalog, min_stock=3)[0]
+    for user, pin, expected in (("u-no-cod", no_cod, False), ("u-cod", with_cod, True), ("u-pick-up", None, True)):
+        cart_id = add(client, [(a, 1)], user_id=user).json()["cart"]["id"]
+        body = {"user_id": user}
+        if pin is not None:
+            address_id = client.post(f"{BASE}/address", json={"user_id": user, "area_code": pin.pincode, "name": "A",
+                                                              "address": "1 Road", "city": pin.city}).json()["id"]
+            body.update(order_type="HomeDelivery", address_id=address_id)
+        for _ in ("the order", "its repeat"):
+            r = v2(client, cart_id, **body)
+            assert r.status_code == 200, r.text
+            assert r.json()["cart"]["cod_available"] is expected, (user, r.json()["data"])
+
+
 def test_checkout_refusals(client, catalog):
     """An empty cart, home delivery without an address, and an unknown payment mode are refused by field."""
     empty = get_cart(client, "user_id=nobody").json()["id"]

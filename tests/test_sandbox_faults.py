@@ -165,6 +165,16 @@ def test_rules_of_the_setting_are_in_force_from_the_start_and_after_a_reset(sett
             assert c.post("/_cartwright/reset").status_code == 200 and statuses(c, 1) == [503]
 
 
+def test_rules_of_the_setting_are_in_force_after_a_reseed(settings):
+    """A reseed, like a reset, serves with the rules of fault_rules in force (start-1, ...)."""
+    app = create_app(settings.replace(fault_rules='[{"operation_id": "getCart", "status": 503}]'))
+    with app.test_client(headers=AUTH) as c:
+        assert c.delete("/_cartwright/faults").status_code == 200 and statuses(c, 1) == [200]
+        assert c.post("/_cartwright/reseed", json={"seed": 3, "size": 20}).status_code == 200
+        assert [r["id"] for r in c.get("/_cartwright/faults").json()["rules"]] == ["start-1"]
+        assert statuses(c, 1) == [503]
+
+
 def test_rules_of_the_config_file_are_in_force_from_the_start(settings, tmp_path):
     """The config file gives fault_rules as an array of TOML tables, each a rule as the admin API takes it."""
     from cartwright.sandbox import Settings

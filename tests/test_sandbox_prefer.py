@@ -176,6 +176,34 @@ def test_unserviceable_refuses_a_checkout_to_a_served_pin_code(client, catalog):
     assert v2(client, cart_id, order_type="HomeDelivery", address_id=address_id).status_code == 200
 
 
+def test_unserviceable_shows_wherever_a_pin_code_is_checked(client, catalog):
+    """fault=unserviceable at a served PIN code: no home delivery among the delivery modes, shipments without a
+    promise, an address there selected as not served, a payment mode for it refused; nothing changes."""
+    store = catalog.stores[0]
+    pin = next(p for p in catalog.pincodes if p.serviceable and p.city == store.city)
+    cart_id = add(client, [(articles(catalog, min_stock=2)[0], 1)]).json()["cart"]["id"]
+    address_id = client.post(f"{BASE}/address", json={"user_id": "user-1", "area_code": pin.pincode, "name": "A",
+                                                      "address": "1 Road", "city": pin.city}).json()["id"]
+    modes_url, shipments_url = (f"{BASE}/available-delivery-mode?area_code={pin.pincode}",
+                                f"{BASE}/shipment?id={cart_id}&area_code={pin.pincode}")
+    forced = prefer("fault=unserviceable")
+    before = tables(client)
+    modes = client.get(modes_url, headers=forced).json()
+    assert modes["available_modes"] == ["PickAtStore"] and store.uid in modes["pickup_stores"]
+    shipments = client.get(shipments_url, headers=forced).json()
+    assert shipments["is_valid"] is False and pin.pincode in shipments["message"]
+    assert "promise" not in shipments["shipments"][0]
+    selected = client.post(f"{BASE}/select-address", json={"id": address_id, "cart_id": cart_id}, headers=forced)
+    assert selected.status_code == 201 and selected.json()["is_valid"] is False
+    assert pin.pincode in selected.json()["message"]
+    r = client.put(f"{BASE}/payment?id={cart_id}", json={"payment_mode": "CARD", "address_id": address_id},
+                   headers=forced)
+    assert_fynd_error(r, 400, "address_id", pin.pincode, "not serviceable")
+    assert tables(client) == before
+    assert "HomeDelivery" in client.get(modes_url).json()["available_modes"]   # the next request: served again
+    assert "promise" in client.get(shipments_url).json()["shipments"][0]
+
+
 def test_coupon_expired_refuses_a_live_coupon(client, app, catalog):
     """fault=coupon-expired: applying a live coupon is refused as expired (yesterday), and nothing is applied."""
     cart_id = add(client, [(untouched(app, catalog), 1)]).json()["cart"]["id"]

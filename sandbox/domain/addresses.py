@@ -242,25 +242,26 @@ class CartAddresses:
         return cart
 
     # ------------------------------------------------------------------ where
-    def delivery_to(self, area_code: str | None) -> Delivery:
+    def delivery_to(self, area_code: str | None, ctx: PricingContext) -> Delivery:
+        """Delivery to ``area_code`` as ``ctx`` sees it (``CartService.pincode``)."""
         if area_code is None:
             return Delivery(None, None, None)
-        pin = self.catalog.pincode(area_code)
+        pin = self.carts.pincode(area_code, ctx)
         if pin is None or not pin.serviceable:
             return Delivery(area_code, pin, None, f"PIN code {area_code} is not serviceable")
         return Delivery(area_code, pin, self.carts.promise(pin))
 
-    async def destination(self, cart: Cart, area_code: str | None = None, address_id: str | None = None,
-                          view=None) -> Delivery:
+    async def destination(self, cart: Cart, ctx: PricingContext, area_code: str | None = None,
+                          address_id: str | None = None, view=None) -> Delivery:
         """The PIN code asked for, else the address asked for, the cart's address, its user's default."""
         if area_code is not None:
-            return self.delivery_to(area_code)
+            return self.delivery_to(area_code, ctx)
         if address_id is not None:
             return self.delivery_to((await self.book.get(cart.scope, address_id, field="address_id",
-                                                         view=view))["area_code"])
+                                                         view=view))["area_code"], ctx)
         address = await self.book.lookup(cart.scope, cart.address_id, view) if cart.address_id else None  # deleted?
         address = address or await self.book.default_of(cart.scope, cart.user_id, view)
-        return self.delivery_to(address["area_code"] if address else None)
+        return self.delivery_to(address["area_code"] if address else None, ctx)
 
     # ------------------------------------------------------------------ select-address
     async def select(self, scope: Scope, choice: AddressChoice, cart_id: str | None, buy_now: bool) -> Selection:
@@ -295,7 +296,7 @@ class CartAddresses:
                                    f" to user {cart.user_id}", field="id", value=address_id)
             self.carts.writable(cart)
             ctx = await self.carts.context(scope, tx)
-            delivery = self.delivery_to(address["area_code"])
+            delivery = self.delivery_to(address["area_code"], ctx)
             if delivery.problem:  # nothing changes: the answer says why
                 return Selection(self.carts.price(cart, ctx), delivery, False, False,
                                  f"id: address {address_id}: {delivery.problem}")
@@ -314,8 +315,9 @@ class CartAddresses:
                         address_id: str | None = None, view=None) -> Shipments:
         """The cart's lines grouped by fulfilling store, with the delivery promise at the destination."""
         order_type = order_type or cart.order_type or HOME_DELIVERY
-        priced = await self.carts.priced(cart, order_type, view)
-        delivery = (await self.destination(cart, area_code, address_id, view) if order_type == HOME_DELIVERY
+        ctx = await self.carts.context(cart.scope, view)
+        priced = self.carts.price(cart, ctx, order_type)
+        delivery = (await self.destination(cart, ctx, area_code, address_id, view) if order_type == HOME_DELIVERY
                     else Delivery(None, None, None))
         groups: dict[int, list] = {}
         for p in priced.lines:

@@ -136,6 +136,7 @@ class PricedLine:
     store: Store
     price: LinePrice
     availability: Availability
+    repriced: bool = False   # its article's prices are not the catalog's (the forced fault price-changed)
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ class ConfigSource(Protocol):
 
 class PricingContext(NamedTuple):
     """What pricing a cart of one application needs besides the cart, read once (a named tuple: one is made
-    for every request that prices a cart)."""
+    for every request that prices a cart), with how the business fault the request forces changes the world
+    (set by ``CartService._faulted``; pricing and the PIN code check apply it)."""
 
     now: datetime
     offers: ScopeOffers
@@ -226,6 +228,7 @@ class PricingContext(NamedTuple):
     config: dict | None                  # the enabled cart configuration (limits), if any
     cod_charge: Decimal
     repriced: bool = False               # prices moved (the forced fault price-changed)
+    unserviceable: bool = False          # no PIN code is served (the forced fault unserviceable)
 
     def stock(self, article: Article) -> int:
         """Units of ``article`` the company can still sell."""
@@ -335,6 +338,8 @@ class CartService:
             return context._replace(taken=_SoldOut(self.catalog))
         if fault == faults.PRICE_CHANGED:
             return context._replace(repriced=True)
+        if fault == faults.UNSERVICEABLE:
+            return context._replace(unserviceable=True)
         if fault == faults.COUPON_EXPIRED:
             return context._replace(offers=_expired(context.offers, context.now))
         return context
@@ -542,7 +547,7 @@ class CartService:
         product = self.catalog.known_product(line.item_id)
         return PricedLine(line, article, product, self.catalog.known_store(article.store_uid),
                           price_line(article, line.quantity, product.gst_percent),
-                          self._availability(product, article, line.quantity, ctx.taken))
+                          self._availability(product, article, line.quantity, ctx.taken), ctx.repriced)
 
     def _availability(self, product: Product, article: Article, quantity: int,
                       taken: Mapping[str, int]) -> Availability:
@@ -846,7 +851,7 @@ class CartService:
             lines.append(self.priced_line(line, ctx))
         pin = None
         if area_code is not None:
-            pin = self.catalog.pincode(area_code)
+            pin = self.pincode(area_code, ctx)
             if pin is None or not pin.serviceable:
                 problems.append(f"shipping_address.area_code: PIN code {area_code} is not serviceable")
                 lines = [replace(p, availability=replace(p.availability, deliverable=False)) for p in lines]
@@ -857,6 +862,14 @@ class CartService:
         return Quote(tuple(lines), outcome, tuple(problems), totals, promise, not problems,
                      problems[0] if problems else "All items are valid")
 
+    def pincode(self, code: str, ctx: PricingContext) -> PinCode | None:
+        """PIN code ``code`` as deliveries see it in ``ctx``: the catalog's (``Catalog.pincode``), served by no
+        one (nor COD) under the forced fault unserviceable; None when it is not a PIN code."""
+        pin = self.catalog.pincode(code)
+        if pin is not None and ctx.unserviceable:
+            return replace(pin, serviceable=False, cod=False)
+        return pin
+
     def promise(self, pin: PinCode) -> Promise:
         now = self.clock.now()
         return Promise(now + timedelta(days=pin.promise_min_days), now + timedelta(days=pin.promise_max_days))
@@ -864,10 +877,10 @@ class CartService:
     async def delivery_modes(self, scope: Scope, area_code: str, cart_id: str | None) -> DeliveryModes:
         """Home delivery where the PIN code is served; pick-up from stores in its city that stock the cart."""
         cart = await self.find(scope, cart_id) if cart_id else None
-        pin = self.catalog.pincode(area_code)
+        ctx = await self.context(scope)
+        pin = self.pincode(area_code, ctx)
         if pin is None:
             return DeliveryModes((), ())
-        ctx = await self.context(scope)
         wanted = [(line.item_id, line.size, line.quantity) for line in (cart.lines if cart else [])]
         stores = tuple(
             s.uid for s in self.catalog.stores

@@ -8,11 +8,10 @@ has passed ``sandbox.catalog_file.validate`` and only builds indexes.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from . import faults
 from .errors import CatalogError
 from .money import money
 
@@ -185,8 +184,6 @@ class Catalog:
             from .pincodes import derived_pincode  # it builds PinCodes: imported here, not at the top
 
             pin = derived_pincode(code, self.stores)
-        if pin is not None and faults.forced(faults.UNSERVICEABLE):
-            return replace(pin, serviceable=False, cod=False)
         return pin
 
     def derived(self, key: Hashable, make: Callable[[], Any]) -> Any:

@@ -44,6 +44,7 @@ class Order:
     priced: PricedCart | None
     value: Decimal
     repeated: bool            # an earlier checkout's order, answered again
+    cod_available: bool = True   # a cart's: cash on delivery is possible at its address (or it has none)
 
 
 class Checkout:
@@ -69,13 +70,13 @@ class Checkout:
             modes = [self._mode(m.mode, f"payment_methods[{i}].mode") for i, m in enumerate(methods)]
             if mode is not None or not modes:
                 modes.insert(0, self._mode(mode, "payment_mode"))
+            ctx = await self.carts.context(scope, tx)
             if address_id:
-                await self._pin(scope, address_id, "address_id", tx)
-            pin = await self._cart_pin(cart, address_id, tx)
+                await self._pin(scope, address_id, "address_id", ctx, tx)
+            pin = await self._cart_pin(cart, ctx, address_id, tx)
             if "COD" in modes and pin is not None and not pin.cod:
                 raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                               field="payment_mode", value="COD")
-            ctx = await self.carts.context(scope, tx)
             payment = {"mode": modes[0], "modes": modes, **{k: v for k, v in identifiers if v},
                        "methods": [dict(m.doc) for m in methods]}
             self._check_amounts(methods, replace(cart, payment=payment), ctx)
@@ -107,24 +108,23 @@ class Checkout:
                                field=where, value=mode)
         return mode.upper()
 
-    async def _pin(self, scope: Scope, address_id: str, where: str, view=None) -> PinCode:
+    async def _pin(self, scope: Scope, address_id: str, where: str, ctx: PricingContext, view=None) -> PinCode:
+        """The PIN code of a saved address, as ``ctx`` sees it (``CartService.pincode``); Unserviceable when it
+        is not served."""
         if self.addresses is None:
             raise NotFound(f"{where}: no address {address_id}", field=where, value=address_id)
         code = await self.addresses.pincode(scope, address_id, view)
-        pin = self.catalog.pincode(code)
+        pin = self.carts.pincode(code, ctx)
         if pin is None or not pin.serviceable:
             raise Unserviceable(f"{where}: PIN code {code} of address {address_id} is not serviceable",
                                 field=where, value=code)
         return pin
 
-    async def cod_available(self, cart: Cart) -> bool:
-        """Whether cash on delivery is possible: yes without an address, else as its PIN code says."""
-        pin = await self._cart_pin(cart) if cart.address_id else None
-        return pin is None or pin.cod
-
-    async def _cart_pin(self, cart: Cart, address_id: str | None = None, view=None) -> PinCode | None:
+    async def _cart_pin(self, cart: Cart, ctx: PricingContext, address_id: str | None = None,
+                        view=None) -> PinCode | None:
+        """The PIN code ``address_id`` names, else the cart's address's; None without either."""
         chosen = address_id or cart.address_id
-        return await self._pin(cart.scope, chosen, "address_id", view) if chosen else None
+        return await self._pin(cart.scope, chosen, "address_id", ctx, view) if chosen else None
 
     # ------------------------------------------------------------------ checkout of a cart
     async def checkout(self, scope: Scope, cart_id: str | None, user_id: str | None, order_type: str | None,
@@ -138,9 +138,11 @@ class Checkout:
         line moves to the store's article of its item and size."""
         async def change(tx: Changes) -> Order:
             cart = await self.carts.require(scope, cart_id, view=tx)
+            ctx = await self.carts.context(scope, tx)
             if cart.order_id is not None:
-                priced = await self.carts.priced(cart, view=tx)
-                return Order(cart.order_id, cart, priced, priced.breakup.total, True)
+                priced = self.carts.price(cart, ctx)
+                pin = await self._cart_pin(cart, ctx, view=tx)
+                return Order(cart.order_id, cart, priced, priced.breakup.total, True, pin is None or pin.cod)
             if user_id and cart.user_id and user_id != cart.user_id:
                 raise InvalidValue(f"user_id: cart {cart.id} belongs to another user", field="user_id",
                                    value=user_id)
@@ -155,14 +157,13 @@ class Checkout:
             pick_up = (cart.order_type or "") == PICK_AT_STORE
             if not chosen_address and not pick_up:
                 raise Refused("address_id: select a delivery address before checkout", field="address_id")
-            pin = await self._pin(scope, chosen_address, "address_id", tx) if chosen_address else None
+            pin = await self._pin(scope, chosen_address, "address_id", ctx, tx) if chosen_address else None
             mode = payment_mode or (methods[0].mode if methods else None) or (cart.payment or {}).get("mode")
             mode = self._mode(mode, "payment_mode")
             if mode == "COD" and pin is not None and not pin.cod:
                 raise Refused(f"payment_mode: cash on delivery is not available at PIN code {pin.pincode}",
                               field="payment_mode", value=mode)
             cart.payment = {**(cart.payment or {}), "mode": mode}
-            ctx = await self.carts.context(scope, tx)
             priced = self.carts.price(cart, ctx)
             for p in priced.lines:
                 if not p.availability.is_valid:
@@ -183,7 +184,7 @@ class Checkout:
             await self.carts.store(tx, cart)
             await tx.carts.release(cart)
             priced = await self.carts.priced(cart, view=tx)   # as the order stands, its stock taken
-            return Order(cart.order_id, cart, priced, priced.breakup.total, False)
+            return Order(cart.order_id, cart, priced, priced.breakup.total, False, pin is None or pin.cod)
         return await self.state.atomically(change)
 
     def _lines_at_store(self, cart: Cart, store_uid: int) -> list:

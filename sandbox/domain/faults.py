@@ -8,9 +8,12 @@ requests meet the same faults, whichever worker serves them.
 
 **Business faults** (``BUSINESS_FAULTS``) are what ``Prefer: fault=NAME`` asks for: for that one request the
 domain behaves as if the world had changed (every article sold out, every PIN code unserviceable, every coupon
-expired, prices moved, the payment declined) and answers through its own paths and errors. A forced request
-changes nothing: ``SandboxState.atomically`` runs its changes as a dry run (``DidNotArise`` when they would have
-been made), so a fault that does not arise in a request is refused rather than silently ignored.
+expired, prices moved, the payment declined) and answers through its own paths and errors. The faults that
+change the world are read once, by ``CartService.context``, into the pricing context as data (stock taken,
+coupons, ``repriced``, ``unserviceable``) that pricing and the PIN code check (``CartService.pincode``) apply;
+``payment-declined`` is read where the payment is taken. A forced request changes nothing:
+``SandboxState.atomically`` runs its changes as a dry run (``DidNotArise`` when they would have been made), so a
+fault that does not arise in a request is refused rather than silently ignored.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ from starlette.middleware.cors import CORSMiddleware
 
 from .._sandbox import Sandbox
 from .._settings import Settings
-from ..domain import faults
 from ..domain.storage import Storage
 from . import errors
 from .address_api import AddressApi
@@ -103,7 +102,9 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
     is writing).
     """
     settings = settings or Settings.from_env()
-    sandbox = Sandbox(settings, storage)
+    served = _load(SPEC) if spec is None else spec
+    answers = operation_answers(served)   # documented statuses and examples, for Prefer (controls.py)
+    sandbox = Sandbox(settings, storage, operations=answers.keys())
     BUDGET.configure(settings.cache_max_bytes, settings.cache_max_key_bytes)
     app = SandboxApp(
         __name__,
@@ -113,9 +114,6 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         jsonifier=JSONIFIER,
         lifespan=lifespan_for(sandbox),
     )
-    served = _load(SPEC) if spec is None else spec
-    answers = operation_answers(served)   # documented statuses and examples, for Prefer (controls.py)
-    faults.start_rules(settings.fault_rules, answers)   # their operation ids, now that they are known
     # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]

@@ -37,11 +37,12 @@ class CartApi:
 
     async def getCart(self, company_id, application_id, id_=None, user_id=None, order_type=None, i=True, b=False,
                       assign_card_id=None, buy_now=False):
-        s = self.sandbox
-        cart = await s.carts.find((company_id, application_id), id_, user_id, buy_now)
-        body = out.cart(await s.carts.priced(cart, order_type), s.catalog, items=i, breakup=b)
+        s, scope = self.sandbox, (company_id, application_id)
+        cart = await s.carts.find(scope, id_, user_id, buy_now)
+        ctx = await s.carts.context(scope)
+        body = out.cart(s.carts.price(cart, ctx, order_type), s.catalog, items=i, breakup=b)
         if cart.address_id:  # the selected address's delivery promise
-            body["delivery_promise"] = out.promise((await s.cart_addresses.destination(cart)).promise)
+            body["delivery_promise"] = out.promise((await s.cart_addresses.destination(cart, ctx)).promise)
         return out.without_none(body), 200
 
     async def platformAddItems(self, company_id, application_id, body, i=True, b=False, buy_now=False,

@@ -7,14 +7,14 @@ from ..domain.checkout import Order
 from . import inputs, serialise as out
 
 
-def checked_cart(order: Order, sandbox, cod_available: bool) -> dict:
+def checked_cart(order: Order, sandbox) -> dict:
     """``CheckCart``: the closed cart as ``CartDetailResult`` shows it, with the order's fields."""
     priced = order.priced
     assert priced is not None, "a cart's checkout answers with the cart priced"   # None only for checkout_items
     body = out.cart(priced, sandbox.catalog, items=True, breakup=True)
     return {**body, "order_id": order.order_id, "cod_charges": out.number(priced.breakup.cod_charge),
             "delivery_charges": out.number(priced.breakup.delivery_charge),
-            "cod_available": cod_available, "cod_message": "", "error_message": "",
+            "cod_available": order.cod_available, "cod_message": "", "error_message": "",
             "success": True, "message": f"order {order.order_id} placed"}
 
 
@@ -44,7 +44,7 @@ class CheckoutApi:
                                           inputs.payment_methods(body.get("payment_methods")),
                                           body.get("billing_address_id"),
                                           body.get("pick_at_store_uid"))
-        cart = checked_cart(order, s, await s.checkout.cod_available(order.cart))
+        cart = checked_cart(order, s)
         return {"success": True, "order_id": order.order_id, "message": "order placed", "data": {
             "order_value": out.number(order.value), "repeated": order.repeated}, "cart": cart,
             "callback_url": body.get("callback_url", ""), "payment_confirm_url": "", "app_intercept_url": ""}, 200

@@ -139,8 +139,8 @@ def availability(a: Availability) -> dict:
 
 
 def _catalog_part(product: Product, article: Article, store: Store, catalog: Catalog) -> tuple[dict, dict]:
-    """The parts of a line's answer that come from the catalog alone: its ``product`` block and the
-    start of its ``article`` block. Shared by every answer showing that article: never mutated."""
+    """The parts of a line's answer that come from the catalog and the article alone: its ``product`` block
+    and the start of its ``article`` block. Shared by every answer showing that article: never mutated."""
     brand = catalog.known_brand(product.brand_uid)
     seller = catalog.known_seller(article.seller_uid)
     article_price = {"marked": number(article.marked), "effective": number(article.effective),
@@ -165,11 +165,10 @@ def _catalog_part(product: Product, article: Article, store: Store, catalog: Cat
 def line(p: PricedLine, catalog: Catalog, with_promise: dict | None = None,
          offers: OfferOutcome | None = None) -> dict:
     product, article, ln = p.product, p.article, p.line
-    if catalog.article(article.article_id) is article:
-        product_block, article_start = catalog.derived(
-            ("line", article.article_id), lambda: _catalog_part(product, article, p.store, catalog))
-    else:   # repriced for this request (the forced fault price-changed): not the catalog's, not kept
-        product_block, article_start = _catalog_part(product, article, p.store, catalog)
+    # Kept per article and repricing: a repriced line's prices (the forced fault price-changed) are not the
+    # catalog's, but always the same ones.
+    product_block, article_start = catalog.derived(
+        ("line", article.article_id, p.repriced), lambda: _catalog_part(product, article, p.store, catalog))
     item = {
         "key": f"{product.uid}_{article.size}",
         "quantity": ln.quantity,
