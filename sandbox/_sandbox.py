@@ -17,7 +17,7 @@ from .domain.addresses import AddressBook, CartAddresses
 from .domain.adjustments import Adjustments
 from .domain.cart import CartService
 from .domain.cart_config import CartConfigs
-from .domain.cart_offers import CartOffers, OfferIndex
+from .domain.cart_offers import CartOffers
 from .domain.catalog import Catalog
 from .domain.checkout import Checkout
 from .domain.controls import Controls
@@ -99,7 +99,7 @@ class Sandbox:
         state, ids, clock = self.state, self.ids, self.clock
         self.offers = OfferBook(state, clock, ids, self.default_offers["coupons"], self.default_offers["promotions"])
         self.cart_config = CartConfigs(state, ids, clock, settings.delivery_rules)
-        self.carts = CartService(self.catalog, state, ids, clock, settings.delivery_rules, OfferIndex(self.offers),
+        self.carts = CartService(self.catalog, state, ids, clock, settings.delivery_rules, self.offers.index,
                                  self.cart_config, settings.cod_charge, settings.max_listed_carts,
                                  timedelta(minutes=settings.cart_ttl_minutes) if settings.cart_ttl_minutes else None)
         self.cart_offers = CartOffers(self.carts, state, self.catalog, clock)

@@ -87,7 +87,7 @@ def test_non_stackable_promotion_leaves_discounted_units_alone(us, pct, amount):
 # --------------------------------------------------------------------------- on carts, with the seeded offers
 from cartwright.sandbox.catalog_file import generated_catalog  # noqa: E402
 from cartwright.sandbox.domain.cart import CartService, ItemRequest  # noqa: E402
-from cartwright.sandbox.domain.cart_offers import CartOffers, OfferIndex  # noqa: E402
+from cartwright.sandbox.domain.cart_offers import CartOffers  # noqa: E402
 from cartwright.sandbox.domain.catalog import Catalog  # noqa: E402
 from cartwright.sandbox.domain.errors import SandboxError  # noqa: E402
 from cartwright.sandbox.domain.offer_book import OfferBook  # noqa: E402
@@ -110,7 +110,7 @@ def services():
     clock, ids = Clock("2026-11-22T10:00:00"), Ids(0)
     state = SandboxState(MemoryStorage())
     book = OfferBook(state, clock, ids, OFFERS["coupons"], OFFERS["promotions"])
-    carts = CartService(CATALOG, state, ids, clock, (DeliveryRule(Decimal(499), Decimal(49)),), OfferIndex(book))
+    carts = CartService(CATALOG, state, ids, clock, (DeliveryRule(Decimal(499), Decimal(49)),), book.index)
     return carts, CartOffers(carts, state, CATALOG, clock)
 
 

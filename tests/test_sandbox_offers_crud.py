@@ -284,6 +284,48 @@ def test_unsupported_promotion_type_is_refused(client, base):
     assert_fynd_error(client.post(f"{base}/promotion", json=body), 400, "promotion_type")
 
 
+def test_an_update_reads_the_offers_once(client, base, monkeypatch):
+    """A coupon or promotion update reads its application's offers once: the lookup and the checks share the read."""
+    from cartwright.sandbox.domain import state
+
+    coupon_id = create_coupon(client, base, coupon_body("ONCE"))
+    promotion_id = create_promotion(client, base, promotion_body("ONCEPROMO"))
+    reads = []
+    docs = state.Offers.docs
+
+    async def counted(self, kind, scope):
+        reads.append(kind)
+        return await docs(self, kind, scope)
+    monkeypatch.setattr(state.Offers, "docs", counted)
+    assert client.put(f"{base}/coupon/{coupon_id}", json=coupon_body("ONCE2")).status_code == 200
+    assert client.put(f"{base}/promotion/{promotion_id}", json=promotion_body("ONCEPROMO2")).status_code == 200
+    assert reads == ["coupon", "promotion"]
+
+
+def test_is_active_reads_the_promotions_kept_parsed(client, base, monkeypatch):
+    """getPromotions?is_active filters on the offers the book keeps parsed: only a changed promotion is read again."""
+    from cartwright.sandbox.domain.offer_book import PROMOTION
+
+    read = PROMOTION.read
+    parsed = []
+    monkeypatch.setattr(PROMOTION, "read", lambda doc: parsed.append(doc.get("code")) or read(doc))
+    assert len(codes(client.get(f"{base}/promotion?is_active=true"))) == 3   # a scope never seen: all read
+    parsed.clear()
+    assert codes(client.get(f"{base}/promotion?is_active=false")) == []
+    assert len(codes(client.get(f"{base}/promotion?is_active=true"))) == 3
+    assert parsed == []
+    create_promotion(client, base, promotion_body("KEPT", _schedule={"status": "approved"}))
+    parsed.clear()
+    assert "KEPT" in codes(client.get(f"{base}/promotion?is_active=true"))
+    assert parsed == ["KEPT"]
+
+
+def test_empty_date_times_are_refused(client, base):
+    """An empty date-time is a 400 naming it, not an absent one: a list filter, an offer's schedule bound."""
+    assert_fynd_error(client.get(f"{base}/coupon?review_end_time="), 400, "review_end_time")
+    assert_fynd_error(client.get(f"{base}/coupon?review_start_time="), 400, "review_start_time")
+
+
 # --------------------------------------------------------------------------- promo-coupons config
 def test_promo_coupon_config_lists_the_supported_kinds(client, base):
     """One entry per supported coupon and promotion type, filtered by entity_type and is_hidden."""
@@ -383,6 +425,37 @@ def test_book_refusals_carry_the_field(book):
     with pytest.raises(InvalidValue) as e:
         book.list_promotions(SCOPE, page_size=0)
     assert e.value.field == "page_size"
+
+
+def test_book_refuses_a_body_for_its_first_fault_in_one_order(book):
+    """Unknown id, then the offer rules in their order (kind before schedule), then status, then code."""
+    def field(create, *args):
+        with pytest.raises((InvalidValue, NotFound)) as e:
+            create(SCOPE, *args)
+        return e.value.field
+
+    faulty = coupon_body("Welcome10", rule_definition={"type": "teleport"}, _schedule={"start": "soon",
+                                                                                          "status": "live"})
+    assert field(book.update_coupon, "0" * 24, faulty) == "id"
+    assert field(book.create_coupon, faulty) == "rule_definition.type"
+    assert field(book.create_coupon, coupon_body("Welcome10", _schedule={"start": "soon", "status": "live"})) \
+        == "_schedule.start"
+    assert field(book.create_coupon, coupon_body("Welcome10", _schedule={"status": "live"})) == "_schedule.status"
+    assert field(book.create_coupon, coupon_body("Welcome10")) == "code"
+    assert field(book.create_promotion, promotion_body("P", promotion_type="mystery", _schedule={"end": "x"})) \
+        == "promotion_type"
+
+
+def test_book_refuses_a_schedule_it_cannot_read(book):
+    """A _schedule that is not an object, or a bound that is empty or not a date-time, is refused naming it."""
+    for schedule, named in (("soon", "_schedule"), ([1], "_schedule"), ({"start": ""}, "_schedule.start"),
+                            ({"end": ""}, "_schedule.end"), ({"end": "2027-13-01"}, "_schedule.end")):
+        for create, body in ((book.create_coupon, coupon_body("S", _schedule=schedule)),
+                             (book.create_promotion, promotion_body("S", _schedule=schedule))):
+            with pytest.raises(InvalidValue) as e:
+                create(SCOPE, body)
+            assert e.value.field == named, (schedule, e.value)
+    assert book.coupon_code_count(SCOPE, "S") == book.promotion_code_count(SCOPE, "S") == 0
 
 
 def test_book_update_may_keep_its_own_code(book):

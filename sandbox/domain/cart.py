@@ -204,7 +204,7 @@ NO_OFFERS = ScopeOffers()
 
 
 class OfferSource(Protocol):
-    """Where the cart finds the coupons and promotions of its application (``cart_offers.OfferIndex``)."""
+    """Where the cart finds the coupons and promotions of its application (``offer_book.OfferIndex``)."""
 
     async def of(self, scope: Scope, view) -> ScopeOffers: ...
 

@@ -7,15 +7,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Scope, ScopeOffers
+from .cart import Cart, CartLine, CartService, PricedCart, PricingContext, Scope
 from .errors import InvalidValue, NotFound, Refused
 from .money import ZERO
-from .offer_book import COUPON
-from .offers import Offer, Unit, coupon_from_doc, evaluate, promotion_from_doc
+from .offers import Offer, Unit, evaluate
 
 if TYPE_CHECKING:
     from .catalog import Catalog
-    from .offer_book import OfferBook
     from .runtime import Clock
     from .state import Changes, SandboxState
 
@@ -44,45 +42,6 @@ class PaymentCheck:
     title: str
     discount: Decimal
     message: str
-
-
-class OfferIndex:
-    """The offers of an ``OfferBook`` parsed once per document version (the cart's ``OfferSource``); an
-    application's parsed offers are kept until its offers' revision moves (every priced cart asks)."""
-
-    def __init__(self, book: OfferBook) -> None:
-        self.book = book
-        self._parsed: dict[tuple[str, str], tuple[dict, Offer]] = {}
-        self._kept: dict[Scope, tuple[int, ScopeOffers]] = {}
-
-    async def of(self, scope: Scope, view=None) -> ScopeOffers:
-        revision = await self.book.revision(scope, view)
-        kept = self._kept.get(scope)
-        if kept is not None and kept[0] == revision:
-            return kept[1]
-        coupons = tuple(self._offer("coupon", d) for d in await self.book.coupons(scope, view))
-        promotions = tuple(self._offer("promotion", d) for d in await self.book.promotions(scope, view))
-        by_code: dict[str, Offer] = {}
-        for offer in coupons:
-            if COUPON.holds_code(offer.doc) and isinstance(offer.doc.get("code"), str):
-                by_code.setdefault(offer.doc["code"].casefold(), offer)
-        found = ScopeOffers(promotions, coupons, by_code)
-        if len(self._kept) >= _KEPT_SCOPES:   # applications are many only under a flood: start over
-            self._kept.clear()
-            self._parsed.clear()
-        self._kept[scope] = (revision, found)
-        return found
-
-    def _offer(self, source: str, doc: dict) -> Offer:
-        key = (source, doc.get("_id", ""))
-        hit = self._parsed.get(key)
-        if hit is None or hit[0] != doc:
-            hit = (doc, (coupon_from_doc if source == "coupon" else promotion_from_doc)(doc))
-            self._parsed[key] = hit
-        return hit[1]
-
-
-_KEPT_SCOPES = 1024   # applications whose parsed offers the index keeps
 
 
 class CartOffers:

@@ -26,10 +26,11 @@ def decimal(value: Any, where: str) -> Decimal | None:
 
 
 def when(value: Any, where: str) -> datetime | None:
-    """An optional date-time (absent or empty: None), read by ``moments.instant``."""
-    if value in (None, ""):
+    """An optional date-time, read by ``moments.instant``: absent (None) is None; anything else that is not one,
+    the empty string included, is refused naming ``where`` (a body's field or a query parameter)."""
+    if value is None:
         return None
     moment = instant(value)
     if moment is None:
-        raise InvalidValue(f"{where} must be an ISO 8601 date-time, not {value!r}", field=where, value=value)
+        raise InvalidValue(f"{where}: {value!r} is not an ISO 8601 date-time", field=where, value=value)
     return moment

@@ -11,10 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .offers import Offer
+from typing import Any
 
 
 # ---------------------------------------------------------------------- addresses
@@ -156,10 +153,10 @@ class CheckoutItemsInput:
 @dataclass(frozen=True)
 class OfferInput:
     """A coupon or promotion to create, or to replace one with: its lifecycle fields, typed, for the book to
-    check; ``offer``, what it computes (``offers.coupon_from_doc`` / ``promotion_from_doc`` read it); ``doc``,
-    the document as sent (without ``_id``), which the book stores with its stamps and answers."""
+    check; ``doc``, the document as sent (without ``_id``), which the offer rules read (what it computes, the
+    book refusing what they cannot: ``offers.coupon_from_doc`` / ``promotion_from_doc``) and the book stores
+    with its stamps and answers."""
 
     doc: Mapping[str, Any]
-    offer: Offer
     code: object = None
     status: object = None                 # ``_schedule.status`` as sent; None: not given (a draft)

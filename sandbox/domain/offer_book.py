@@ -21,9 +21,11 @@ Lifecycle (see spec/sandbox-behaviour.md, "Coupons and promotions: lifecycle"):
   ``is_active`` filters on too.
 - Lists are newest first: by ``date_meta.created_on``, then by arrival.
 
-The book takes an ``OfferInput`` (``domain/inputs.py``): a request body is read into one by
-``web/inputs.py``, which has what the offer *does* read by ``sandbox.domain.offers.coupon_from_doc`` /
-``promotion_from_doc`` (refusing what the sandbox cannot compute) before the book sees it.
+The book takes an ``OfferInput`` (``domain/inputs.py``), read from a request body by ``web/inputs.py``, and
+checks it in one order (spec/sandbox-behaviour.md, "Coupons and promotions: lifecycle", order of refusals): an
+update's unknown id; what the offer *does*, read by ``sandbox.domain.offers.coupon_from_doc`` /
+``promotion_from_doc`` in their order (refusing what the sandbox cannot compute, its schedule's dates
+included); its status; its code. ``OfferIndex`` keeps each application's offers parsed until they change.
 """
 
 from __future__ import annotations
@@ -34,9 +36,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from .cart import ScopeOffers
 from .errors import InvalidValue, LimitReached, NotFound, Refused
 from .moments import instant, iso
-from .offers import promotion_from_doc
+from .offers import Offer, coupon_from_doc, promotion_from_doc
 
 if TYPE_CHECKING:
     from .cart import Scope
@@ -68,16 +71,18 @@ def _same_code(a: object, b: object) -> bool:
 
 
 class _Kind:
-    """What differs between coupons and promotions: names, defaults, which ones block a code."""
+    """What differs between coupons and promotions: names, defaults, which ones block a code, how one is read."""
 
-    def __init__(self, noun: str, code_required: bool, holds_code: Callable[[Mapping], bool]) -> None:
+    def __init__(self, noun: str, code_required: bool, holds_code: Callable[[Mapping], bool],
+                 read: Callable[[dict], Offer]) -> None:
         self.noun = noun
         self.code_required = code_required
         self.holds_code = holds_code   # a document (stored, or being written): does its code block others'?
+        self.read = read               # the offer rules' reading of a document (InvalidValue: what they cannot use)
 
 
-COUPON = _Kind("coupon", True, lambda d: not (d.get("state") or {}).get("is_archived", False))
-PROMOTION = _Kind("promotion", False, lambda d: True)
+COUPON = _Kind("coupon", True, lambda d: not (d.get("state") or {}).get("is_archived", False), coupon_from_doc)
+PROMOTION = _Kind("promotion", False, lambda d: True, promotion_from_doc)
 
 
 class OfferBook:
@@ -88,31 +93,35 @@ class OfferBook:
         self.state = state
         self.clock = clock
         self.ids = ids
+        self.index = OfferIndex(self)
         # Arrival numbers below every stored offer's (those count from 1), in the defaults' order.
         self._defaults = {kind: [(copy.deepcopy(d), i - len(docs)) for i, d in enumerate(docs)]
                           for kind, docs in ((COUPON, default_coupons), (PROMOTION, default_promotions))}
 
     # ------------------------------------------------------------------ storage
-    async def _book(self, kind: _Kind, scope: Scope, view=None) -> list[tuple[dict, int]]:
-        """``(document, arrival number)`` of the application's offers of ``kind``: its own once it changed
-        one, the defaults before (read-only: reading stores nothing)."""
+    async def _held(self, kind: _Kind, scope: Scope, view=None) -> tuple[list[tuple[dict, int]], bool]:
+        """``(document, arrival number)`` of the application's offers of ``kind``, and whether they are its own
+        (it changed one) rather than the defaults (read-only: reading stores nothing)."""
         stored = await (self.state if view is None else view).offers.docs(kind.noun, scope)
-        return stored if stored is not None else [(copy.deepcopy(d), seq) for d, seq in self._defaults[kind]]
+        if stored is None:
+            return [(copy.deepcopy(d), seq) for d, seq in self._defaults[kind]], False
+        return stored, True
+
+    async def _book(self, kind: _Kind, scope: Scope, view=None) -> list[tuple[dict, int]]:
+        """``(document, arrival number)`` of the application's offers of ``kind`` (``_held``)."""
+        return (await self._held(kind, scope, view))[0]
 
     async def _docs(self, kind: _Kind, scope: Scope, view=None) -> dict[str, dict]:
         """The application's offers of ``kind`` by id, in arrival order."""
-        return {d["_id"]: d for d, _ in sorted(await self._book(kind, scope, view), key=lambda p: p[1])}
+        return _by_id(await self._book(kind, scope, view))
 
     async def _get(self, kind: _Kind, scope: Scope, offer_id: str, view=None) -> dict:
-        doc = (await self._docs(kind, scope, view)).get(offer_id)
-        if doc is None:
-            raise NotFound(f"{kind.noun} {offer_id} not found", field="id", value=offer_id)
-        return doc
+        return _find(kind, await self._book(kind, scope, view), offer_id)[0]
 
-    async def _own(self, tx: Changes, scope: Scope, adding: bool = False) -> None:
-        """Before the application's first change: its own copy of the defaults (and, ``adding``, room for one
-        more offer)."""
-        if await tx.offers.docs(COUPON.noun, scope) is None:
+    async def _own(self, tx: Changes, scope: Scope, owned: bool, adding: bool = False) -> None:
+        """Before the application's first change (it holds the defaults, not ``owned``): its own copy of them
+        (and, ``adding``, room for one more offer)."""
+        if not owned:
             tx.offers.copy_in(scope, {kind.noun: [(copy.deepcopy(d), seq) for d, seq in docs]
                                       for kind, docs in self._defaults.items()})
         cap = self.state.caps.records_per_application
@@ -129,8 +138,10 @@ class OfferBook:
         return await (self.state if view is None else view).offers.revision(scope)
 
     def _check(self, kind: _Kind, docs: dict[str, dict], given: OfferInput, own_id: str | None) -> str:
-        """Everything that must hold before ``given`` is stored as ``own_id`` (None: a new offer) among ``docs``
-        (its schedule's dates and what it computes were read into ``given``); its status."""
+        """``given``'s status, once all that must hold before it is stored as ``own_id`` (None: a new offer) among
+        ``docs`` does, checked in this order: the offer rules read it (what it computes, its schedule), its status,
+        its code."""
+        kind.read(dict(given.doc))
         status = given.status
         if status not in STATUSES:
             raise InvalidValue(f"_schedule.status must be one of {', '.join(STATUSES)}, not {status!r}",
@@ -161,8 +172,9 @@ class OfferBook:
 
     async def _create(self, kind: _Kind, scope: Scope, given: OfferInput) -> str:
         async def change(tx: Changes) -> str:
-            status = self._check(kind, await self._docs(kind, scope, tx), given, None)
-            await self._own(tx, scope, adding=True)
+            book, owned = await self._held(kind, scope, tx)
+            status = self._check(kind, _by_id(book), given, None)
+            await self._own(tx, scope, owned, adding=True)
             offer_id = self.ids.object_id()
             stored = copy.deepcopy(dict(given.doc))   # the document as sent, stamped
             self._stamp(stored, None, status)
@@ -173,12 +185,10 @@ class OfferBook:
 
     async def _update(self, kind: _Kind, scope: Scope, offer_id: str, given: OfferInput) -> dict:
         async def change(tx: Changes) -> dict:
-            book = await self._book(kind, scope, tx)
-            before = next(((d, seq) for d, seq in book if d["_id"] == offer_id), None)
-            if before is None:
-                raise NotFound(f"{kind.noun} {offer_id} not found", field="id", value=offer_id)
-            status = self._check(kind, {d["_id"]: d for d, _ in book}, given, offer_id)
-            await self._own(tx, scope)
+            book, owned = await self._held(kind, scope, tx)   # the one read: the offer, then the body's checks
+            before = _find(kind, book, offer_id)
+            status = self._check(kind, _by_id(book), given, offer_id)
+            await self._own(tx, scope, owned)
             stored = copy.deepcopy(dict(given.doc))
             self._stamp(stored, before[0], status)
             stored = {**stored, "_id": offer_id}
@@ -189,11 +199,12 @@ class OfferBook:
 
     async def _delete(self, kind: _Kind, scope: Scope, offer_id: str) -> None:
         async def change(tx: Changes) -> None:
-            status = status_of(await self._get(kind, scope, offer_id, tx))
+            book, owned = await self._held(kind, scope, tx)
+            status = status_of(_find(kind, book, offer_id)[0])
             if status != DRAFT:
                 raise Refused(f"{kind.noun} {offer_id} is {status}: only a draft {kind.noun} can be deleted",
                               field="_schedule.status", value=status)
-            await self._own(tx, scope)
+            await self._own(tx, scope, owned)
             tx.offers.delete(kind.noun, scope, offer_id)
             await self._moved(tx, scope)
         await self.state.atomically(change)
@@ -316,7 +327,14 @@ class OfferBook:
                                         (review_start_time, review_end_time))
         now = self.clock.now()
         if is_active is not None:
-            tests.append(lambda d: promotion_from_doc(d).live_at(now) == is_active)
+            parsed = {o.id: o for o in (await self.index.of(scope)).promotions}   # kept until the offers change
+
+            def active(d: dict) -> bool:
+                offer = parsed.get(d["_id"])
+                if offer is None or offer.doc != d:   # changed between the two reads: read this one afresh
+                    offer = PROMOTION.read(d)
+                return offer.live_at(now) == is_active
+            tests.append(active)
         if q is not None:
             needle = q.casefold()
             tests.append(lambda d: any(needle in str(v or "").casefold() for v in (
@@ -329,6 +347,59 @@ class OfferBook:
             tests.append(lambda d: d["_id"] == promotion_id)
         docs = [(d, seq) for d, seq in await self._book(PROMOTION, scope) if all(t(d) for t in tests)]
         return self._page(docs, page_no, page_size)
+
+
+class OfferIndex:
+    """The offers of an ``OfferBook`` parsed once per document version (the carts' ``OfferSource``, and the
+    promotions list's ``is_active``); an application's parsed offers are kept until its offers' revision moves
+    (every priced cart asks)."""
+
+    def __init__(self, book: OfferBook) -> None:
+        self.book = book
+        self._parsed: dict[tuple[str, str], tuple[dict, Offer]] = {}
+        self._kept: dict[Scope, tuple[int, ScopeOffers]] = {}
+
+    async def of(self, scope: Scope, view=None) -> ScopeOffers:
+        revision = await self.book.revision(scope, view)
+        kept = self._kept.get(scope)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        coupons = tuple(self._offer(COUPON, d) for d in await self.book.coupons(scope, view))
+        promotions = tuple(self._offer(PROMOTION, d) for d in await self.book.promotions(scope, view))
+        by_code: dict[str, Offer] = {}
+        for offer in coupons:
+            if COUPON.holds_code(offer.doc) and isinstance(offer.doc.get("code"), str):
+                by_code.setdefault(offer.doc["code"].casefold(), offer)
+        found = ScopeOffers(promotions, coupons, by_code)
+        if len(self._kept) >= _KEPT_SCOPES:   # applications are many only under a flood: start over
+            self._kept.clear()
+            self._parsed.clear()
+        self._kept[scope] = (revision, found)
+        return found
+
+    def _offer(self, kind: _Kind, doc: dict) -> Offer:
+        key = (kind.noun, doc.get("_id", ""))
+        hit = self._parsed.get(key)
+        if hit is None or hit[0] != doc:
+            hit = (doc, kind.read(doc))
+            self._parsed[key] = hit
+        return hit[1]
+
+
+_KEPT_SCOPES = 1024   # applications whose parsed offers the index keeps
+
+
+def _find(kind: _Kind, book: list[tuple[dict, int]], offer_id: str) -> tuple[dict, int]:
+    """The document and arrival number of offer ``offer_id`` in ``book``; NotFound naming the id."""
+    found = next(((d, seq) for d, seq in book if d["_id"] == offer_id), None)
+    if found is None:
+        raise NotFound(f"{kind.noun} {offer_id} not found", field="id", value=offer_id)
+    return found
+
+
+def _by_id(book: list[tuple[dict, int]]) -> dict[str, dict]:
+    """Documents by id, in arrival order."""
+    return {d["_id"]: d for d, _ in sorted(book, key=lambda p: p[1])}
 
 
 def _flag(doc: dict, path: str) -> bool:

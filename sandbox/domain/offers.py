@@ -496,12 +496,17 @@ def _compare(obj: dict | None, where: str) -> Range:
     return Range(low, high, low_strict, high_strict)
 
 
-def _schedule_window(doc: dict, where: str) -> tuple[datetime | None, datetime | None]:
-    schedule = doc.get("_schedule") or {}
-    start, end = when(schedule.get("start"), f"{where}.start"), when(schedule.get("end"), f"{where}.end")
+def _schedule_window(doc: dict) -> tuple[datetime | None, datetime | None]:
+    """The ``_schedule``'s start and end (either may be open); refused, naming the field, when the schedule is not
+    an object, a bound is not a date-time (``fields.when``), or the end is before the start."""
+    schedule = doc.get("_schedule")
+    if schedule is not None and not isinstance(schedule, dict):
+        raise InvalidValue(f"_schedule must be an object, not {schedule!r}", field="_schedule", value=schedule)
+    schedule = schedule or {}
+    start, end = when(schedule.get("start"), "_schedule.start"), when(schedule.get("end"), "_schedule.end")
     if start and end and end < start:
-        raise InvalidValue(f"{where}.end ({schedule.get('end')}) is before {where}.start ({schedule.get('start')})",
-                           field=f"{where}.end", value=schedule.get("end"))
+        raise InvalidValue(f"_schedule.end ({schedule['end']}) is before _schedule.start ({schedule['start']})",
+                           field="_schedule.end", value=schedule["end"])
     return start, end
 
 
@@ -538,7 +543,7 @@ def coupon_from_doc(doc: dict) -> Offer:
     price_range = restrictions.get("price_range") or {}
     display = doc.get("display_meta") or {}
     state = doc.get("state") or {}
-    start, end = _schedule_window(doc, "_schedule")
+    start, end = _schedule_window(doc)
     payments = restrictions.get("payments") or {}
     code = doc.get("code") or ""   # the book refuses a coupon without one
     return Offer(
@@ -584,7 +589,7 @@ def promotion_from_doc(doc: dict) -> Offer:
     buy = doc.get("buy_rules") or {}
     restrictions = doc.get("restrictions") or {}
     display = doc.get("display_meta") or {}
-    start, end = _schedule_window(doc, "_schedule")
+    start, end = _schedule_window(doc)
     schedule = doc.get("_schedule") or {}
     exclusive = doc.get("apply_exclusive")
     promotion = Offer(

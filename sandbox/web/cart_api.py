@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .. import _sandbox
 from ..domain.cart import ItemRequest, LineUpdate
+from ..domain.fields import when
 from . import serialise as out
-from .inputs import cart_meta, moment
+from .inputs import cart_meta
 
 ADD_EXTRAS = {"meta": "meta", "extra_meta": "extra_meta", "_custom_json": "custom_json",
               "parent_item_identifiers": "parent_item_identifiers", "product_group_tags": "product_group_tags",
@@ -72,8 +73,8 @@ class CartApi:
 
     async def getCartList(self, company_id, application_id, from_date=None, to_date=None, filter_on=None):
         s = self.sandbox
-        carts = await s.carts.list_carts((company_id, application_id), moment("from_date", from_date),
-                                         moment("to_date", to_date), filter_on)
+        carts = await s.carts.list_carts((company_id, application_id), when(from_date, "from_date"),
+                                         when(to_date, "to_date"), filter_on)
         data = [out.cart_list_entry(c, priced, s.catalog, s.carts.count(c)) for c, priced in carts]
         return {"success": True, "data": data}, 200
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from .. import _sandbox
 from ..domain.errors import InvalidValue
+from ..domain.fields import when
 from . import journey_serialise as jout, serialise as out
 from .cart_api import item_request, line_update
-from .inputs import cart_config, moment
+from .inputs import cart_config
 
 API_BASE = "/service/platform/cart/v1.0/company/{}/application/{}"
 
@@ -52,8 +53,8 @@ class JourneyApi:
     async def getAbandonedCart(self, company_id, application_id, page_no=0, page_size=10, from_date=None,
                                to_date=None, anonymous_cart=None, last_id=None, sort_on=None):
         s, scope = self.sandbox, (company_id, application_id)
-        page = await s.abandoned.list(scope, page_no, page_size, moment("from_date", from_date),
-                                      moment("to_date", to_date), anonymous_cart, last_id, sort_on)
+        page = await s.abandoned.list(scope, page_no, page_size, when(from_date, "from_date"),
+                                      when(to_date, "to_date"), anonymous_cart, last_id, sort_on)
         actives = [await s.abandoned.is_active(c) for c, _ in page.carts]
         return jout.abandoned_list(page, actives), 200
 

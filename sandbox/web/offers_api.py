@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from .. import _sandbox
 from ..domain.errors import InvalidValue
+from ..domain.fields import when
 from ..domain.offer_book import page_bounds
 from . import inputs
-from .inputs import moment
 
 # Titles, subtitles and examples of the offer types the sandbox may support; others get a title from their name.
 TYPE_TEXT = {
@@ -49,7 +49,7 @@ def review_windows(approved_start_time, approved_end_time, review_start_time, re
     """The list filters' approval and review date bounds, parsed (each named in its error)."""
     given = {"approved_start_time": approved_start_time, "approved_end_time": approved_end_time,
              "review_start_time": review_start_time, "review_end_time": review_end_time}
-    return {name: moment(name, value) for name, value in given.items()}
+    return {name: when(value, name) for name, value in given.items()}
 
 
 def required_code(code: str | None) -> str:
@@ -84,9 +84,8 @@ class OffersApi:
         return await self.sandbox.offers.coupon((company_id, application_id), id_), 200
 
     async def updateCoupon(self, company_id, application_id, id_, body):
-        scope = (company_id, application_id)
-        await self.sandbox.offers.coupon(scope, id_)   # an unknown id is a 404 before the body is read
-        await self.sandbox.offers.update_coupon(scope, id_, inputs.coupon(body))
+        # An unknown id is a 404 before the body's faults: the book looks the coupon up before it reads the body.
+        await self.sandbox.offers.update_coupon((company_id, application_id), id_, inputs.coupon(body))
         return {"success": True, "message": f"coupon {body['code']} updated", "_id": id_}, 200
 
     async def deleteCoupon(self, company_id, application_id, id_):
@@ -118,8 +117,7 @@ class OffersApi:
         return await self.sandbox.offers.promotion((company_id, application_id), id_), 200
 
     async def updatePromotion(self, company_id, application_id, id_, body):
-        scope = (company_id, application_id)
-        await self.sandbox.offers.promotion(scope, id_)   # an unknown id is a 404 before the body is read
+        scope = (company_id, application_id)   # an unknown id is a 404 before the body's faults (as for coupons)
         return await self.sandbox.offers.update_promotion(scope, id_, inputs.promotion(body)), 200
 
     async def deletePromotion(self, company_id, application_id, id_):
