@@ -159,4 +159,4 @@ class OfferInput:
 
     doc: Mapping[str, Any]
     code: object = None
-    status: object = None                 # ``_schedule.status`` as sent; None: not given (a draft)
+    status: object = None                 # ``_schedule.status`` as sent (``draft`` when absent; null is refused)
