@@ -204,6 +204,20 @@ def test_unserviceable_shows_wherever_a_pin_code_is_checked(client, catalog):
     assert "promise" in client.get(shipments_url).json()["shipments"][0]
 
 
+def test_unserviceable_takes_the_delivery_promise_off_a_cart_with_an_address_there(client, catalog):
+    """fault=unserviceable on get-cart: a cart whose selected address is at a served PIN code shows no delivery
+    promise for that request, and shows it again on the next."""
+    pin = next(p for p in catalog.pincodes if p.serviceable)
+    cart_id = add(client, [(articles(catalog, min_stock=2)[0], 1)]).json()["cart"]["id"]
+    address_id = client.post(f"{BASE}/address", json={"user_id": "user-1", "area_code": pin.pincode, "name": "A",
+                                                      "address": "1 Road", "city": pin.city}).json()["id"]
+    assert client.post(f"{BASE}/select-address", json={"id": address_id, "cart_id": cart_id}).json()["is_valid"]
+    assert "delivery_promise" in get_cart(client, f"id={cart_id}").json()
+    forced = client.get(f"{BASE}/detail?id={cart_id}", headers=prefer("fault=unserviceable"))
+    assert forced.status_code == 200 and "delivery_promise" not in forced.json()
+    assert "delivery_promise" in get_cart(client, f"id={cart_id}").json()
+
+
 def test_coupon_expired_refuses_a_live_coupon(client, app, catalog):
     """fault=coupon-expired: applying a live coupon is refused as expired (yesterday), and nothing is applied."""
     cart_id = add(client, [(untouched(app, catalog), 1)]).json()["cart"]["id"]

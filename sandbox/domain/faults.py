@@ -47,9 +47,10 @@ BUSINESS_FAULTS: dict[str, BusinessFault] = {f.name: f for f in (
                   "quantity increases and checkouts are refused, carts and quotes show their lines unavailable",
                   ("platformAddItems", "addItems", "platformUpdateCart", "updateCart", "updateCartWithSharedItems",
                    "getCart", "fetchAndValidateCartItems", "checkCartServiceability", *_CHECKOUTS)),
-    BusinessFault(UNSERVICEABLE, "no PIN code is served: serviceability and delivery answers say so, selecting "
-                  "an address or payment mode for one and checking out to one are refused",
-                  ("checkCartServiceability", "getAvailableDeliveryModes", "getShipments", "selectAddress",
+    BusinessFault(UNSERVICEABLE, "no PIN code is served: serviceability and delivery answers say so (a cart shows "
+                  "no delivery promise), selecting an address or payment mode for one and checking out to one are "
+                  "refused",
+                  ("getCart", "checkCartServiceability", "getAvailableDeliveryModes", "getShipments", "selectAddress",
                    "selectPaymentMode", "selectPaymentModeV2", "platformCheckoutCartV2", "checkoutCart")),
     BusinessFault(COUPON_EXPIRED, "every coupon expired yesterday: applying one is refused, a cart holding one "
                   "shows it no longer applied, coupon lists show none applicable",
