@@ -16,7 +16,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from . import faults, moments
+from . import faults
 from .errors import InvalidValue, LimitReached, NotFound, StateMoved
 from .runtime import Clock, ClockSetting
 from .state import CONTROLS
@@ -47,16 +47,6 @@ def duration(value: object, field: str = "advance") -> timedelta:
     if not abs(seconds) <= MAX_MOVE.total_seconds():   # NaN fails too
         raise InvalidValue(f"{field}: {value!r} moves the clock by more than 100 years", field=field, value=value)
     return timedelta(seconds=seconds)
-
-
-def instant(value: object, field: str = "now") -> datetime:
-    """An ISO 8601 date-time read as every instant is (``moments.instant``: UTC when it names no zone), or
-    InvalidValue naming ``field``."""
-    moment = moments.instant(value)
-    if moment is None:
-        raise InvalidValue(f"{field}: {value!r} is not an ISO 8601 date-time (2026-12-01T09:30:00Z)", field=field,
-                           value=value)
-    return moment
 
 
 class Controls:

@@ -32,5 +32,6 @@ def when(value: Any, where: str) -> datetime | None:
         return None
     moment = instant(value)
     if moment is None:
-        raise InvalidValue(f"{where}: {value!r} is not an ISO 8601 date-time", field=where, value=value)
+        raise InvalidValue(f"{where}: {value!r} is not an ISO 8601 date-time (2026-12-01T09:30:00Z)", field=where,
+                           value=value)
     return moment

@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .controls import instant
 from .errors import InvalidValue
+from .fields import when
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,8 @@ class RequestQuery:
 def _moment(value: str | None, field: str) -> float | None:
     """A query's instant in seconds since the epoch. A "+" of a zone offset sent unencoded in a URL arrives as a
     space: it is read back as the "+" it was."""
-    if value is None:
-        return None
-    return instant(re.sub(r" (\d\d:?\d\d)$", r"+\1", value), field).timestamp()
+    moment = when(None if value is None else re.sub(r" (\d\d:?\d\d)$", r"+\1", value), field)
+    return None if moment is None else moment.timestamp()
 
 
 _FLAT = ("request_headers", "request_body", "response_body", "request_bytes", "response_bytes")

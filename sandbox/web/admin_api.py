@@ -9,7 +9,8 @@ from collections.abc import Callable, Collection
 from .. import _sandbox
 from ..domain import faults
 from ..domain.catalog import Article, Catalog
-from ..domain.controls import duration, instant
+from ..domain.controls import duration
+from ..domain.fields import when
 from ..domain.journal import RequestQuery, shown
 from ..domain.moments import iso
 from ..domain.runtime import Clock
@@ -117,7 +118,7 @@ class AdminApi:
 
     async def setClock(self, body):
         await self.sandbox.controls.move_clock(
-            to=instant(body["now"]) if body.get("now") is not None else None,
+            to=when(body.get("now"), "now"),
             by=duration(body["advance"]) if body.get("advance") is not None else None, frozen=body.get("frozen"))
         return clock_view(self.sandbox.clock), 200
 
