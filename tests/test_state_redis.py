@@ -496,3 +496,23 @@ def test_an_unreachable_redis_is_named_without_its_password():
         run(RedisStorage(url, timeout=1).get("t", "p", "k"))
     assert "s3cret" not in caught.value.message and "admin" not in caught.value.message
     assert "//***@127.0.0.1" in caught.value.message and "s3cret" not in repr(RedisStorage(url))
+
+
+def test_a_note_is_posted_and_recalled_by_another_process_at_once_even_after_a_script_flush(storage, redis_url):
+    """remember returns without a round trip of its own, yet another process's recall sent after it finds the
+    note; it carries its script's text, so a Redis that forgot the scripts (SCRIPT FLUSH) still keeps it."""
+    import redis as sync_redis
+
+    other = twin(storage)
+
+    async def scenario():
+        await storage.get("t", "p", "k")   # (the connection is open)
+        sync_redis.Redis.from_url(redis_url).script_flush()
+        before = storage.exchanges
+        found = []
+        for n in range(3):
+            await storage.remember("fresh", "p", f"k{n}", {"n": n}, capacity=2)
+            found.append(await other.recall("fresh", "p", f"k{n}"))
+        return storage.exchanges - before, found, await other.recall("fresh", "p", "k0")
+
+    assert run(scenario()) == (0, [{"n": 0}, {"n": 1}, {"n": 2}], None)   # (capacity 2: the oldest went)

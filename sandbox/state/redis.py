@@ -27,8 +27,8 @@ are answered from what came with it, once: so a cart read and priced costs its r
 add-to-cart's cap checks and epoch come with its first read. A pointer and the record it names (a user's cart)
 are one round trip (``follow``: a script reads the one, then the other). ``exchanges`` counts the round trips.
 Writes that nothing waits on are *posted* (``posts``): written to Redis before the request goes on, their answers
-read later by the connection's next round trip (the journal entry: written before the answer goes, so a read
-sent after the answer, by any process, finds it). Numbers that need only be unique (a cart's) are reserved
+read later by the connection's next round trip (the journal entry, the note of a fresh cart's id: written
+before the answer goes, so a read sent after the answer, by any process, finds it). Numbers that need only be unique (a cart's) are reserved
 ``RESERVED`` at a time per process. The round trips and posts of requests waiting at the same moment are
 written together (``_Batches``): under load, one write and one read serve many.
 
@@ -249,7 +249,7 @@ return out
 """KEYS: the hashes of the records wanted, then the hash of the table followed into. ARGV: the records' keys.
 Answers the records, then the record the first one names (its key: a JSON string), each nil where absent."""
 
-_SCRIPTS = {"commit": COMMIT, "follow": FOLLOW, "clear": CLEAR, "restore": RESTORE, "export": EXPORT, "remember": REMEMBER}
+_SCRIPTS = {"commit": COMMIT, "follow": FOLLOW, "clear": CLEAR, "restore": RESTORE, "export": EXPORT}
 _SHAS = {name: hashlib.sha1(text.encode()).hexdigest() for name, text in _SCRIPTS.items()}
 
 
@@ -549,7 +549,7 @@ class RedisStorage:
         self.url, self.prefix, self.timeout = url, prefix, timeout
         self.generation: int | None = None
         self.exchanges = 0   # round trips to Redis so far
-        self.posts = 0   # writes sent without waiting for their answers (``append``)
+        self.posts = 0   # writes sent without waiting for their answers (``append``, ``remember``)
         self._reserved: dict[str, list] = {}   # counter → [generation, next number, last number] (``next_number``)
         self._taking: dict[str, asyncio.Future] = {}   # counter → the block being taken, done when it is
         self._address = _Address(url)   # a URL this client cannot follow is refused here
@@ -872,10 +872,19 @@ class RedisStorage:
         return [int(n or 0) for n in found]
 
     async def remember(self, table: str, part: str, key: str, record: Record, capacity: int) -> None:
+        """Posted, as a log record is (``append``): a recall sent after this returns, by any process, finds the
+        note. By EVAL, the script's text itself: a posted command's refusal is only logged, so it must not meet
+        NOSCRIPT (a Redis restarted since the scripts were loaded)."""
         await self.checked()
         notes = self._notes + table
-        await self._script("remember", [notes, notes + ":order", notes + ":sequence"],
-                           [f"{part}{SEP}{key}", encode(record), capacity])
+        await self._post([("EVAL", REMEMBER, 3, notes, notes + ":order", notes + ":sequence", f"{part}{SEP}{key}",
+                           encode(record), capacity)])
+
+    async def _post(self, commands: list[tuple]) -> None:
+        """``commands`` written to Redis, with other requests' round trips and posts of the moment, not waited for
+        (``_Batches.post``); counted in ``posts``."""
+        self.posts += 1
+        await self._within_deadline((await self._batches()).post(commands), counted=False)
 
     async def recall(self, table: str, part: str, key: str) -> Record | None:
         stored = await self._command("HGET", self._notes + table, f"{part}{SEP}{key}")
@@ -889,10 +898,7 @@ class RedisStorage:
         if capacity <= 0:
             await self._command("DEL", key)
             return
-        self.posts += 1
-        batches = await self._batches()
-        await self._within_deadline(batches.post([("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)]),
-                                    counted=False)
+        await self._post([("LPUSH", key, encode(record)), ("LTRIM", key, 0, capacity - 1)])
 
     async def tail(self, log: str, limit: int | None = None) -> list[Record]:
         if limit is not None and limit <= 0:
