@@ -3,7 +3,7 @@
 Runs the sandbox in process on a Redis state (a redis-server of its own on a free port when --state is not
 given) and counts, per operation, the round trips its storage makes (``RedisStorage.exchanges``: one per
 pipeline, script or command sent and waited for) and the writes it posts without waiting for their answers
-(``RedisStorage.posts``: the journal entry). The benchmark's two operations first: get-cart (3 lines, with the
+(``RedisStorage.posts``: the journal entry, the note of a fresh cart's id). The benchmark's two operations first: get-cart (3 lines, with the
 breakup) and add-to-cart (a new user's cart each time), then the others a client meets often.
 tests/test_sandbox_shared.py holds the first numbers to their targets (at most 2 and 3).
 """
@@ -101,7 +101,7 @@ def main(argv=None) -> int:
     if args.json:
         print(json.dumps({name: counts for name, counts, _ in results}))
         return 0
-    print("| operation | round trips to Redis per request | writes posted, not waited for (the journal entry) |\n"
+    print("| operation | round trips to Redis per request | writes posted, not waited for (the journal entry, a fresh id's note) |\n"
           "|---|---:|---:|")
     for name, counts, posted in results:
         print(f"| {name} | {_spread(counts)} | {_spread(posted)} |")
