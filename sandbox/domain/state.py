@@ -319,19 +319,21 @@ class Carts(_Repository):
 
     async def active(self, scope: Scope, user_id: str, buy_now: bool) -> Cart | None:
         """The user's active cart (a cart moved to another user since is not theirs any more)."""
-        part = part_of(scope)
-        (cart_id,), encoded = await self._view.follow((("active", part, _user_key(user_id, buy_now)),), "carts")
-        cart = self._cart(part, cart_id, encoded) if cart_id else None
-        return cart if cart is not None and cart.user_id == user_id else None
+        return (await self._users(scope, user_id, buy_now))[0]
 
     async def owned(self, scope: Scope, user_id: str, buy_now: bool) -> tuple[Cart | None, int]:
-        """``active``, and ``generation`` (what a new cart of the user is made from), read together with the
-        user's cart pointer and the cart it names (one round trip in a shared store)."""
+        """``active``, and ``generation`` (what a new cart of the user is made from), read together."""
+        cart, (generation,) = await self._users(scope, user_id, buy_now, "generations")
+        return cart, generation or 0
+
+    async def _users(self, scope: Scope, user_id: str, buy_now: bool, *also: str) -> tuple[Cart | None, list]:
+        """The user's active cart and their records of the tables ``also``, read with the user's cart pointer and
+        the cart it names (one round trip in a shared store)."""
         part, key = part_of(scope), _user_key(user_id, buy_now)
-        (cart_id, generation), encoded = await self._view.follow(
-            (("active", part, key), ("generations", part, key)), "carts")
+        (cart_id, *records), encoded = await self._view.follow(
+            (("active", part, key), *((table, part, key) for table in also)), "carts")
         cart = self._cart(part, cart_id, encoded) if cart_id else None
-        return (cart if cart is not None and cart.user_id == user_id else None), generation or 0
+        return (cart if cart is not None and cart.user_id == user_id else None), records
 
     async def generation(self, scope: Scope, user_id: str, buy_now: bool) -> int:
         """How many carts were stored as new for the user: what their next cart's id derives from."""

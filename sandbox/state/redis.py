@@ -28,9 +28,9 @@ add-to-cart's cap checks and epoch come with its first read. A pointer and the r
 are one round trip (``follow``: a script reads the one, then the other). ``exchanges`` counts the round trips.
 Writes that nothing waits on are *posted* (``posts``): written to Redis before the request goes on, their answers
 read later by the connection's next round trip (the journal entry, the note of a fresh cart's id: written
-before the answer goes, so a read sent after the answer, by any process, finds it). Numbers that need only be unique (a cart's) are reserved
-``RESERVED`` at a time per process. The round trips and posts of requests waiting at the same moment are
-written together (``_Batches``): under load, one write and one read serve many.
+before the answer goes, so a read sent after the answer, by any process, finds it). Numbers that need only be
+unique (a cart's) are reserved ``RESERVED`` at a time per process. The round trips and posts of requests waiting
+at the same moment are written together (``_Batches``): under load, one write and one read serve many.
 
 The client is the sandbox's own (``_Connection``, ``_Pool``): asyncio streams, commands packed by
 ``hiredis.pack_command`` and answers parsed by ``hiredis.Reader``, a round trip's answers read in one loop under
@@ -77,9 +77,9 @@ from ..json_codec import decode, encode
 T = TypeVar("T")
 SEP = "\x1f"
 ATTEMPTS = 50
+"""Runs of a transaction's function at most, when its reads keep being changed under it."""
 RESERVED = 64
 """Numbers a process takes at once for a counter whose numbers need only be unique (``next_number``)."""
-"""Runs of a transaction's function at most, when its reads keep being changed under it."""
 _UNREACHABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, ReadOnlyError, OSError, TimeoutError)
 _DELETED = object()
 _MISSING = object()
@@ -274,16 +274,13 @@ class _Connection:
         follow). The answers owed to posted commands come first: they are read and dropped (an error among them
         is logged)."""
         writer = self.writer
-        if posted:
-            self.unread += len(posted)
-            commands = [*posted, *commands]
-        if commands:
-            writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        self.unread += len(posted)
+        self._write([*posted, *commands])
         if writer.transport.get_write_buffer_size():   # a large write (a restore): wait for it to go
             await writer.drain()
         answers: list = []
         owed, self.unread = self.unread, 0
-        wanted = len(commands) - len(posted)
+        wanted = len(commands)
         parser = self.parser
         while owed or len(answers) < wanted:
             answer = parser.gets()
@@ -305,8 +302,12 @@ class _Connection:
 
     def post(self, commands: Sequence[tuple]) -> None:
         """``commands`` written, their answers left to be read (and dropped) by the next exchange."""
-        self.writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
         self.unread += len(commands)
+        self._write(commands)
+
+    def _write(self, commands: Sequence[tuple]) -> None:
+        if commands:
+            self.writer.write(b"".join([hiredis.pack_command(c) for c in commands]))
 
     def close(self) -> None:
         self.writer.close()
@@ -361,7 +362,7 @@ class _Pool:
         one."""
         while True:
             reused = bool(self.idle)
-            connection = self.idle.pop() if reused else await self.open()
+            connection = await self.take()
             try:
                 answers = await connection.exchange(commands, posted)
             except (RedisConnectionError, OSError):
@@ -375,21 +376,21 @@ class _Pool:
             self.idle.append(connection)
             return answers
 
-    async def post(self, commands: list[tuple]) -> list:
+    async def take(self) -> _Connection:
+        """An idle connection (one Redis closed since is dropped), else a new one."""
+        while self.idle:
+            connection = self.idle.pop()
+            if not (connection.stream.at_eof() or connection.writer.is_closing()):
+                return connection
+            connection.close()
+        return await self.open()
+
+    async def post(self, commands: list[tuple]) -> None:
         """``commands`` written on an idle connection (or a new one) without waiting for their answers: out of
         this process (in the kernel's hands) when this returns. Redis runs a connection's commands in order, and
         a command whose bytes reached it before another's was sent is run first, so whatever anyone asks from
         then on sees their effect. The answers are read by the connection's next exchange."""
-        connection = None
-        while self.idle:
-            candidate = self.idle.pop()
-            if candidate.stream.at_eof() or candidate.writer.is_closing():   # Redis went away since
-                candidate.close()
-            else:
-                connection = candidate
-                break
-        if connection is None:
-            connection = await self.open()
+        connection = await self.take()
         try:
             connection.post(commands)
             if connection.unread >= _OWED_AT_MOST or connection.writer.transport.get_write_buffer_size():
@@ -398,7 +399,6 @@ class _Pool:
             connection.close()
             raise
         self.idle.append(connection)
-        return []
 
     def close(self) -> None:
         for connection in self.idle:
@@ -506,7 +506,11 @@ class _Batches:
                 self.gathering, self.posting = None, []
             posted = [*posted, *(c for theirs, _ in posts for c in theirs)]
             wanted = [*commands, *(c for theirs, _ in others for c in theirs)]
-            answers = await self.pool.send(wanted, posted) if wanted else await self.pool.post(posted)
+            answers: list = []
+            if wanted:
+                answers = await self.pool.send(wanted, posted)
+            else:
+                await self.pool.post(posted)
         except BaseException as exc:   # the others learn it (a cancelled leader: they send theirs again)
             handed = exc if isinstance(exc, Exception) else _LeaderGone()
             for _, future in (*others, *posts):
@@ -589,8 +593,14 @@ class RedisStorage:
         return found[0]
 
     async def _round_trip(self, commands: list[tuple]) -> list:
-        """The answers of ``commands``, sent with other requests' (``_Batches``): one round trip."""
-        return await self._within_deadline((await self._batches()).round_trip(commands))
+        """The answers of ``commands``, sent with other requests' (``_Batches``): one round trip (two when Redis
+        has lost the scripts, restarted or flushed since they were loaded: loaded again, then sent again)."""
+        try:
+            return await self._within_deadline((await self._batches()).round_trip(commands))
+        except NoScriptError:   # (a command refused so was not run: sending it again is safe)
+            await self._within_deadline((await self._batches()).round_trip(
+                [("SCRIPT", "LOAD", text) for text in _SCRIPTS.values()]))
+            return await self._within_deadline((await self._batches()).round_trip(commands))
 
     async def _within_deadline(self, exchange: Awaitable[T], counted: bool = True) -> T:
         """``exchange`` awaited within the deadline; an unreachable Redis is StateUnavailable. ``counted``: a
@@ -600,8 +610,8 @@ class RedisStorage:
             async with asyncio.timeout(self.timeout):
                 return await exchange
         except _UNREACHABLE as exc:
-            raise StateUnavailable(f"state: Redis at {without_password(self.url)} cannot be reached ({type(exc).__name__}: "
-                                   f"{exc}); try again when it is back", field="state") from None
+            raise StateUnavailable(f"state: Redis at {without_password(self.url)} cannot be reached "
+                                   f"({type(exc).__name__}: {exc}); try again when it is back", field="state") from None
 
     async def _command(self, *command) -> Any:
         """One command's answer, sent with the round trips of other requests waiting at the same moment."""
@@ -609,17 +619,8 @@ class RedisStorage:
         return answer
 
     async def _script(self, name: str, keys: list, args: list) -> Any:
-        """A script's answer (EVALSHA, sent with other requests'; loaded first where Redis does not have it)."""
-        command = ("EVALSHA", _SHAS[name], len(keys), *keys, *args)
-        try:
-            return await self._command(*command)
-        except NoScriptError:
-            pass
-        await self._load_scripts()
-        return await self._command(*command)
-
-    async def _load_scripts(self) -> None:
-        await self._round_trip([("SCRIPT", "LOAD", text) for text in _SCRIPTS.values()])
+        """A script's answer (EVALSHA, sent with other requests')."""
+        return await self._command("EVALSHA", _SHAS[name], len(keys), *keys, *args)
 
     async def _exchange(self, commands: Sequence[tuple], tag: str | None = None,
                         follow: bool = True) -> tuple[int, dict, list]:
@@ -635,11 +636,7 @@ class RedisStorage:
         sent = [("GET", self._generation_key), *(command for _, command in riders), *commands]
         if relying is not None:   # the block's first round trip: the watched record's version comes first
             sent.insert(0, self._watched[0])   # type: ignore[index]
-        try:
-            answers = await self._round_trip(sent)
-        except NoScriptError:   # a Redis restarted (or flushed) since the scripts were loaded
-            await self._load_scripts()
-            answers = await self._round_trip(sent)
+        answers = await self._round_trip(sent)
         if relying is not None:
             relying.done = True
             if answers.pop(0) != relying.version:
@@ -1022,11 +1019,16 @@ class _Tx:
         wanted = [w for w in dict.fromkeys(wanted) if w not in self.read and w not in self.writes]
         if not wanted:
             return
-        hashes = [self._storage._hash(t, p) for t, p, _ in wanted]
-        found = await self._exchange([("HGET", h, k) for h, (_, _, k) in zip(hashes, wanted)], tenant(wanted[0][1]))
-        for place, hash_key, stored in zip(wanted, hashes, found):
-            self.read[place] = stored
-            self.checks[("f", hash_key, place[2])] = _sha1(stored)
+        found = await self._exchange([("HGET", self._storage._hash(t, p), k) for t, p, k in wanted],
+                                     tenant(wanted[0][1]))
+        for place, stored in zip(wanted, found):
+            self._note(place, stored)
+
+    def _note(self, place: tuple[str, str, str], stored: bytes | None) -> None:
+        """``place`` read as ``stored``: what reads see from now on, and what the commit checks (its SHA-1)."""
+        table, part, key = place
+        self.read[place] = stored
+        self.checks[("f", self._storage._hash(table, part), key)] = _sha1(stored)
 
     async def get_encoded(self, table: str, part: str, key: str) -> bytes | None:
         written = self.writes.get((table, part, key), _MISSING)
@@ -1049,24 +1051,18 @@ class _Tx:
         """One round trip (the script), each record read noted as ``_fetch`` notes it."""
         if any(w in self.read or w in self.writes for w in wanted):
             return await follow_pointer(self, wanted, table)
-        storage = self._storage
         part = wanted[0][1]
-        (found,) = await self._exchange((storage._follow_script(wanted, table),), tenant(part))
+        (found,) = await self._exchange((self._storage._follow_script(wanted, table),), tenant(part))
         for place, stored in zip(wanted, found):
-            self.read[place] = stored
-            self.checks[("f", storage._hash(place[0], place[1]), place[2])] = _sha1(stored)
+            self._note(place, stored)
         records = [None if stored is None else decode(stored) for stored in found[:-1]]
         pointer = records[0]
         if not isinstance(pointer, str):
             return records, None
         target = (table, part, pointer)
-        written = self.writes.get(target, _MISSING)
-        if written is not _MISSING:
-            return records, None if written is _DELETED else written
-        if target not in self.read:   # (read before: what was read then is what the commit checks)
-            self.read[target] = found[-1]
-            self.checks[("f", storage._hash(table, part), pointer)] = _sha1(found[-1])
-        return records, self.read[target]
+        if target not in self.read and target not in self.writes:   # (else what was read or written holds)
+            self._note(target, found[-1])
+        return records, await self.get_encoded(*target)
 
     async def get_each(self, wanted: Sequence[tuple[str, str, str]]) -> list[Record | None]:
         await self._fetch(wanted)
