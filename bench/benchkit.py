@@ -1,11 +1,15 @@
-"""What the in-process bench scripts share (cpu.py, inprocess.py, memory.py): the benchmark's path and headers
-and one ASGI call without HTTP.
+"""What the in-process bench scripts share (cpu.py, inprocess.py, memory.py, roundtrips.py): the benchmark's
+path and headers, one ASGI call without HTTP, and the Redis to measure on.
 
 Imports nothing of the sandbox: inprocess.py points it at other source trees.
 """
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sys
+import tempfile
+from pathlib import Path
 
 BASE = "/service/platform/cart/v1.0/company/1/application/bench"
 HEADERS = [(b"authorization", b"Bearer bench"), (b"content-type", b"application/json"), (b"host", b"bench")]
@@ -35,3 +39,17 @@ async def call(app, method: str, path: str, body: bytes = b"", query: bytes = b"
                "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
                "headers": headers, "client": ("127.0.0.1", 1), "server": ("bench", 80)}, receive, send)
     return status, b"".join(chunks)
+
+
+@contextlib.contextmanager
+def state_url(given: str | None):
+    """The Redis URL ``given`` (--state), else a redis-server of the script's own for the block (tests/rediskit.py's:
+    a free loopback port, a temporary folder, no persistence)."""
+    if given:
+        yield given
+        return
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from rediskit import redis_server
+
+    with tempfile.TemporaryDirectory(prefix="cartwright-bench-redis-") as folder, redis_server(Path(folder)) as url:
+        yield url

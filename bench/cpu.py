@@ -22,8 +22,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchkit import BASE, call  # noqa: E402
-from roundtrips import own_redis  # noqa: E402
+from benchkit import BASE, call, state_url  # noqa: E402
 
 from cartwright.sandbox import Settings, create_app  # noqa: E402
 from cartwright.sandbox.state.redis import RedisStorage  # noqa: E402
@@ -118,7 +117,7 @@ def main(argv=None) -> int:
         runner = uvloop.run
     except ImportError:   # pragma: no cover
         runner = asyncio.run
-    with (contextlib.nullcontext(args.state) if args.state else own_redis()) as url:
+    with state_url(args.state) as url:
         result = runner(measure(url, args.rounds, args.requests))
     cpu = result["cpu"]
     print("| operation | memory µs | Redis µs | Redis / memory | Redis round trips |\n|---|---:|---:|---:|---:|")
