@@ -32,7 +32,7 @@ def _swap_middleware(old_name: str, new: str):
     def apply() -> None:
         import importlib
 
-        from cartwright.sandbox.web import app
+        from sandbox.web import app
 
         module, _, name = new.rpartition(".")
         replacement = getattr(importlib.import_module(module), name)
@@ -44,7 +44,7 @@ VARIANTS = {
     # The old code (before issue 21) with one of its per-request caches off.
     "no-routing-cache": lambda: (
         _swap_middleware("CachingRoutingMiddleware", "connexion.middleware.routing.RoutingMiddleware")(),
-        _swap_middleware("CachingSwaggerUIMiddleware", "cartwright.sandbox.web.served_spec.SpecServingSwaggerUIMiddleware")()),
+        _swap_middleware("CachingSwaggerUIMiddleware", "sandbox.web.served_spec.SpecServingSwaggerUIMiddleware")()),
     "no-security-cache": _swap_middleware("CachingSecurityMiddleware",
                                           "connexion.middleware.security.SecurityMiddleware"),
 }
@@ -89,7 +89,9 @@ def run_here(args) -> None:
     warnings.filterwarnings("ignore")
     if args.variant:
         VARIANTS[args.variant]()
-    from cartwright.sandbox import Settings, create_app
+    # The tree's own folder, by its top-level name: `cartwright.sandbox` is the venv's editable install, this
+    # tree whatever --root says (and older trees have no `cartwright` name at all).
+    from sandbox import Settings, create_app
 
     app = create_app(Settings(arrival_order=False))
     results = asyncio.run(measure(app, args.requests, args.rounds))
