@@ -25,7 +25,8 @@ from cartwright.sandbox.state.redis import RedisStorage  # noqa: E402
 AUTH = {"Authorization": "Bearer bench"}
 
 
-def measure(url: str, repeat: int) -> list[tuple[str, list[int]]]:
+def measure(url: str, repeat: int) -> list[tuple[str, list[int], list[int]]]:
+    """Per operation: its name, the round trips of each request and the writes each posted."""
     storage = RedisStorage(url, prefix=f"roundtrips-{uuid.uuid4().hex[:8]}:")
     app = create_app(Settings(), storage)
     articles = [a for a in app.sandbox.catalog.articles if a.stock >= repeat + 3][:3]
