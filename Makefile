@@ -81,4 +81,4 @@ clean:
 # The README's settings table, from the declarations in sandbox/_settings.py (tests/test_settings.py checks it).
 .PHONY: settings-table
 settings-table: $(VENV)/.installed
-	$(PY) -c 'from sandbox._settings import rewrite_readme; rewrite_readme("README.md")'
+	$(PY) -c 'from cartwright.sandbox._settings import rewrite_readme; rewrite_readme("README.md")'

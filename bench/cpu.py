@@ -22,39 +22,10 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from roundtrips import own_redis  # noqa: E402
+from benchkit import BASE, call, state_url  # noqa: E402
 
 from cartwright.sandbox import Settings, create_app  # noqa: E402
 from cartwright.sandbox.state.redis import RedisStorage  # noqa: E402
-
-BASE = "/service/platform/cart/v1.0/company/1/application/bench"
-HEADERS = [(b"authorization", b"Bearer bench"), (b"content-type", b"application/json"), (b"host", b"bench")]
-
-
-async def call(app, method: str, path: str, query: str = "", body: bytes = b"") -> tuple[int, bytes]:
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-             "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-             "headers": [*HEADERS, (b"content-length", str(len(body)).encode())], "client": ("127.0.0.1", 1),
-             "server": ("127.0.0.1", 80), "extensions": {}}
-    sent = False
-    status, chunks = 0, []
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-        elif message["type"] == "http.response.body":
-            chunks.append(message.get("body", b""))
-
-    await app(scope, receive, send)
-    return status, b"".join(chunks)
 
 
 async def lifespan(app):
@@ -86,18 +57,18 @@ class Subject:
 
     async def prepare(self) -> None:
         for a in self.articles:
-            status, text = await call(self.app, "POST", f"{BASE}/detail", body=orjson.dumps(
+            status, text = await call(self.app, "POST", f"{BASE}/detail", orjson.dumps(
                 {"user_id": "reader", "items": [item(a)]}))
             assert status == 200, text
 
     async def get_cart(self) -> None:
-        status, text = await call(self.app, "GET", f"{BASE}/detail", "user_id=reader&b=true")
+        status, text = await call(self.app, "GET", f"{BASE}/detail", query=b"user_id=reader&b=true")
         assert status == 200, text
 
     async def add_to_cart(self) -> None:
         self.n += 1
-        status, text = await call(self.app, "POST", f"{BASE}/detail", "b=true", orjson.dumps(
-            {"user_id": f"new-{uuid.uuid4().hex[:6]}-{self.n}", "items": [item(self.articles[0])]}))
+        status, text = await call(self.app, "POST", f"{BASE}/detail", orjson.dumps(
+            {"user_id": f"new-{uuid.uuid4().hex[:6]}-{self.n}", "items": [item(self.articles[0])]}), b"b=true")
         assert status == 200, text
 
 
@@ -146,7 +117,7 @@ def main(argv=None) -> int:
         runner = uvloop.run
     except ImportError:   # pragma: no cover
         runner = asyncio.run
-    with (contextlib.nullcontext(args.state) if args.state else own_redis()) as url:
+    with state_url(args.state) as url:
         result = runner(measure(url, args.rounds, args.requests))
     cpu = result["cpu"]
     print("| operation | memory µs | Redis µs | Redis / memory | Redis round trips |\n|---|---:|---:|---:|---:|")

@@ -24,8 +24,7 @@ import sys
 import time
 from pathlib import Path
 
-BASE = "/service/platform/cart/v1.0/company/1/application/bench"
-HEADERS = [(b"authorization", b"Bearer bench"), (b"content-type", b"application/json"), (b"host", b"bench")]
+from benchkit import BASE, call
 
 
 def _swap_middleware(old_name: str, new: str):
@@ -33,7 +32,7 @@ def _swap_middleware(old_name: str, new: str):
     def apply() -> None:
         import importlib
 
-        from cartwright.sandbox.web import app
+        from sandbox.web import app
 
         module, _, name = new.rpartition(".")
         replacement = getattr(importlib.import_module(module), name)
@@ -45,28 +44,10 @@ VARIANTS = {
     # The old code (before issue 21) with one of its per-request caches off.
     "no-routing-cache": lambda: (
         _swap_middleware("CachingRoutingMiddleware", "connexion.middleware.routing.RoutingMiddleware")(),
-        _swap_middleware("CachingSwaggerUIMiddleware", "cartwright.sandbox.web.served_spec.SpecServingSwaggerUIMiddleware")()),
+        _swap_middleware("CachingSwaggerUIMiddleware", "sandbox.web.served_spec.SpecServingSwaggerUIMiddleware")()),
     "no-security-cache": _swap_middleware("CachingSecurityMiddleware",
                                           "connexion.middleware.security.SecurityMiddleware"),
 }
-
-
-async def call(app, method: str, path: str, body: bytes = b"", query: bytes = b"") -> int:
-    status = 0
-
-    async def receive():
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    headers = [*HEADERS, (b"content-length", str(len(body)).encode())]
-    await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-               "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
-               "headers": headers, "client": ("127.0.0.1", 1), "server": ("bench", 80)}, receive, send)
-    return status
 
 
 async def measure(app, requests: int, rounds: int) -> dict[str, list[float]]:
@@ -74,18 +55,18 @@ async def measure(app, requests: int, rounds: int) -> dict[str, list[float]]:
     sizes = [(a.item_id, a.size) for a in app.sandbox.catalog.articles if a.stock >= 1]
     for item_id, size in sizes[:3]:
         body = json.dumps({"user_id": "reader", "items": [{"item_id": item_id, "item_size": size}]}).encode()
-        assert await call(app, "POST", f"{BASE}/detail", body) == 200
+        assert (await call(app, "POST", f"{BASE}/detail", body))[0] == 200
     counter = iter(range(10 ** 9))
 
     async def get_cart() -> int:
-        return await call(app, "GET", f"{BASE}/detail", query=b"user_id=reader&b=true")
+        return (await call(app, "GET", f"{BASE}/detail", query=b"user_id=reader&b=true"))[0]
 
     async def add_to_cart() -> int:
         n = next(counter)
         item_id, size = sizes[n % len(sizes)]
         body = (b'{"user_id": "bench-%d", "items": [{"item_id": %d, "item_size": "%s", "quantity": 1}]}'
                 % (n, item_id, size.encode()))
-        return await call(app, "POST", f"{BASE}/detail", body, query=b"b=true")
+        return (await call(app, "POST", f"{BASE}/detail", body, query=b"b=true"))[0]
 
     results: dict[str, list[float]] = {"get-cart": [], "add-to-cart": []}
     for name, request in (("get-cart", get_cart), ("add-to-cart", add_to_cart)):   # warm-up
@@ -108,7 +89,9 @@ def run_here(args) -> None:
     warnings.filterwarnings("ignore")
     if args.variant:
         VARIANTS[args.variant]()
-    from cartwright.sandbox import Settings, create_app
+    # The tree's own folder, by its top-level name: `cartwright.sandbox` is the venv's editable install, this
+    # tree whatever --root says (and older trees have no `cartwright` name at all).
+    from sandbox import Settings, create_app
 
     app = create_app(Settings(arrival_order=False))
     results = asyncio.run(measure(app, args.requests, args.rounds))

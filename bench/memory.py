@@ -20,8 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-BASE = "/service/platform/cart/v1.0/company/1/application/bench"
-HEADERS = [(b"authorization", b"Bearer bench"), (b"content-type", b"application/json"), (b"host", b"bench")]
+from benchkit import BASE, call  # noqa: E402
 
 
 def rss_mb() -> float:
@@ -31,29 +30,6 @@ def rss_mb() -> float:
     return pages * resource.getpagesize() / 1e6
 
 
-async def call(app, method: str, path: str, body: bytes = b"", query: bytes = b"") -> int:
-    status = 0
-    sent = False
-
-    async def receive():
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.sleep(3600)
-
-    async def send(message):
-        nonlocal status
-        if message["type"] == "http.response.start":
-            status = message["status"]
-
-    headers = HEADERS + [(b"content-length", str(len(body)).encode())]
-    await app({"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
-               "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
-               "headers": headers, "client": ("127.0.0.1", 1), "server": ("bench", 80)}, receive, send)
-    return status
-
-
 async def fill(app, carts: int) -> float:
     catalog = app.sandbox.catalog
     sizes = [(a.item_id, a.size) for a in catalog.articles if a.stock >= 1]
@@ -61,7 +37,7 @@ async def fill(app, carts: int) -> float:
     for n in range(carts):
         item_id, size = sizes[n % len(sizes)]
         body = json.dumps({"user_id": f"user-{n}", "items": [{"item_id": item_id, "item_size": size}]}).encode()
-        status = await call(app, "POST", f"{BASE}/detail", body)
+        status, _ = await call(app, "POST", f"{BASE}/detail", body)
         if status != 200:
             raise SystemExit(f"bench: cart {n} answered {status}")
     return time.perf_counter() - started

@@ -10,49 +10,23 @@ tests/test_sandbox_shared.py holds the first numbers to their targets (at most 2
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchkit import BASE, state_url  # noqa: E402
+
 from cartwright.sandbox import Settings, create_app  # noqa: E402
 from cartwright.sandbox.state.redis import RedisStorage  # noqa: E402
 
 AUTH = {"Authorization": "Bearer bench"}
-BASE = "/service/platform/cart/v1.0/company/1/application/bench"
 
 
-@contextlib.contextmanager
-def own_redis():
-    exe = shutil.which("redis-server")
-    if exe is None:
-        raise SystemExit("redis-server not found (make redis), or give --state redis://HOST:PORT/DB")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    with tempfile.TemporaryDirectory() as folder:
-        process = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--dir", folder, "--save", ""],
-                                   stdout=subprocess.DEVNULL)
-        try:
-            for _ in range(200):
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                    break
-                time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.terminate()
-            process.wait(10)
-
-
-def measure(url: str, repeat: int) -> list[tuple[str, list[int]]]:
+def measure(url: str, repeat: int) -> list[tuple[str, list[int], list[int]]]:
+    """Per operation: its name, the round trips of each request and the writes each posted."""
     storage = RedisStorage(url, prefix=f"roundtrips-{uuid.uuid4().hex[:8]}:")
     app = create_app(Settings(), storage)
     articles = [a for a in app.sandbox.catalog.articles if a.stock >= repeat + 3][:3]
@@ -96,7 +70,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeat", type=int, default=5, help="requests per operation")
     p.add_argument("--json", action="store_true", help="one JSON object instead: operation → counts (bench/run.py)")
     args = p.parse_args(argv)
-    with (contextlib.nullcontext(args.state) if args.state else own_redis()) as url:
+    with state_url(args.state) as url:
         results = measure(url, args.repeat)
     if args.json:
         print(json.dumps({name: counts for name, counts, _ in results}))

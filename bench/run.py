@@ -21,10 +21,10 @@ import contextlib
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import statistics
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -395,6 +395,29 @@ def summarise(args, results, servers, round_trips=None) -> tuple[str, list[str],
 
     redis = [s for s in servers if s.startswith("redis-")]
     failures, missed = [], []
+
+    def redis_cells(server: str, op: str) -> str:
+        """The Redis columns of a row (dashes for a server not on Redis); a target it misses goes into ``missed``."""
+        if server not in redis:
+            return " — | — | — | — |"
+        runs = results[(server, op)]
+        # Round by round (the two ran a few seconds apart), then the median.
+        share = statistics.median(r["rps"] / m["rps"] for r, m in zip(runs, results[("sandbox", op)]))
+        if server == f"redis-{TARGET_REDIS_WORKERS}w" and share < TARGET_REDIS_SHARE:
+            missed.append(f"{op}: Redis state with {TARGET_REDIS_WORKERS} workers at {share:.0%} of the "
+                          f"memory state's req/s (target ≥ {TARGET_REDIS_SHARE:.0%})")
+        alone = live = redis_cpu = "—"
+        if "redis_reads" in runs[0]:
+            requests = med(server, op, "requests")
+            live = f"{med(server, op, 'redis_reads') / requests:.2f} / {med(server, op, 'redis_commands') / requests:.2f}"
+            redis_cpu = f"{med(server, op, 'redis_cpu_us'):,.0f}"
+        operation, most = ROUND_TRIPS[op]
+        if round_trips and operation in round_trips:
+            alone = str(max(round_trips[operation]))
+            if server == redis[0] and max(round_trips[operation]) > most:
+                missed.append(f"{op}: {alone} round trips to Redis (target ≤ {most})")
+        return f" {share:.0%} | {alone} | {live} | {redis_cpu} |"
+
     for (server, op), runs in results.items():
         total, bad = sum(r["requests"] for r in runs), sum(r["non2xx"] + r["socket_errors"] for r in runs)
         if bad > MAX_NON2XX * total:
@@ -432,24 +455,7 @@ def summarise(args, results, servers, round_trips=None) -> tuple[str, list[str],
             cpu = f"{med(server, op, 'cpu_us'):,.0f}" if "cpu_us" in results[(server, op)][0] else "—"
             row = f"| {names[op]} | {label(server)} | {rps:,.0f} | {p50:.2f} | {p99:.2f} | {ratio} | {errors} | {cpu} |"
             if redis:
-                share = alone = live = redis_cpu = "—"
-                if server in redis:   # round by round (the two ran a few seconds apart), then the median
-                    value = statistics.median(r["rps"] / m["rps"] for r, m in zip(results[(server, op)],
-                                                                                  results[("sandbox", op)]))
-                    share = f"{value:.0%}"
-                    if server == f"redis-{TARGET_REDIS_WORKERS}w" and value < TARGET_REDIS_SHARE:
-                        missed.append(f"{op}: Redis state with {TARGET_REDIS_WORKERS} workers at {value:.0%} of the "
-                                      f"memory state's req/s (target ≥ {TARGET_REDIS_SHARE:.0%})")
-                    if "redis_reads" in results[(server, op)][0]:
-                        live = (f"{med(server, op, 'redis_reads') / med(server, op, 'requests'):.2f} / "
-                                f"{med(server, op, 'redis_commands') / med(server, op, 'requests'):.2f}")
-                        redis_cpu = f"{med(server, op, 'redis_cpu_us'):,.0f}"
-                    operation, most = ROUND_TRIPS[op]
-                    if round_trips and operation in round_trips:
-                        alone = str(max(round_trips[operation]))
-                        if server == redis[0] and max(round_trips[operation]) > most:
-                            missed.append(f"{op}: {max(round_trips[operation])} round trips to Redis (target ≤ {most})")
-                row += f" {share} | {alone} | {live} | {redis_cpu} |"
+                row += redis_cells(server, op)
             lines.append(row)
     targets = f"Targets: ≥ {TARGET_RATIO:g}× Prism on both operations, sandbox p99 ≤ {TARGET_P99_MS:g} ms"
     if redis:

@@ -1,4 +1,4 @@
-"""A real redis-server for tests: started on a free loopback port in a temporary folder, stopped afterwards."""
+"""A real redis-server for tests (and bench/benchkit.py): started on a free loopback port in a temporary folder, stopped afterwards."""
 from __future__ import annotations
 
 import contextlib

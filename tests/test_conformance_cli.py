@@ -192,6 +192,23 @@ def test_bad_usage_exits_2(clean_app, capsys):
             conform(bad, app=clean_app)
 
 
+@pytest.mark.parametrize("option, words", [
+    (["--rate-limit", "abc"], ["Invalid rate limit value", "abc"]),
+    (["--workers", "0"], ["--workers", "must be above 0"]),
+    (["--request-timeout", "soon"], ["--request-timeout", "not a number"]),
+])
+def test_conform_refuses_a_bad_option_in_one_line(capsys, option, words):
+    """`cartwright conform` with an option it (or Schemathesis) cannot take: exit 2 and one line naming it."""
+    from cartwright.sandbox._cli import main
+
+    try:
+        code = main(["conform", *option, "--include-operation-id", "getItemCount", "--quiet"])
+    except SystemExit as exit:   # argparse's usage error
+        code = exit.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err[-1].startswith("cartwright conform: ") and all(w in err[-1] for w in words), err
+
+
 def test_cli_against_a_server_on_a_url(clean_app, capsys):
     """A sandbox served by uvicorn on a loopback port passes with --base-url, the bundled spec and known items."""
     items = [f"{i['item_id']}:{i['item_size']}" for i in sellable(clean_app)]

@@ -321,7 +321,8 @@ def test_is_active_reads_the_promotions_kept_parsed(client, base, monkeypatch):
 
 
 def test_empty_date_times_are_refused(client, base):
-    """An empty date-time is a 400 naming it, not an absent one: a list filter, an offer's schedule bound."""
+    """An empty date-time list filter is a 400 naming it, not an absent filter (an empty schedule bound: see
+    test_book_refuses_a_schedule_it_cannot_read)."""
     assert_fynd_error(client.get(f"{base}/coupon?review_end_time="), 400, "review_end_time")
     assert_fynd_error(client.get(f"{base}/coupon?review_start_time="), 400, "review_start_time")
 

@@ -13,8 +13,8 @@ import pytest
 from conftest import ROOT
 from cartwright.sandbox import Settings
 from cartwright.sandbox._cli import settings_from
-from cartwright.sandbox._settings import (README_TABLE_END, README_TABLE_START, ENV_PREFIX, flag, markdown_table,
-                               variable)
+from cartwright.sandbox._settings import (ENV_PREFIX, README_TABLE_END, README_TABLE_START, flag, markdown_table,
+                                          variable)
 from cartwright.sandbox.domain.errors import InvalidValue
 
 CONFIG = """
@@ -149,20 +149,3 @@ def test_every_declared_setting_has_help_and_a_valid_default():
     for name, field in Settings.model_fields.items():
         assert field.description, name
     assert Settings() == Settings.model_validate(Settings().__dict__)
-
-
-@pytest.mark.parametrize("option, words", [
-    (["--rate-limit", "abc"], ["Invalid rate limit value", "abc"]),
-    (["--workers", "0"], ["--workers", "must be above 0"]),
-    (["--request-timeout", "soon"], ["--request-timeout", "not a number"]),
-])
-def test_conform_refuses_a_bad_option_in_one_line(capsys, option, words):
-    """`cartwright conform` with an option it (or Schemathesis) cannot take: exit 2 and one line naming it."""
-    from cartwright.sandbox._cli import main
-
-    try:
-        code = main(["conform", *option, "--include-operation-id", "getItemCount", "--quiet"])
-    except SystemExit as exit:   # argparse's usage error
-        code = exit.code
-    err = capsys.readouterr().err.strip().splitlines()
-    assert code == 2 and err[-1].startswith("cartwright conform: ") and all(w in err[-1] for w in words), err

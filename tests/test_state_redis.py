@@ -3,8 +3,9 @@ that stay atomic under concurrency, conflicts only where records are shared, and
 import asyncio
 
 import pytest
+import redis as sync_redis
 
-from rediskit import fresh_prefix
+from rediskit import free_port, fresh_prefix, redis_server
 from cartwright.sandbox.domain.errors import StateUnavailable
 from cartwright.sandbox.state.redis import RedisStorage
 from state_contract import *  # noqa: F401,F403 - the contract's tests run here
@@ -20,6 +21,24 @@ def storage(redis_url):
 def twin(storage):
     """Another storage on the same Redis and prefix: what another process sees."""
     return RedisStorage(storage.url, prefix=storage.prefix)
+
+
+def noted_writes(pool, *methods: str) -> list[str]:
+    """Notes each call of the connection pool's ``methods`` (its writes to Redis) by name, in order, in the list
+    answered; the calls still go through."""
+    writes: list[str] = []
+
+    def noting(name):
+        original = getattr(pool, name)
+
+        async def noted(*args, **kwargs):
+            writes.append(name)
+            return await original(*args, **kwargs)
+        return noted
+
+    for name in methods:
+        setattr(pool, name, noting(name))
+    return writes
 
 
 def test_concurrent_changes_to_one_record_lose_none(storage):
@@ -114,7 +133,6 @@ def test_a_stamp_moves_with_its_places_only(storage):
 def test_a_tenants_keys_share_a_cluster_slot(storage, redis_url):
     """Every key holding a company's records (its applications', its users' and its own) hashes to one Redis
     Cluster slot, so a transaction over them is legal on a cluster."""
-    import redis as sync_redis
     from redis.crc import key_slot
 
     async def change(tx):
@@ -153,8 +171,6 @@ def test_records_keep_their_stored_format(storage):
     as a NUL byte and the standard library's JSON; one stored so by earlier versions (non-ASCII escaped) reads."""
     import json
 
-    import redis as sync_redis
-
     plain, big = {"n": 1, "s": "₹"}, {"big": 2 ** 70, "s": "x\ud800 ₹"}
     earlier = b"\x00" + json.dumps({"big": -(2 ** 80), "s": "café"}).encode()
     hash_key = storage._hash("t", "p")
@@ -173,9 +189,6 @@ def test_records_keep_their_stored_format(storage):
 
 def test_an_unreachable_redis_is_state_unavailable():
     """A Redis nobody answers at is StateUnavailable, naming where it was looked for."""
-    from rediskit import free_port
-    from cartwright.sandbox.domain.errors import StateUnavailable
-
     url = f"redis://127.0.0.1:{free_port()}/0"
     with pytest.raises(StateUnavailable, match="cannot be reached") as caught:
         run(RedisStorage(url, timeout=1).get("t", "p", "k"))
@@ -204,7 +217,6 @@ def test_a_process_following_the_state_sees_another_clear_it(storage):
 def test_a_change_that_keeps_meeting_others_gives_up_with_state_unavailable(storage, monkeypatch):
     """A transaction whose reads are changed under it every time it runs gives up after ATTEMPTS runs with
     StateUnavailable (a 503), having written nothing."""
-    from cartwright.sandbox.domain.errors import StateUnavailable
     from cartwright.sandbox.state import redis as redis_state
 
     monkeypatch.setattr(redis_state, "ATTEMPTS", 3)
@@ -249,15 +261,7 @@ def test_round_trips_asked_for_together_are_sent_together_and_each_gets_its_own(
             for n in range(50):
                 tx.put("t", f"tenant{n}", "k", {"n": n})
         await storage.atomically(fill)
-        pool = (await storage._batches()).pool
-        sent = []
-        original = pool.send
-
-        async def counted(*args, **kwargs):
-            sent.append(1)
-            return await original(*args, **kwargs)
-
-        pool.send = counted
+        sent = noted_writes((await storage._batches()).pool, "send")
         found = await asyncio.gather(*(storage.get("t", f"tenant{n}", "k") for n in range(50)))
         return found, len(sent)
 
@@ -271,15 +275,7 @@ def test_posts_asked_for_with_round_trips_go_in_their_write(storage):
     kept, in order, and every read gets its own record; posts alone at one moment are one write too."""
     async def scenario():
         await _put(storage, "t", "p", "k", "mine")
-        pool = (await storage._batches()).pool
-        writes = []
-        for name in ("send", "post"):
-            def counting(original, name=name):
-                async def counted(*args, **kwargs):
-                    writes.append(name)
-                    return await original(*args, **kwargs)
-                return counted
-            setattr(pool, name, counting(getattr(pool, name)))
+        writes = noted_writes((await storage._batches()).pool, "send", "post")
         together = await asyncio.gather(*(storage.append("log", n, 100) if n % 2 else storage.get("t", "p", "k")
                                           for n in range(20)))
         await asyncio.gather(*(storage.append("log", n, 100) for n in range(20, 25)))
@@ -309,10 +305,6 @@ def test_a_request_cancelled_while_its_round_trip_gathers_leaves_the_others_serv
 def test_the_url_says_the_password_the_database_and_the_unix_socket(tmp_path):
     """A Redis that asks for a password is reached with the one in the URL, over TCP and over a unix socket, in
     the URL's database (db 3 holds the records, db 0 none); a wrong password is StateUnavailable naming it."""
-    import redis as sync_redis
-
-    from rediskit import redis_server
-
     socket_path = tmp_path / "redis.sock"
     with redis_server(tmp_path, options=("--requirepass", "s3cret", "--unixsocket", str(socket_path))) as url:
         port = url.rsplit(":", 1)[1].split("/")[0]
@@ -339,8 +331,6 @@ def test_a_url_option_the_client_does_not_apply_is_refused():
 def test_a_connection_that_died_with_a_restarted_redis_is_replaced_unseen(tmp_path):
     """After Redis restarts, the pooled connection it closed is replaced on the next round trip: the read
     answers (no StateUnavailable), with what was written before the restart."""
-    from rediskit import free_port, redis_server
-
     port = free_port()
 
     async def write_then_read_across_a_restart():
@@ -418,8 +408,6 @@ def test_a_pointer_and_the_record_it_names_are_one_round_trip_and_a_change_to_ei
 
 def test_a_script_redis_forgot_is_loaded_again(storage, redis_url):
     """After SCRIPT FLUSH (a Redis restarted without the scripts), a follow and a commit load them and answer."""
-    import redis as sync_redis
-
     async def scenario():
         await _put(storage, "active", "p", "u", "c1")
         await _put(storage, "carts", "p", "c1", {"n": 1})
@@ -452,8 +440,6 @@ def test_a_log_record_is_posted_and_found_by_another_process_at_once(storage):
 def test_a_posted_command_redis_refuses_is_logged_and_the_next_answers_stay_in_step(storage, caplog):
     """A posted append that Redis answers with an error (the log's key holds a string) is logged as a warning;
     the round trip after it still gets its own answers."""
-    import redis as sync_redis
-
     sync_redis.Redis.from_url(storage.url).set(storage._logs + "journal", "not a list")
 
     async def scenario():
@@ -489,8 +475,6 @@ def test_numbers_that_need_only_be_unique_are_reserved_in_blocks_per_process(sto
 def test_an_unreachable_redis_is_named_without_its_password():
     """The StateUnavailable message (what a 503 answer and the log carry) names the Redis without the URL's
     user and password."""
-    from rediskit import free_port
-
     url = f"redis://admin:s3cret@127.0.0.1:{free_port()}/0"
     with pytest.raises(StateUnavailable) as caught:
         run(RedisStorage(url, timeout=1).get("t", "p", "k"))
@@ -501,8 +485,6 @@ def test_an_unreachable_redis_is_named_without_its_password():
 def test_a_note_is_posted_and_recalled_by_another_process_at_once_even_after_a_script_flush(storage, redis_url):
     """remember returns without a round trip of its own, yet another process's recall sent after it finds the
     note; it carries its script's text, so a Redis that forgot the scripts (SCRIPT FLUSH) still keeps it."""
-    import redis as sync_redis
-
     other = twin(storage)
 
     async def scenario():
