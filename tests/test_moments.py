@@ -48,7 +48,8 @@ def test_query_date_times_follow_the_one_rule(client):
 
 
 def test_offer_schedules_follow_the_one_rule(client):
-    """A coupon's schedule bound in lower-case z (RFC 3339 allows it) is read as UTC by the book and the rules."""
+    """A coupon's schedule bound in lower-case z (RFC 3339 allows it) is accepted by the book and the offer rules,
+    not refused as a bad date-time."""
     base = "/service/platform/cart/v1.0/company/1/application/moments-offers"
     body = {"code": "LOWERZ", "type_slug": "percentage", "display_meta": {"title": "LOWERZ"},
             "rule_definition": {"type": "percentage", "applicable_on": "amount", "calculate_on": "esp"},
