@@ -102,7 +102,6 @@ Seconds = Annotated[float, AfterValidator(_positive_finite)]
 Listed = BeforeValidator(_comma_separated)                     # "a, b" → ("a", "b"); a TOML array as it is
 BlankIsNone = BeforeValidator(_blank_is_none)                  # "" → None (the setting's "absent")
 OptionalPath = Annotated[Path | None, BlankIsNone]
-OptionalText = Annotated[str | None, BlankIsNone]
 
 
 STATE_SCHEMES = ("redis://", "rediss://", "unix://")
