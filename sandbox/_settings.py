@@ -376,7 +376,8 @@ def _validated(values: dict[str, Any], origins: Mapping[str, str]) -> Settings:
         name = str(error["loc"][0]) if error["loc"] else "settings"
         reason = error["msg"].removeprefix("Value error, ")
         where = f" from {origins[name]}" if name in origins else ""
-        raw = _without_password(str(values.get(name))) if isinstance(values.get(name), str) else values.get(name)
+        raw = values.get(name)
+        raw = _without_password(raw) if isinstance(raw, str) else raw
         raise InvalidValue(f"setting {name}: cannot read {raw!r}{where}: {reason}", field=name, value=raw) from None
 
 
