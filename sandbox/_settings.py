@@ -80,16 +80,10 @@ def _iso_instant(value: str | None) -> str | None:
     return value
 
 
-def _positive_finite(value: float) -> float:
-    if not 0 < value < float("inf"):   # NaN fails too
-        raise ValueError("must be a finite number above 0")
-    return value
-
-
 # Types of settings, with their limits and how they are read from text.
 NotNegative = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(gt=0)]
-Seconds = Annotated[float, AfterValidator(_positive_finite)]
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]   # NaN and infinity refused
 # "a, b" → ("a", "b"); a TOML array as it is
 Listed = _text_read_by(lambda text: tuple(part.strip() for part in text.split(",") if part.strip()))
 BlankIsNone = _text_read_by(lambda text: text if text.strip() else None)   # "" → None (the setting's "absent")
