@@ -60,7 +60,11 @@ def flags_given(args: argparse.Namespace) -> dict[str, str]:
 
 def settings_from(argv: list[str] | None) -> Settings:
     """Defaults, then the config file (--config, else CARTWRIGHT_CONFIG), then CARTWRIGHT_* variables, then flags."""
-    args = arguments(argv)
+    return settings_of(arguments(argv))
+
+
+def settings_of(args: argparse.Namespace) -> Settings:
+    """The settings of ``cartwright serve``'s parsed arguments (as ``settings_from``)."""
     return load(flags=flags_given(args), config=None if args.config is None else Path(args.config))
 
 
@@ -110,8 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         from cartwright.conformance.cli import main as conform
 
         return conform(args[1:])
+    parsed = arguments(argv)
     try:
-        settings = settings_from(argv)
+        settings = settings_of(parsed)
         refused = refusal(settings)
         if refused is not None:
             print(f"cartwright: {refused}", file=sys.stderr)
@@ -144,7 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     if settings.workers > 1:
         # Each worker builds its own app (uvicorn's multi-process mode imports a factory): it reads these
         # settings from the environment, which the workers inherit.
-        parsed = arguments(argv)
         os.environ.update({variable(name): raw for name, raw in flags_given(parsed).items()})
         if parsed.config is not None:   # the file under the variables, as here
             os.environ[CONFIG_VARIABLE] = parsed.config

@@ -58,6 +58,13 @@ def catalog_bundle(settings: Settings) -> CatalogBundle:
     return CatalogBundle(settings, Catalog.from_dict(data), voucher_catalog(generate_vouchers(settings.seed)), offers)
 
 
+def _identity(settings: Settings) -> dict:
+    """Which catalog ``settings`` serve, as the state records it: its file, or its seed and size."""
+    if settings.catalog_file is not None:
+        return {"file": str(settings.catalog_file)}
+    return {"seed": settings.seed, "size": settings.catalog_size}
+
+
 def storage_for(settings: Settings) -> Storage:
     """The storage the ``state`` setting names: this process's memory, or a Redis shared with other processes."""
     if settings.state == "memory":
@@ -141,17 +148,13 @@ class Sandbox:
 
     async def reseed(self, bundle: CatalogBundle) -> None:
         """Serve a new catalog and its offers, with nothing remembered (carts name the old catalog's articles)."""
-        s = bundle.settings
-        await self.state.clear(catalog={"file": str(s.catalog_file)} if s.catalog_file is not None
-                               else {"seed": s.seed, "size": s.catalog_size})
+        await self.state.clear(catalog=_identity(bundle.settings))
         self.install(bundle)   # right after: nothing runs in between on this process
 
     # ------------------------------------------------------------------ snapshots
     def catalog_identity(self) -> dict:
         """Which catalog the state belongs to."""
-        s = self.settings
-        return ({"file": str(s.catalog_file)} if s.catalog_file is not None
-                else {"seed": s.seed, "size": s.catalog_size})
+        return _identity(self.settings)
 
     async def export(self) -> dict:
         """The whole state as one JSON document (``domain/storage.py``'s format, with the catalog it belongs to

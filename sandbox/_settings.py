@@ -61,18 +61,9 @@ class Shown:
     absent: str = "none"   # what None means
 
 
-def _blank_is_none(value: Any) -> Any:
-    return None if isinstance(value, str) and not value.strip() else value
-
-
-def _none_is_none(value: Any) -> Any:
-    return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
-
-
-def _comma_separated(value: Any) -> Any:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(",") if part.strip())
-    return value
+def _text_read_by(read: Callable[[str], Any]) -> BeforeValidator:
+    """A value given as text (a flag, a variable) read by ``read``; any other (a TOML value, a default) as it is."""
+    return BeforeValidator(lambda value: read(value) if isinstance(value, str) else value)
 
 
 def _empty_is_none(value: Any) -> Any:
@@ -89,20 +80,14 @@ def _iso_instant(value: str | None) -> str | None:
     return value
 
 
-def _positive_finite(value: float) -> float:
-    if not 0 < value < float("inf"):   # NaN fails too
-        raise ValueError("must be a finite number above 0")
-    return value
-
-
 # Types of settings, with their limits and how they are read from text.
 NotNegative = Annotated[int, Field(ge=0)]
 Positive = Annotated[int, Field(gt=0)]
-Seconds = Annotated[float, AfterValidator(_positive_finite)]
-Listed = BeforeValidator(_comma_separated)                     # "a, b" → ("a", "b"); a TOML array as it is
-BlankIsNone = BeforeValidator(_blank_is_none)                  # "" → None (the setting's "absent")
+Seconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]   # NaN and infinity refused
+# "a, b" → ("a", "b"); a TOML array as it is
+Listed = _text_read_by(lambda text: tuple(part.strip() for part in text.split(",") if part.strip()))
+BlankIsNone = _text_read_by(lambda text: text if text.strip() else None)   # "" → None (the setting's "absent")
 OptionalPath = Annotated[Path | None, BlankIsNone]
-OptionalText = Annotated[str | None, BlankIsNone]
 
 
 STATE_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -152,14 +137,6 @@ def parse_fault_rules(raw: str) -> tuple[dict, ...]:
     return tuple(rules)
 
 
-def _fault_rules_text(value: Any) -> Any:
-    return parse_fault_rules(value) if isinstance(value, str) else value
-
-
-def _delivery_rules_text(value: Any) -> Any:
-    return parse_delivery_rules(value) if isinstance(value, str) else value
-
-
 def _by_threshold(rules: tuple[DeliveryRule, ...]) -> tuple[DeliveryRule, ...]:
     return tuple(sorted(rules, key=lambda r: r.threshold))   # the first matching rule wins
 
@@ -198,7 +175,7 @@ class Settings(BaseModel, metaclass=_Declarations):
     catalog_size: NotNegative = Field(40, description="number of products in the generated catalog")
     catalog_file: OptionalPath = Field(None, description="serve this catalog file instead of a generated one")
     log_level: Annotated[Literal["critical", "error", "warning", "info", "debug", "trace"],
-                         BeforeValidator(lambda v: v.strip().lower() if isinstance(v, str) else v)] = Field(
+                         _text_read_by(lambda text: text.strip().lower())] = Field(
         "info", description="uvicorn log level (critical, error, warning, info, debug, trace)")
     # None: any bearer token is accepted; otherwise only these.
     tokens: Annotated[frozenset[str] | None, Listed, AfterValidator(_empty_is_none), Shown(absent="any")] = Field(
@@ -220,7 +197,8 @@ class Settings(BaseModel, metaclass=_Declarations):
         10_000, description="ids of never-written carts shown by reads that stay reachable by id")
     # Seed of fresh ids (carts, lines, orders, offers, tokens): the same seed gives the same ids, which are then
     # predictable; None: from the operating system, unguessable and never repeating.
-    id_seed: Annotated[int | None, BeforeValidator(_none_is_none), Shown(absent="none (unguessable)")] = Field(
+    id_seed: Annotated[int | None, _text_read_by(lambda text: None if text.strip().lower() in ("", "none") else text),
+                       Shown(absent="none (unguessable)")] = Field(
         None, description="seed of fresh ids (same seed, same ids: predictable); none = unguessable")
     # How much a client can make the sandbox remember (429 beyond; 0: no cap): carts per application and in
     # all, and addresses, shared carts, and coupons and promotions per application (each).
@@ -240,7 +218,7 @@ class Settings(BaseModel, metaclass=_Declarations):
         60, description="seconds between saves to the state file (0 = only at shutdown)")
     # Cart value below `threshold` pays `charge`; the first matching rule wins.
     delivery_rules: Annotated[
-        tuple[DeliveryRule, ...], BeforeValidator(_delivery_rules_text), AfterValidator(_by_threshold),
+        tuple[DeliveryRule, ...], _text_read_by(parse_delivery_rules), AfterValidator(_by_threshold),
         Shown(lambda rules: ",".join(f"{r.threshold}:{r.charge}" for r in rules) or "free"),
     ] = Field((DeliveryRule(threshold=Decimal("499"), charge=Decimal("49")),),
               description="delivery charges as threshold:charge,... (e.g. 499:49); empty = free")
@@ -305,7 +283,7 @@ class Settings(BaseModel, metaclass=_Declarations):
     # Rules in force from the start, and again after a reset (domain/faults.py), each a dict as the admin API takes
     # it (their fields are checked when the app is made, where the operation ids are known). From text: a JSON
     # array, or the path of a JSON file holding one; in the config file, an array of tables.
-    fault_rules: Annotated[tuple[dict[str, Any], ...], BeforeValidator(_fault_rules_text),
+    fault_rules: Annotated[tuple[dict[str, Any], ...], _text_read_by(parse_fault_rules),
                            Shown(lambda rules: f"{len(rules)} rule(s)" if rules else "none")] = Field(
         (), description="fault-injection rules in force from the start: a JSON array of rules, or a JSON file of one")
 
@@ -392,7 +370,8 @@ def _validated(values: dict[str, Any], origins: Mapping[str, str]) -> Settings:
         name = str(error["loc"][0]) if error["loc"] else "settings"
         reason = error["msg"].removeprefix("Value error, ")
         where = f" from {origins[name]}" if name in origins else ""
-        raw = _without_password(str(values.get(name))) if isinstance(values.get(name), str) else values.get(name)
+        raw = values.get(name)
+        raw = _without_password(raw) if isinstance(raw, str) else raw
         raise InvalidValue(f"setting {name}: cannot read {raw!r}{where}: {reason}", field=name, value=raw) from None
 
 

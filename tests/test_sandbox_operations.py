@@ -66,3 +66,19 @@ def test_the_bundled_specs_are_answered_exactly(app):
     assert len(list(operation_ids(_load(BUNDLED)))) == 59
     with app.test_client() as client:
         assert client.get("/_cartwright/health").status_code == 200
+
+
+def test_serving_leaves_the_cached_spec_as_it_was():
+    """create_app hands Connexion the cached parsed spec uncopied: building an app and serving requests leaves
+    it as it was (Connexion copies before resolving its $refs)."""
+    import copy
+
+    from cartwright.sandbox.web.app import SPEC as BUNDLED, _load, create_app
+
+    before = copy.deepcopy(_load(BUNDLED))
+    app = create_app()
+    with app.test_client() as client:
+        client.get("/service/platform/cart/v1.0/company/1/application/a/detail",
+                   headers={"Authorization": "Bearer t"})
+        client.get("/openapi.json")
+    assert _load(BUNDLED) == before

@@ -114,12 +114,12 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None,
         jsonifier=JSONIFIER,
         lifespan=lifespan_for(sandbox),
     )
-    # Deep-copied: Connexion resolves $refs in place, and the parsed spec is cached.
     handlers = [api(sandbox) for api in (CartApi, OffersApi, CartOffersApi, CheckoutApi, AddressApi, JourneyApi,
                                          VoucherApi)]
     around = following(sandbox) if sandbox.shared else None   # a state other processes change too
-    api_spec = copy.deepcopy(served)
-    app.add_api(api_spec, resolver=resolver(api_spec, *handlers, around=around), pythonic_params=True,
+    # Not copied, though the parsed spec is cached: Connexion copies what it is given (Specification.from_dict,
+    # then a deep copy before resolving $refs); tests/test_sandbox_operations.py checks it stays as it was.
+    app.add_api(served, resolver=resolver(served, *handlers, around=around), pythonic_params=True,
                 validate_responses=settings.validate_responses, name="fynd")
     admin_tokens = admin_token_set(settings)
     admin_api_spec = admin_spec(settings, protected=admin_tokens is not None)

@@ -32,7 +32,6 @@ from .shared import RUNS  # runs of a request at most, when other processes keep
 
 ABORT = "cartwright.abort"
 """Scope extension: drops the connection at once (given by ``cartwright serve``'s protocol, ``server.py``)."""
-ENKASH_PREFIX = "/api/"
 PREFERENCES = ("code", "example", "fault")
 
 

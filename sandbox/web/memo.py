@@ -1,8 +1,8 @@
 """Bounded memory for what the web layer remembers about requests.
 
-The compiled operations remember per path and query string the handler arguments a valid URL gives
-(compiled.py).
-Clients choose those keys, so every such cache is a ``Memo`` drawing on one process-wide ``MemoBudget``:
+The compiled operations remember per path and query string the handler arguments a valid URL gives, and
+the security middleware per ``Authorization`` header what a passing bearer check put in the request context
+(compiled.py). Clients choose those keys, so every such cache is a ``Memo`` drawing on one process-wide ``MemoBudget``:
 
 - a key longer than ``max_key_bytes`` is never remembered (it is worked out every time);
 - an entry is charged for its key (three times over: the key, the parsed values kept with it, and their
