@@ -267,6 +267,14 @@ class CartAddresses:
         address = address or await self.book.default_of(cart.scope, cart.user_id, view)
         return self.delivery_to(address["area_code"] if address else None, ctx)
 
+    async def priced_with_promise(self, cart: Cart, order_type: str | None = None
+                                  ) -> tuple[PricedCart, Promise | None]:
+        """``cart`` priced (as ``order_type``), and the delivery promise at its selected address (None without
+        one, or where it is not served): getCart's answer, from one read of the pricing context."""
+        ctx = await self.carts.context(cart.scope)
+        priced = self.carts.price(cart, ctx, order_type)
+        return priced, (await self.destination(cart, ctx)).promise if cart.address_id else None
+
     # ------------------------------------------------------------------ select-address
     async def select(self, scope: Scope, choice: AddressChoice, cart_id: str | None, buy_now: bool) -> Selection:
         """Select the shipping (and billing) address of a cart when every line can be delivered there."""
