@@ -62,13 +62,12 @@ def adjustment(body: dict) -> AdjustmentInput:
 def cart_config(body: dict) -> CartConfigInput:
     """``CartMetaConfigAdd`` / ``CartMetaConfigUpdate``: the documented fields given (null ones are left out)."""
     given = {k: body[k] for k in FIELDS if body.get(k) is not None}
-    delivery = given.pop("delivery_charges", None)
+    delivery = given.get("delivery_charges")
     charges = None
     if delivery is not None:
         charges = DeliveryCharges(tuple(DeliveryCharge(rule.get("threshold"), rule.get("charges"))
                                         for rule in delivery.get("charges") or []), delivery.get("enabled"))
-    limits = {k: given.pop(k, None) for k in NON_NEGATIVE}
-    return CartConfigInput(given, delivery_charges=charges, **limits)
+    return CartConfigInput(given, delivery_charges=charges, **{k: given.get(k) for k in NON_NEGATIVE})
 
 
 # ---------------------------------------------------------------------- cart meta
