@@ -375,12 +375,15 @@ class OfferIndex:
         key = (kind.noun, doc.get("_id", ""))
         hit = self._parsed.get(key)
         if hit is None or hit[0] != doc:
+            if hit is None and len(self._parsed) >= _KEPT_OFFERS:   # a flood (the list reads without ``of``)
+                self._parsed.clear()
             hit = (doc, kind.read(doc))
             self._parsed[key] = hit
         return hit[1]
 
 
 _KEPT_SCOPES = 1024   # applications whose parsed offers the index keeps
+_KEPT_OFFERS = 64 * _KEPT_SCOPES   # parsed offer documents it keeps, whichever applications they are of
 
 
 def _find(kind: _Kind, book: list[tuple[dict, int]], offer_id: str) -> tuple[dict, int]:
