@@ -33,6 +33,14 @@ PIN = re.compile(r"^[1-9][0-9]{5}$")
 PHONE = re.compile(r"^[0-9]{10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
+
+def _check_mode(mode: object) -> None:
+    """Refuse a ``checkout_mode`` that is none of ``CHECKOUT_MODES``, naming the field."""
+    if mode not in CHECKOUT_MODES:
+        raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
+                           field="checkout_mode", value=mode)
+
+
 @dataclass(frozen=True)
 class AddressFilter:
     """The list filters of ``GET …/address`` (``None``: not asked)."""
@@ -80,9 +88,7 @@ class AddressBook:
 
     async def find(self, scope: Scope, user_id: str, f: AddressFilter) -> list[dict]:
         """The user's addresses that pass every filter asked for."""
-        if f.checkout_mode not in CHECKOUT_MODES:
-            raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {f.checkout_mode!r}",
-                               field="checkout_mode", value=f.checkout_mode)
+        _check_mode(f.checkout_mode)
         tag = f.tags.strip().lower() if f.tags is not None else None
         return [a for a in await self.of_user(scope, user_id)
                 if (f.mobile_no is None or a.get("phone") == f.mobile_no)
@@ -165,9 +171,7 @@ class AddressBook:
             raise InvalidValue(f"phone: {phone!r} is not a 10-digit mobile number", field="phone", value=phone)
         if email not in (None, "") and not (isinstance(email, str) and EMAIL.match(email)):
             raise InvalidValue(f"email: {email!r} is not an email address", field="email", value=email)
-        if mode not in CHECKOUT_MODES:
-            raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
-                               field="checkout_mode", value=mode)
+        _check_mode(mode)
         # The document as sent, with the book's defaults where it leaves a field out.
         doc = {**address.doc, "user_id": user_id}
         for key, default in (("area_code_slug", address.area_code_slug), ("checkout_mode", mode), ("is_active", True),
@@ -263,6 +267,14 @@ class CartAddresses:
         address = address or await self.book.default_of(cart.scope, cart.user_id, view)
         return self.delivery_to(address["area_code"] if address else None, ctx)
 
+    async def priced_with_promise(self, cart: Cart, order_type: str | None = None
+                                  ) -> tuple[PricedCart, Promise | None]:
+        """``cart`` priced (as ``order_type``), and the delivery promise at its selected address (None without
+        one, or where it is not served): getCart's answer, from one read of the pricing context."""
+        ctx = await self.carts.context(cart.scope)
+        priced = self.carts.price(cart, ctx, order_type)
+        return priced, (await self.destination(cart, ctx)).promise if cart.address_id else None
+
     # ------------------------------------------------------------------ select-address
     async def select(self, scope: Scope, choice: AddressChoice, cart_id: str | None, buy_now: bool) -> Selection:
         """Select the shipping (and billing) address of a cart when every line can be delivered there."""
@@ -270,9 +282,8 @@ class CartAddresses:
         if not address_id:
             raise InvalidValue("id (the address to deliver to) is required", field="id")
         mode = choice.checkout_mode
-        if mode is not None and mode not in CHECKOUT_MODES:
-            raise InvalidValue(f"checkout_mode must be one of {', '.join(CHECKOUT_MODES)}, not {mode!r}",
-                               field="checkout_mode", value=mode)
+        if mode is not None:
+            _check_mode(mode)
         query_id, body_id = cart_id or None, choice.cart_id or None
         if query_id and body_id and query_id != body_id:
             raise InvalidValue(f"cart_id: the query names cart {query_id}, the body cart {body_id}",

@@ -60,16 +60,14 @@ def _in_range(name: str, value: Any, integer: bool = True) -> None:
 
 def _checked(config: CartConfigInput) -> dict:
     """The document to store for ``config``, after checking it (nothing is stored when a field is wrong)."""
-    limits: dict[str, float | None] = {
-        "min_cart_value": config.min_cart_value, "max_cart_value": config.max_cart_value,
-        "max_cart_items": config.max_cart_items, "gift_pricing": config.gift_pricing}
+    limits: dict[str, float | None] = {name: getattr(config, name) for name in NON_NEGATIVE}
     for name in NON_NEGATIVE:
         _in_range(name, limits[name], integer=name != "gift_pricing")
     low, high = limits["min_cart_value"] or 0, limits["max_cart_value"] or 0
     if high and low > high:
         raise InvalidValue(f"max_cart_value ({high}) must not be below min_cart_value ({low})",
                            field="max_cart_value", value=high)
-    doc = {**config.doc, **{k: v for k, v in limits.items() if v is not None}}
+    doc = dict(config.doc)
     delivery = config.delivery_charges
     if delivery is not None:
         charges = []
@@ -82,7 +80,7 @@ def _checked(config: CartConfigInput) -> dict:
             charges.append({"threshold": rule.threshold, "charges": rule.charges})
         doc["delivery_charges"] = {**({"enabled": delivery.enabled} if delivery.enabled is not None else {}),
                                    "charges": charges}
-    return {k: doc[k] for k in FIELDS if k in doc}   # in the documented order, as before
+    return doc
 
 
 def _plain(amount: Decimal) -> int | float:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import faults
 from .cart import Cart, CartService, PricedCart, PricingContext, Scope
@@ -218,7 +218,7 @@ class Checkout:
         async def change(tx: Changes) -> Order:
             cart = await self.carts.require(scope, cart_id, view=tx)
             if cart.order_id is not None:
-                return Order(cart.order_id, cart, None, self._override_value(cart), True)
+                return Order(cart.order_id, cart, None, _amount_paid(cart.meta.get("override_items", [])), True)
             mode = self._mode(payment_mode, "payment_mode")
             if not items:
                 raise InvalidValue("cart_items: at least one item is required", field="cart_items")
@@ -227,7 +227,7 @@ class Checkout:
             for i, item in enumerate(items):
                 article, quantity = self._override_article(f"cart_items[{i}]", item, ordering_store, ctx, takes)
                 takes[article.article_id] = takes.get(article.article_id, 0) + quantity
-            value = money(sum((Decimal(str(i.amount_paid)) for i in items), ZERO))
+            value = _amount_paid([i.doc for i in items])
             _pay(mode, value)
             now = self.clock.now()
             cart.payment = {**(cart.payment or {}), "mode": mode}
@@ -266,10 +266,6 @@ class Checkout:
                              f"in stock{' at store ' + str(ordering_store) if ordering_store else ''}",
                              field=f"{where}.quantity", value=quantity)
         return article, quantity
-
-    @staticmethod
-    def _override_value(cart: Cart) -> Decimal:
-        return money(sum((Decimal(str(i["amount_paid"])) for i in cart.meta.get("override_items", [])), ZERO))
 
     # ------------------------------------------------------------------ open-API checkout (no cart)
     async def checkout_items(self, scope: Scope, order: CheckoutItemsInput) -> Order:
@@ -310,6 +306,11 @@ class Checkout:
             tx.orders.record(scope, digest, order_id)
             return Order(order_id, None, None, value, False)
         return await self.state.atomically(change)
+
+
+def _amount_paid(override_items: Iterable[Mapping[str, Any]]) -> Decimal:
+    """What an override checkout's items (as sent, and as kept on the order) say was paid: the order's value."""
+    return money(sum((Decimal(str(i["amount_paid"])) for i in override_items), ZERO))
 
 
 def _pay(mode: str, amount: Decimal) -> None:

@@ -80,8 +80,9 @@ class DeliveryCharges:
 
 @dataclass(frozen=True)
 class CartConfigInput:
-    """A cart configuration to create, or to replace one with. ``doc``: its other documented fields as sent
-    (stored and answered; ``enabled`` among them)."""
+    """A cart configuration to create, or to replace one with. ``doc``: its documented fields as sent, null ones
+    left out, in the documented order (stored and answered, ``delivery_charges`` as checked); the limits and
+    delivery charges, typed, for the service to check."""
 
     doc: Mapping[str, Any]
     min_cart_value: float | None = None     # numbers (int32, float for gift_pricing): the schema says so

@@ -326,15 +326,8 @@ class OfferBook:
         tests = self._lifecycle_filters(status, created_by, reviewed_by, (approved_start_time, approved_end_time),
                                         (review_start_time, review_end_time))
         now = self.clock.now()
-        if is_active is not None:
-            parsed = {o.id: o for o in (await self.index.of(scope)).promotions}   # kept until the offers change
-
-            def active(d: dict) -> bool:
-                offer = parsed.get(d["_id"])
-                if offer is None or offer.doc != d:   # changed between the two reads: read this one afresh
-                    offer = PROMOTION.read(d)
-                return offer.live_at(now) == is_active
-            tests.append(active)
+        if is_active is not None:   # each document read by the offer rules once per version (the index keeps it)
+            tests.append(lambda d: self.index.parsed(PROMOTION, d).live_at(now) == is_active)
         if q is not None:
             needle = q.casefold()
             tests.append(lambda d: any(needle in str(v or "").casefold() for v in (
@@ -364,8 +357,8 @@ class OfferIndex:
         kept = self._kept.get(scope)
         if kept is not None and kept[0] == revision:
             return kept[1]
-        coupons = tuple(self._offer(COUPON, d) for d in await self.book.coupons(scope, view))
-        promotions = tuple(self._offer(PROMOTION, d) for d in await self.book.promotions(scope, view))
+        coupons = tuple(self.parsed(COUPON, d) for d in await self.book.coupons(scope, view))
+        promotions = tuple(self.parsed(PROMOTION, d) for d in await self.book.promotions(scope, view))
         by_code: dict[str, Offer] = {}
         for offer in coupons:
             if COUPON.holds_code(offer.doc) and isinstance(offer.doc.get("code"), str):
@@ -377,16 +370,20 @@ class OfferIndex:
         self._kept[scope] = (revision, found)
         return found
 
-    def _offer(self, kind: _Kind, doc: dict) -> Offer:
+    def parsed(self, kind: _Kind, doc: dict) -> Offer:
+        """``doc`` as the offer rules read it, read again only when this version of it was not read before."""
         key = (kind.noun, doc.get("_id", ""))
         hit = self._parsed.get(key)
         if hit is None or hit[0] != doc:
+            if hit is None and len(self._parsed) >= _KEPT_OFFERS:   # a flood (the list reads without ``of``)
+                self._parsed.clear()
             hit = (doc, kind.read(doc))
             self._parsed[key] = hit
         return hit[1]
 
 
 _KEPT_SCOPES = 1024   # applications whose parsed offers the index keeps
+_KEPT_OFFERS = 64 * _KEPT_SCOPES   # parsed offer documents it keeps, whichever applications they are of
 
 
 def _find(kind: _Kind, book: list[tuple[dict, int]], offer_id: str) -> tuple[dict, int]:

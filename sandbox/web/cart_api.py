@@ -40,10 +40,8 @@ class CartApi:
                       assign_card_id=None, buy_now=False):
         s, scope = self.sandbox, (company_id, application_id)
         cart = await s.carts.find(scope, id_, user_id, buy_now)
-        ctx = await s.carts.context(scope)
-        body = out.cart(s.carts.price(cart, ctx, order_type), s.catalog, items=i, breakup=b)
-        if cart.address_id:  # the selected address's delivery promise
-            body["delivery_promise"] = out.promise((await s.cart_addresses.destination(cart, ctx)).promise)
+        priced, promise = await s.cart_addresses.priced_with_promise(cart, order_type)
+        body = {**out.cart(priced, s.catalog, items=i, breakup=b), "delivery_promise": out.promise(promise)}
         return out.without_none(body), 200
 
     async def platformAddItems(self, company_id, application_id, body, i=True, b=False, buy_now=False,

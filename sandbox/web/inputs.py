@@ -33,14 +33,14 @@ ADDRESS_FIELDS = ("phone", "area_code_slug", "country_code", "geo_location", "co
                   "name", "google_map_point", "cart_id", "city", "sector", "state_code", "area", "user_id",
                   "address_type", "address", "country_phone_code", "country_iso_code", "_custom_json")
 
+ADDRESS_CHECKED = ("user_id", "area_code", "area_code_slug", "phone", "email", "checkout_mode", "is_default_address")
+
 
 def address(body: dict) -> AddressInput:
     """``PlatformAddress`` (addAddress, updateAddress): its documented fields are the document kept."""
     doc = {k: v for k, v in body.items() if k in ADDRESS_FIELDS}
-    return AddressInput(doc, user_id=doc.get("user_id"), area_code=doc.get("area_code"),
-                        area_code_slug=doc.get("area_code_slug", "pincode"), phone=doc.get("phone"),
-                        email=doc.get("email"), checkout_mode=doc.get("checkout_mode", "self"),
-                        is_default_address=doc.get("is_default_address"))
+    # The fields the book reads, where given (AddressInput's defaults are the book's for the others).
+    return AddressInput(doc, **{k: doc[k] for k in ADDRESS_CHECKED if k in doc})
 
 
 def address_choice(body: dict) -> AddressChoice:
@@ -62,13 +62,12 @@ def adjustment(body: dict) -> AdjustmentInput:
 def cart_config(body: dict) -> CartConfigInput:
     """``CartMetaConfigAdd`` / ``CartMetaConfigUpdate``: the documented fields given (null ones are left out)."""
     given = {k: body[k] for k in FIELDS if body.get(k) is not None}
-    delivery = given.pop("delivery_charges", None)
+    delivery = given.get("delivery_charges")
     charges = None
     if delivery is not None:
         charges = DeliveryCharges(tuple(DeliveryCharge(rule.get("threshold"), rule.get("charges"))
                                         for rule in delivery.get("charges") or []), delivery.get("enabled"))
-    limits = {k: given.pop(k, None) for k in NON_NEGATIVE}
-    return CartConfigInput(given, delivery_charges=charges, **limits)
+    return CartConfigInput(given, delivery_charges=charges, **{k: given.get(k) for k in NON_NEGATIVE})
 
 
 # ---------------------------------------------------------------------- cart meta
